@@ -1,0 +1,313 @@
+"""The shared tunacode config file (`~/.config/tunacode.json`): locate, read, and change safely.
+
+Owns PROTOCOL.md sections 1 and 7. It changes `default_model` and `recent_models` and nothing
+else: every other key keeps its value and its place. Writes happen under an advisory lock, from a
+fresh read, through a temp file that is fsynced and renamed over the target (through a symlink to
+its target), then the directory is fsynced. A file that does not parse is never overwritten.
+
+This module must not import lsprotocol or pygls, and never logs a value from the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "openrouter:openai/gpt-4.1"  # what tunacode 0.2.3 uses with no config
+RECENT_LIMIT = 8  # tunacode's MODEL_PICKER_RECENT_LIMIT
+LOCK_TIMEOUT_S = 2.0
+# tunacode writes in place (truncate, then write): a reader can see an empty or half-written file.
+# Re-read for this long before concluding that the file is really invalid.
+SETTLE_S = 0.25
+SETTLE_STEP_S = 0.01
+
+Reason = Literal["invalid-config", "permission-denied", "lock-timeout", "io-error"]
+
+
+class ConfigError(Exception):
+    """Reading or writing the shared config failed; nothing was changed."""
+
+    def __init__(self, reason: Reason, path: Path, cause: str) -> None:
+        self.reason: Reason = reason
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{path}: {cause}")
+
+
+def resolve_config_path(
+    init_path: str | None, environ: Mapping[str, str], home: str | None = None
+) -> Path:
+    """initializationOptions.configPath, then $TUNACODE_CONFIG, then tunacode's own location."""
+    for candidate in (init_path, environ.get("TUNACODE_CONFIG")):
+        if candidate:
+            return Path(os.path.abspath(os.path.expanduser(candidate)))
+    base = home or environ.get("HOME") or os.path.expanduser("~")
+    return Path(os.path.abspath(base)) / ".config" / "tunacode.json"
+
+
+@dataclass(frozen=True)
+class ConfigSnapshot:
+    """One read of the file. `data` is None when the file is missing or invalid."""
+
+    path: Path
+    exists: bool
+    data: dict[str, Any] | None = None
+    error: ConfigError | None = None
+    mode: int | None = None
+    raw: bytes = field(default=b"", repr=False)
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+    @property
+    def default_model(self) -> str | None:
+        value = (self.data or {}).get("default_model")
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    @property
+    def recent_models(self) -> list[str]:
+        value = (self.data or {}).get("recent_models")
+        if not isinstance(value, list):
+            return []
+        return [v.strip() for v in value if isinstance(v, str) and v.strip()]
+
+    def env_has(self, name: str) -> bool:
+        """Whether the config's `env` holds a non-empty value for `name` (the value never leaves)."""
+        env = (self.data or {}).get("env")
+        return isinstance(env, dict) and isinstance(env.get(name), str) and bool(env[name].strip())
+
+    @property
+    def holds_keys(self) -> bool:
+        env = (self.data or {}).get("env")
+        return isinstance(env, dict) and any(isinstance(v, str) and v.strip() for v in env.values())
+
+    @property
+    def exposed_to_others(self) -> bool:
+        return self.mode is not None and bool(self.mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def validate(data: object) -> str | None:
+    """What makes this parsed document unusable for us, or None. The CLI's own rules for the
+    fields the server owns; the rest is the user's and the CLI's business."""
+    if not isinstance(data, dict):
+        return f"the top level must be a JSON object, got {_json_type(data)}"
+    dm = data.get("default_model")
+    if "default_model" in data and not (isinstance(dm, str) and dm.strip()):
+        return f"default_model must be a non-empty string, got {_json_type(dm)}"
+    rm = data.get("recent_models")
+    if "recent_models" in data:
+        if not isinstance(rm, list):
+            return f"recent_models must be a list of strings, got {_json_type(rm)}"
+        for i, item in enumerate(rm):
+            if not (isinstance(item, str) and item.strip()):
+                return f"recent_models[{i}] must be a non-empty string, got {_json_type(item)}"
+    env = data.get("env")
+    if "env" in data and not isinstance(env, dict):
+        return f"env must be an object, got {_json_type(env)}"
+    return None
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    for typ, name in names.items():
+        if type(value) is typ:
+            return name
+    return "a number" if isinstance(value, int | float) else type(value).__name__
+
+
+def render(data: Mapping[str, Any]) -> bytes:
+    """As tunacode writes it: json.dump(config, f, indent=4)."""
+    return json.dumps(data, indent=4).encode("utf-8")
+
+
+def with_model(data: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """A copy with `default_model` set and `model` first in `recent_models`; key order kept."""
+    out = dict(data)
+    out["default_model"] = model
+    old = data.get("recent_models")
+    recents = [r.strip() for r in old if isinstance(r, str)] if isinstance(old, list) else []
+    seen: set[str] = {model}
+    ordered = [model]
+    for r in recents:
+        if r and r not in seen:
+            seen.add(r)
+            ordered.append(r)
+    out["recent_models"] = ordered[:RECENT_LIMIT]
+    return out
+
+
+def _os_error(path: Path, exc: OSError, doing: str) -> ConfigError:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ConfigError("permission-denied", path, f"permission denied {doing}")
+    return ConfigError("io-error", path, f"{doing} failed: {exc.strerror or exc}")
+
+
+class ConfigStore:
+    """Reads and writes one shared config path."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+        self.lock_timeout = lock_timeout
+        self._lock: Any = None  # filelock is imported on the first write: not needed at start
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def read_once(self) -> ConfigSnapshot:
+        try:
+            with open(self.path, "rb") as f:
+                raw = f.read()
+                mode = os.fstat(f.fileno()).st_mode
+        except FileNotFoundError:
+            return ConfigSnapshot(self.path, exists=False)
+        except IsADirectoryError:
+            err = ConfigError("invalid-config", self.path, "the path is a directory, not a file")
+            return ConfigSnapshot(self.path, exists=True, error=err)
+        except OSError as exc:
+            return ConfigSnapshot(
+                self.path, exists=True, error=_os_error(self.path, exc, "reading")
+            )
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            cause = "the file is empty" if not raw.strip() else f"invalid JSON ({exc})"
+            err = ConfigError("invalid-config", self.path, cause)
+            return ConfigSnapshot(self.path, True, error=err, mode=mode, raw=raw)
+        problem = validate(data)
+        if problem:
+            err = ConfigError("invalid-config", self.path, problem)
+            return ConfigSnapshot(self.path, True, error=err, mode=mode, raw=raw)
+        return ConfigSnapshot(self.path, True, data=data, mode=mode, raw=raw)
+
+    def read(
+        self, settle: float = SETTLE_S, sleep: Callable[[float], None] = time.sleep
+    ) -> ConfigSnapshot:
+        """Read; if the content is invalid, re-read until it settles (an in-place writer may be
+        half-way through) or `settle` seconds pass."""
+        snap = self.read_once()
+        if snap.valid or snap.error is None or snap.error.reason != "invalid-config":
+            return snap
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            sleep(SETTLE_STEP_S)
+            again = self.read_once()
+            if again.valid or again.raw != snap.raw:
+                snap = again
+                if snap.valid:
+                    return snap
+        return snap
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def _filelock(self) -> Any:
+        if self._lock is None:
+            from filelock import FileLock
+
+            # thread_local=False: the lock is taken on the event loop or in a worker thread.
+            self._lock = FileLock(
+                str(self.lock_path), timeout=self.lock_timeout, thread_local=False
+            )
+        return self._lock
+
+    def set_model(
+        self, model: str, *, blocking: bool = True
+    ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
+        """Make `model` the default and the first recent. Returns (before, after); `after is before`
+        when the file already says so (nothing written). Raises ConfigError, leaving the file as
+        it was. With blocking=False, raises BlockingIOError if the lock is busy right now."""
+        from filelock import Timeout
+
+        lock = self._filelock()
+        self._ensure_dir()
+        try:
+            lock.acquire(timeout=self.lock_timeout if blocking else 0)
+        except Timeout as exc:
+            if not blocking:
+                raise BlockingIOError from exc
+            raise ConfigError(
+                "lock-timeout",
+                self.path,
+                f"another writer held {self.lock_path.name} for more than {self.lock_timeout:g} s",
+            ) from exc
+        except OSError as exc:
+            raise _os_error(self.lock_path, exc, "creating the lock file") from exc
+        try:
+            before = self.read()
+            if before.error is not None:
+                raise before.error
+            new_data = with_model(before.data or {}, model)
+            if before.exists and new_data == before.data:
+                return before, before
+            raw = render(new_data)
+            mode = self._write_atomically(raw, before)
+            return before, ConfigSnapshot(self.path, True, data=new_data, mode=mode, raw=raw)
+        finally:
+            lock.release()
+
+    def _ensure_dir(self) -> None:
+        parent = self.path.parent
+        if parent.is_dir():
+            return
+        try:
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_error(parent, exc, "creating the directory") from exc
+
+    def _write_atomically(self, raw: bytes, before: ConfigSnapshot) -> int:
+        target = Path(os.path.realpath(self.path))  # a symlink stays a link; its target is written
+        directory = target.parent
+        mode = stat.S_IMODE(before.mode) if before.mode is not None else 0o600
+        if before.exists:
+            try:
+                st = os.stat(target)
+            except OSError as exc:
+                raise _os_error(self.path, exc, "checking the file") from exc
+            if st.st_uid != os.geteuid() and os.geteuid() != 0:
+                raise ConfigError(
+                    "permission-denied",
+                    self.path,
+                    f"the file belongs to another user (uid {st.st_uid}); replacing it would "
+                    "change its owner",
+                )
+            if not os.access(target, os.W_OK):
+                raise ConfigError("permission-denied", self.path, "the file is not writable")
+        tmp_name: str | None = None
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+            try:
+                os.fchmod(fd, mode)
+                view = memoryview(raw)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp_name, target)
+            tmp_name = None
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise _os_error(self.path, exc, "writing") from exc
+        finally:
+            if tmp_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+        return mode

@@ -1,0 +1,121 @@
+"""Follows the shared config on disk: a watchfiles watcher on its directory, and settled reads.
+
+Every server process watches, so a change made by the CLI, another editor or a hand edit reaches
+every open editor within milliseconds. tunacode writes in place (truncate, then write), so a read
+of an empty or half-written file is retried until the content settles; only then is the file
+called invalid. Nothing here ever writes. Must not import lsprotocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from .config_store import SETTLE_S, SETTLE_STEP_S, ConfigSnapshot, ConfigStore
+
+log = logging.getLogger(__name__)
+# watchfiles groups events for `step` ms of quiet (max `debounce` ms); its defaults (50/1600 ms)
+# are far too slow for a status bar that should follow the CLI at once.
+STEP_MS = 5
+DEBOUNCE_MS = 40
+
+
+async def read_settled(store: ConfigStore, settle: float = SETTLE_S) -> ConfigSnapshot:
+    snap = store.read_once()
+    if snap.error is None or snap.error.reason != "invalid-config":
+        return snap
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle
+    while loop.time() < deadline:
+        await asyncio.sleep(SETTLE_STEP_S)
+        again = store.read_once()
+        if again.error is None:
+            return again
+        if again.raw != snap.raw:  # still moving: wait for it to settle from here
+            snap = again
+            deadline = max(deadline, loop.time() + SETTLE_STEP_S * 5)
+    return snap
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.is_dir() and path != path.parent:
+        path = path.parent
+    return path
+
+
+class ConfigWatcher:
+    def __init__(self, path: Path, on_change: Callable[[], Awaitable[None]]) -> None:
+        self.path = path
+        self.on_change = on_change
+        self._stop = asyncio.Event()
+        self._busy = False
+        self._again = False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _targets(self) -> tuple[set[Path], set[str]]:
+        dirs = {_nearest_existing(self.path.parent)}
+        names = {self.path.name}
+        real = Path(os.path.realpath(self.path))
+        if real != self.path:
+            dirs.add(_nearest_existing(real.parent))
+            names.add(real.name)
+        return dirs, names
+
+    async def run(self) -> None:
+        from watchfiles import awatch
+
+        while not self._stop.is_set():
+            dirs, names = self._targets()
+            log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
+            restart = False
+            try:
+                async for changes in awatch(
+                    *dirs,
+                    watch_filter=None,
+                    debounce=DEBOUNCE_MS,
+                    step=STEP_MS,
+                    stop_event=self._stop,
+                    recursive=False,
+                    ignore_permission_denied=True,
+                ):
+                    relevant = any(Path(p).name in names for _, p in changes)
+                    if self._targets() != (dirs, names):
+                        restart = relevant = True  # the config dir appeared, or a link moved
+                    if relevant:
+                        self.trigger()
+                    if restart:
+                        break
+            except (OSError, RuntimeError) as exc:
+                log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), 1.0)
+                except TimeoutError:
+                    pass
+            if not restart and not self._stop.is_set():
+                await asyncio.sleep(0.05)
+
+    def trigger(self) -> None:
+        """Coalesce: one check at a time, and one more if events came in meanwhile."""
+        if self._busy:
+            self._again = True
+            return
+        asyncio.get_running_loop().create_task(self._check())
+
+    async def _check(self) -> None:
+        self._busy = True
+        try:
+            while True:
+                self._again = False
+                try:
+                    await self.on_change()
+                except Exception:
+                    log.exception("handling a change of %s failed", self.path)
+                if not self._again:
+                    break
+        finally:
+            self._busy = False

@@ -1,0 +1,103 @@
+"""The model history: `model-history.jsonl` in the user state dir, one JSON object per effective change.
+
+Entries hold model strings, scopes, origins and the client's name: never a value from `env`.
+Several servers watch the same config, so an external change is recorded once: a server skips it
+when the newest entries already hold the same external change. Must not import lsprotocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+DEDUP_WINDOW_S = 10.0
+_TAIL_BYTES = 64 * 1024
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(
+        self, *, previous: str | None, model: str, scope: str, origin: str, client: str | None
+    ) -> None:
+        now = dt.datetime.now(dt.UTC)
+        entry = {
+            "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "previous": previous,
+            "model": model,
+            "scope": scope,
+            "origin": origin,
+            "client": client,
+        }
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if origin == "external" and self._seen_recently(entry, now):
+                return
+            line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning("could not append to the model history %s: %s", self.path, exc.strerror)
+
+    def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
+        for old in self.entries(limit=5):
+            if (old.get("origin"), old.get("previous"), old.get("model")) != (
+                "external",
+                entry["previous"],
+                entry["model"],
+            ):
+                continue
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                ts = dt.datetime.fromisoformat(str(old["ts"]).replace("Z", "+00:00"))
+                if (now - ts).total_seconds() < DEDUP_WINDOW_S:
+                    return True
+        return False
+
+    def entries(self, limit: int) -> list[dict[str, Any]]:
+        """Newest first. Reads only the tail of the file; bad lines are skipped."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                want = _TAIL_BYTES
+                while True:
+                    start = max(0, size - want)
+                    f.seek(start)
+                    chunk = f.read()
+                    lines = chunk.splitlines()
+                    if start > 0:
+                        lines = lines[1:]  # maybe cut in the middle
+                    if start == 0 or len(lines) >= limit:
+                        break
+                    want *= 4
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            log.warning("could not read the model history %s: %s", self.path, exc.strerror)
+            return []
+        out: list[dict[str, Any]] = []
+        for raw in reversed(lines):
+            if len(out) >= limit:
+                break
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get("model"), str):
+                out.append(
+                    {
+                        k: obj.get(k)
+                        for k in ("ts", "previous", "model", "scope", "origin", "client")
+                    }
+                )
+        return out

@@ -1,0 +1,53 @@
+"""The client's `initializationOptions`, with defaults. Invalid options are reported and ignored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+DEFAULT_CATALOG_URL = "https://models.dev/api.json"
+
+
+@dataclass
+class InitializationOptions:
+    config_path: str | None = None
+    catalog_url: str = DEFAULT_CATALOG_URL
+    catalog_auto_refresh: bool = False
+    include_tunacode_registry: bool = True
+
+
+_CAMEL = {
+    "configPath": "config_path",
+    "catalogUrl": "catalog_url",
+    "catalogAutoRefresh": "catalog_auto_refresh",
+    "includeTunacodeRegistry": "include_tunacode_registry",
+}
+
+
+def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
+    """Options and the problems found; a bad option keeps its default."""
+    opts = InitializationOptions()
+    problems: list[str] = []
+    if raw is None or raw == []:
+        return opts, problems
+    if not isinstance(raw, dict):
+        return opts, [f"initializationOptions must be an object, got {type(raw).__name__}"]
+    types = {f.name: f.type for f in fields(InitializationOptions)}
+    for key, value in raw.items():
+        name = _CAMEL.get(key)
+        if name is None:
+            continue  # unknown options are other tools' business
+        want = types[name]
+        ok = (
+            isinstance(value, bool)
+            if "bool" in str(want)
+            else (isinstance(value, str) and bool(value.strip()))
+            or (value is None and "None" in str(want))
+        )
+        if not ok:
+            problems.append(
+                f"initializationOptions.{key} has the wrong type ({type(value).__name__}); using the default"
+            )
+            continue
+        setattr(opts, name, value)
+    return opts, problems

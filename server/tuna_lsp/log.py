@@ -1,0 +1,63 @@
+"""Logging: Python `logging` to stderr or a file, and to the client as `window/logMessage`.
+
+Nothing is ever logged to stdout (it carries the protocol). Messages are built from model strings,
+paths and error causes only, never from `env` values.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import TunaLanguageServer
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure(level: str, log_file: str | None) -> None:
+    handler: logging.Handler
+    handler = (
+        logging.FileHandler(log_file, encoding="utf-8")
+        if log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter(FORMAT))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    if root.level > logging.DEBUG:
+        logging.getLogger("pygls").setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+class ClientLogHandler(logging.Handler):
+    """Forwards records to the client's log (VS Code's output channel, Neovim's lsp.log)."""
+
+    def __init__(self, server: TunaLanguageServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+        self._emitting = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._emitting or record.name.startswith("pygls"):
+            return
+        self._emitting = True
+        try:
+            from lsprotocol import types
+
+            level = types.MessageType.Log
+            if record.levelno >= logging.ERROR:
+                level = types.MessageType.Error
+            elif record.levelno >= logging.WARNING:
+                level = types.MessageType.Warning
+            elif record.levelno >= logging.INFO:
+                level = types.MessageType.Info
+            self.server.window_log_message(
+                types.LogMessageParams(type=level, message=self.format(record))
+            )
+        except Exception:
+            pass
+        finally:
+            self._emitting = False

@@ -1,0 +1,165 @@
+"""Routing preferences: `preferences.toml` in the user config dir, hand-editable, server-written.
+
+    [providers]
+    # canonical model id = providers in order of preference
+    "gpt-4.1" = ["openrouter", "openai"]
+
+The user's comments, order and layout survive every write (tomlkit). A file that does not parse,
+or whose `[providers]` has the wrong shape, is reported and never overwritten. The file is re-read
+when its size or mtime changes, so hand edits apply at once. Must not import lsprotocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .model_string import PROVIDER_RE
+
+log = logging.getLogger(__name__)
+HEADER = (
+    "# tuna-lsp routing preferences: which provider serves a model given without one.\n"
+    "# Edit freely; comments and order are kept. Keys are canonical model ids (the last '/'\n"
+    "# segment, lowercased); values list provider ids, most preferred first.\n"
+)
+
+
+class PreferencesError(Exception):
+    def __init__(self, path: Path, cause: str) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(f"{path}: {cause}")
+
+
+def _check(doc: Any, path: Path) -> None:
+    table = doc.get("providers")
+    if table is None:
+        return
+    if not isinstance(table, dict):
+        raise PreferencesError(path, "[providers] must be a table of model id = [provider ids]")
+    for key, value in table.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PreferencesError(
+                path, f'providers.{key!r} must be a list of provider id strings, like ["openai"]'
+            )
+
+
+class Preferences:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._table: dict[str, list[str]] = {}
+        self.error: PreferencesError | None = None
+
+    def _load(self) -> Any:
+        import tomlkit
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PreferencesError(self.path, f"cannot read the file ({exc})") from exc
+        try:
+            doc = tomlkit.parse(text)
+        except Exception as exc:  # tomlkit raises several ParseError subclasses
+            raise PreferencesError(self.path, f"invalid TOML ({exc})") from exc
+        _check(doc, self.path)
+        return doc
+
+    def refresh(self) -> None:
+        try:
+            st = os.stat(self.path)
+            stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp == self._stamp and self._stamp is not None:
+            return
+        self._stamp = stamp
+        try:
+            doc = self._load()
+        except PreferencesError as exc:
+            if self.error is None or self.error.cause != exc.cause:
+                log.warning("routing preferences ignored: %s", exc)
+            self.error = exc
+            self._table = {}
+            return
+        self.error = None
+        table = (doc or {}).get("providers") or {}
+        self._table = {str(k).lower(): [str(v) for v in vals] for k, vals in table.items()}
+
+    def providers_for(self, canonical: str) -> list[str]:
+        self.refresh()
+        return list(self._table.get(canonical, []))
+
+    def all(self) -> dict[str, list[str]]:
+        self.refresh()
+        return {k: list(v) for k, v in self._table.items()}
+
+    def set_providers(self, canonical: str, providers: list[str]) -> bool:
+        """Write the list for one model; True if the file changed. Raises PreferencesError."""
+        import tomlkit
+        from filelock import FileLock, Timeout
+
+        bad = [p for p in providers if not PROVIDER_RE.fullmatch(p)]
+        if bad:
+            raise PreferencesError(self.path, f"not a provider id: {bad[0]!r}")
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = FileLock(str(self.path) + ".lock", timeout=2, thread_local=False)
+        try:
+            with lock:
+                doc = self._load()
+                if doc is None:
+                    doc = tomlkit.parse(HEADER)
+                table = doc.get("providers")
+                if table is None:
+                    table = tomlkit.table()
+                    doc["providers"] = table
+                current = table.get(canonical)
+                if current is not None and list(current) == providers:
+                    return False
+                arr = tomlkit.array()
+                arr.extend(providers)
+                table[canonical] = arr
+                self._write(tomlkit.dumps(doc))
+        except Timeout as exc:
+            raise PreferencesError(self.path, "another writer held the lock for over 2 s") from exc
+        except OSError as exc:
+            raise PreferencesError(self.path, f"cannot write ({exc.strerror or exc})") from exc
+        self._stamp = None
+        return True
+
+    def prefer(self, canonical: str, provider: str) -> bool:
+        """Put `provider` first for `canonical`, keeping the rest of the order."""
+        self.refresh()
+        if self.error is not None:
+            raise self.error
+        current = self._table.get(canonical, [])
+        wanted = [provider] + [p for p in current if p != provider]
+        if wanted == current:
+            return False
+        return self.set_providers(canonical, wanted)
+
+    def _write(self, text: str) -> None:
+        target = Path(os.path.realpath(self.path))
+        try:
+            mode = os.stat(target).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o600
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fchmod(f.fileno(), mode)
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+            tmp = ""
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)

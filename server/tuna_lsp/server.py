@@ -1,0 +1,126 @@
+"""The language server object: a thin pygls `LanguageServer` that features register onto.
+
+Owns the transport (a stdio reader on the event loop: pygls's default hops through a thread pool
+for every header line and body), the server-wide objects (options, the model service, the
+catalog loader, the watcher), and sending `tuna/modelChanged` only when something changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
+
+from . import __version__
+from .catalog import Catalog
+from .config_watcher import ConfigWatcher
+from .conversion import state_to_wire
+from .initialization_options import InitializationOptions
+from .model_service import ModelService, ModelState
+
+log = logging.getLogger(__name__)
+
+
+def _plain(obj: dict[str, Any], cls: type) -> Any:
+    # Keep params of custom methods as plain JSON (dicts, lists), not namedtuples: we validate them.
+    names = ("id", "method", "jsonrpc", "params")
+    return cls(**{k: obj.get(k) for k in names if k in obj or k == "params"})
+
+
+def converter_factory() -> Any:
+    converter = default_converter()
+    converter.register_structure_hook(JsonRPCRequestMessage, _plain)
+    converter.register_structure_hook(
+        JsonRPCNotification,
+        lambda obj, cls: cls(
+            method=obj.get("method"), jsonrpc=obj.get("jsonrpc"), params=obj.get("params")
+        ),
+    )
+    return converter
+
+
+class TunaLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("tuna-lsp", __version__, converter_factory=converter_factory)
+        self.options = InitializationOptions()
+        self.service: ModelService | None = None
+        self.watcher: ConfigWatcher | None = None
+        self.catalog_future: asyncio.Future[Catalog | None] | None = None
+        self._last_key: tuple[Any, ...] | None = None
+        self.client_name: str | None = None
+
+    # ---- notifications --------------------------------------------------------------------
+
+    def publish_state(self, state: ModelState, *, force: bool = False) -> bool:
+        """Send tuna/modelChanged if the state differs from the last one sent."""
+        key = state.change_key()
+        if not force and key == self._last_key:
+            return False
+        self._last_key = key
+        log.debug("tuna/modelChanged %s scope=%s origin=%s", state.model, state.scope, state.origin)
+        self.protocol.notify("tuna/modelChanged", state_to_wire(state))
+        return True
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # Expected failures are answered as JSON-RPC errors; log the rest, never pop up tracebacks.
+        if isinstance(error, JsonRpcException):
+            log.debug("request failed: %s", error)
+        else:
+            log.error("internal error: %s", error)
+
+    # ---- transport ------------------------------------------------------------------------
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        code = 0
+        try:
+            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer))
+        except BrokenPipeError:
+            log.error("the client closed the connection")
+        except KeyboardInterrupt:
+            pass
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+        finally:
+            self.shutdown()
+        self._exit(code)
+
+    def _exit(self, code: int) -> None:
+        logging.shutdown()
+        try:
+            sys.stdout.flush()
+        finally:
+            os._exit(code)  # don't wait on the watcher's or the catalog's threads
+
+    async def _serve_stdio(self, stdin: Any) -> None:
+        loop = asyncio.get_running_loop()
+        reader: Any
+        try:
+            stream = asyncio.StreamReader(limit=1 << 20)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+            reader = stream
+        except (ValueError, OSError):  # a regular file or an odd stdin: fall back to pygls's reader
+            from pygls.io_ import StdinAsyncReader
+
+            reader = StdinAsyncReader(stdin, self.thread_pool)
+        await run_async(
+            stop_event=self._stop_event,
+            reader=reader,
+            protocol=self.protocol,
+            logger=log,
+            error_handler=self.report_server_error,
+        )
+
+    def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        super().shutdown()

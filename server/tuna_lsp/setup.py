@@ -1,0 +1,13 @@
+"""Builds the server: one place that creates it and registers every feature module."""
+
+from __future__ import annotations
+
+from .server import TunaLanguageServer
+
+
+def create_server() -> TunaLanguageServer:
+    from .features import model
+
+    server = TunaLanguageServer()
+    model.register(server)
+    return server

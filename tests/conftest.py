@@ -1,0 +1,183 @@
+"""Shared test harness: isolated homes, and real `tuna-lsp` processes driven by pytest-lsp clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SERVER_CMD = [str(BIN / "tuna-lsp")]
+TUNACODE_PY = (
+    Path(os.environ.get("TUNACODE_VENV", ROOT / ".cache" / "tunacode-venv")) / "bin" / "python"
+)
+SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY")
+
+
+def plain(value: Any) -> Any:
+    """pytest-lsp gives custom payloads as namedtuples; tests compare plain JSON values."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Home:
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / ".config" / "tunacode.json"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "state" / "tunacode" / "model-history.jsonl"
+
+    @property
+    def preferences(self) -> Path:
+        return self.root / "xdgconfig" / "tunacode" / "preferences.toml"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache" / "tunacode"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if k not in SECRET_VARS and k != "TUNACODE_CONFIG"
+        }
+        env.update(
+            HOME=str(self.root),
+            XDG_CONFIG_HOME=str(self.root / "xdgconfig"),
+            XDG_STATE_HOME=str(self.root / "state"),
+            XDG_CACHE_HOME=str(self.root / "cache"),
+        )
+        env.update(extra)
+        return env
+
+    def write_config(self, data: Any, path: Path | None = None) -> Path:
+        path = path or self.config
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(data if isinstance(data, str) else json.dumps(data, indent=4))
+        return path
+
+    def read_config(self, path: Path | None = None) -> Any:
+        return json.loads((path or self.config).read_text())
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    h = Home(tmp_path / "home")
+    h.root.mkdir()
+    return h
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        await asyncio.sleep(0.005)
+
+
+@dataclass
+class Session:
+    client: LanguageClient
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    init_result: Any = None
+
+    async def request(self, method: str, params: Any = None) -> Any:
+        return plain(await self.client.protocol.send_request_async(method, params))
+
+    async def command(self, name: str, *args: Any) -> Any:
+        return plain(
+            await self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=name, arguments=list(args))
+            )
+        )
+
+    async def wait_change(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 5.0, after: int = 0
+    ) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            return next((c for c in self.changes[after:] if predicate(c)), None)
+
+        return await wait_until(found, timeout, "a tuna/modelChanged matching the condition")
+
+    @property
+    def shown(self) -> list[tuple[int, str]]:
+        """window/showMessage received (pytest-lsp collects them)."""
+        return [(int(m.type), m.message) for m in self.client.messages]
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.changes[-1]
+
+
+@contextlib.asynccontextmanager
+async def lsp_session(
+    home: Home,
+    *,
+    init_options: Any = None,
+    env: dict[str, str] | None = None,
+    client_name: str = "pytest",
+    command: list[str] | None = None,
+    wait_initial: bool = True,
+) -> AsyncIterator[Session]:
+    config = ClientServerConfig(server_command=command or SERVER_CMD, server_env=env or home.env())
+    client = await config.start()
+    session = Session(client)
+
+    @client.feature("tuna/modelChanged")
+    def _changed(params: Any) -> None:
+        session.changes.append(plain(params))
+
+    try:
+        session.init_result = await client.initialize_session(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                client_info=types.ClientInfo(name=client_name, version="1"),
+                initialization_options=init_options,
+            )
+        )
+        if wait_initial:
+            await wait_until(lambda: session.changes, 10, "the initial tuna/modelChanged")
+        yield session
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.shutdown_session(), 5)
+        with contextlib.suppress(Exception):
+            await client.stop()
+
+
+def run_tunacode(home: Home, code: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run Python inside the real tunacode CLI's virtualenv, with HOME pointing at `home`."""
+    if not TUNACODE_PY.exists():
+        pytest.fail(f"the tunacode CLI venv is missing at {TUNACODE_PY}: run `make tunacode-venv`")
+    return subprocess.run(
+        [str(TUNACODE_PY), "-c", code],
+        env=home.env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
