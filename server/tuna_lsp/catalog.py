@@ -87,8 +87,8 @@ def providers_from_models_dev_json(raw: Mapping[str, Any]) -> dict[str, Provider
         for mid, m in models.items() if isinstance(models, dict) else ():
             if not isinstance(m, dict) or not isinstance(mid, str):
                 continue
-            limit = m.get("limit") if isinstance(m.get("limit"), dict) else {}
-            cost = m.get("cost") if isinstance(m.get("cost"), dict) else {}
+            limit: dict[str, Any] = m["limit"] if isinstance(m.get("limit"), dict) else {}
+            cost: dict[str, Any] = m["cost"] if isinstance(m.get("cost"), dict) else {}
             mname = m.get("name")
             prov.models[mid] = ModelInfo(
                 provider=pid,
@@ -323,9 +323,9 @@ class Catalog:
         for model in pinned:  # custom current/recents that the catalog does not know
             if model in found:
                 continue
-            info = pinned_info(model)
-            if info is not None and all(t in model.lower() for t in tokens):
-                matches.append((self._rank(info, tokens, recent_rank, current), info))
+            custom = pinned_info(model)
+            if custom is not None and all(t in model.lower() for t in tokens):
+                matches.append((self._rank(custom, tokens, recent_rank, current), custom))
         matches.sort(key=lambda pair: pair[0])
         return [info for _, info in matches[:limit]], len(matches)
 

@@ -9,6 +9,7 @@ called invalid. Nothing here ever writes. Must not import lsprotocol.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 # are far too slow for a status bar that should follow the CLI at once.
 STEP_MS = 5
 DEBOUNCE_MS = 40
+# A safety net for missed events (network file systems, a directory replaced under us): every
+# POLL_MS without events the file's stat is compared with the last one seen.
+POLL_MS = 1000
 
 
 async def read_settled(store: ConfigStore, settle: float = SETTLE_S) -> ConfigSnapshot:
@@ -53,6 +57,7 @@ class ConfigWatcher:
         self._stop = asyncio.Event()
         self._busy = False
         self._again = False
+        self._seen: tuple[int, int, int] | None = self._stat()
 
     def stop(self) -> None:
         self._stop.set()
@@ -66,10 +71,21 @@ class ConfigWatcher:
             names.add(real.name)
         return dirs, names
 
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     async def run(self) -> None:
         from watchfiles import awatch
 
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
+            # The watch is in place once the loop below has started; catch up with anything
+            # written between the last read and then.
+            loop.call_later(0.05, self.trigger)
             dirs, names = self._targets()
             log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
             restart = False
@@ -82,7 +98,13 @@ class ConfigWatcher:
                     stop_event=self._stop,
                     recursive=False,
                     ignore_permission_denied=True,
+                    rust_timeout=POLL_MS,
+                    yield_on_timeout=True,
                 ):
+                    if not changes:
+                        if self._stat() != self._seen:
+                            self.trigger()
+                        continue
                     relevant = any(Path(p).name in names for _, p in changes)
                     if self._targets() != (dirs, names):
                         restart = relevant = True  # the config dir appeared, or a link moved
@@ -92,10 +114,8 @@ class ConfigWatcher:
                         break
             except (OSError, RuntimeError) as exc:
                 log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), 1.0)
-                except TimeoutError:
-                    pass
             if not restart and not self._stop.is_set():
                 await asyncio.sleep(0.05)
 
@@ -111,6 +131,7 @@ class ConfigWatcher:
         try:
             while True:
                 self._again = False
+                self._seen = self._stat()
                 try:
                     await self.on_change()
                 except Exception:

@@ -29,6 +29,9 @@ def configure(level: str, log_file: str | None) -> None:
     root.setLevel(level.upper())
     if root.level > logging.DEBUG:
         logging.getLogger("pygls").setLevel(max(root.level, logging.WARNING))
+        # pygls logs every error response with a traceback; ours are expected and answered.
+        # Internal errors are logged by TunaLanguageServer.report_server_error.
+        logging.getLogger("pygls.protocol.json_rpc").setLevel(logging.CRITICAL)
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 

@@ -336,18 +336,17 @@ class ModelService:
         state if anything visible may have changed, and a warning to show once if the file
         just turned invalid."""
         before = self.state("external")
-        if snap.error is not None:
-            if snap.error.reason == "invalid-config" or snap.exists:
-                newly = self.invalid is None or self.invalid.cause != snap.error.cause
-                first_time = self.invalid is None
-                self.invalid = snap.error
-                shown = (
-                    f"tunacode config {snap.path} is invalid: {snap.error.cause}. Keeping the last "
-                    "good model; nothing will be written until it is fixed."
-                    if first_time
-                    else None
-                )
-                return (self.state("external") if newly else None), shown
+        if snap.error is not None and (snap.error.reason == "invalid-config" or snap.exists):
+            newly = self.invalid is None or self.invalid.cause != snap.error.cause
+            first_time = self.invalid is None
+            self.invalid = snap.error
+            shown = (
+                f"tunacode config {snap.path} is invalid: {snap.error.cause}. Keeping the last "
+                "good model; nothing will be written until it is fixed."
+                if first_time
+                else None
+            )
+            return (self.state("external") if newly else None), shown
         self.invalid = None
         self.snapshot = snap
         after = self.state("external")

@@ -36,7 +36,7 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
 
 
 def converter_factory() -> Any:
-    converter = default_converter()
+    converter = default_converter()  # type: ignore[no-untyped-call]
     converter.register_structure_hook(JsonRPCRequestMessage, _plain)
     converter.register_structure_hook(
         JsonRPCNotification,
@@ -74,7 +74,7 @@ class TunaLanguageServer(LanguageServer):
         if isinstance(error, JsonRpcException):
             log.debug("request failed: %s", error)
         else:
-            log.error("internal error: %s", error)
+            log.error("internal error: %s", error, exc_info=error)
 
     # ---- transport ------------------------------------------------------------------------
 
@@ -112,6 +112,7 @@ class TunaLanguageServer(LanguageServer):
             from pygls.io_ import StdinAsyncReader
 
             reader = StdinAsyncReader(stdin, self.thread_pool)
+        assert self._stop_event is not None
         await run_async(
             stop_event=self._stop_event,
             reader=reader,
@@ -123,4 +124,4 @@ class TunaLanguageServer(LanguageServer):
     def shutdown(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
-        super().shutdown()
+        super().shutdown()  # type: ignore[no-untyped-call]

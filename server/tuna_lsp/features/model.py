@@ -57,7 +57,9 @@ def params_object(params: Any, method: str) -> dict[str, Any]:
         return {}
     if isinstance(params, dict):
         return params
-    raise JsonRpcInvalidParams(f"{method}: params must be an object, got {_kind(params)}")
+    raise JsonRpcInvalidParams(
+        f"{method}: params must be an object, got {_kind(params)}; expected {{...}} (see PROTOCOL.md)"
+    )
 
 
 def _kind(value: Any) -> str:
@@ -72,7 +74,7 @@ def int_param(p: dict[str, Any], key: str, default: int, lo: int, hi: int, metho
         return default
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise JsonRpcInvalidParams(
-            f"{method}: {key} must be an integer from {lo} to {hi}, got {value!r:.40}"
+            f"{method}: {key} must be an integer; expected {lo} to {hi}, got {value!r:.40}"
         )
     return value
 
@@ -82,7 +84,9 @@ def str_param(p: dict[str, Any], key: str, method: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 512:
-        raise JsonRpcInvalidParams(f"{method}: {key} must be a string of at most 512 characters")
+        raise JsonRpcInvalidParams(
+            f"{method}: {key} must be a string; expected at most 512 characters"
+        )
     return value
 
 
@@ -242,8 +246,8 @@ def register(server: TunaLanguageServer) -> None:
 async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, Any]:
     if not isinstance(scope, str) or scope not in SCOPES:
         raise JsonRpcInvalidParams(
-            f"scope must be 'global' (saved to the shared config) or 'session' (this window "
-            f"only), got {scope!r:.40}"
+            f"scope must be a string; expected 'global' (saved to the shared config, the "
+            f"default) or 'session' (this window only), got {scope!r:.40}"
         )
     service = service_of(ls)
     try:
