@@ -7,6 +7,7 @@ with a key first (warning: fallback). Must not import lsprotocol.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -56,9 +57,18 @@ def resolve_bare(
             ],
         )
 
-    def order(info: ModelInfo) -> tuple[bool, bool, str]:
-        # keyed first; then the model's own maker (its id has no vendor prefix); then by name
-        return (not has_key(info.provider), "/" in info.model_id, info.provider)
+    # The model's maker: the vendor prefix aggregators use for it (openrouter's "openai/gpt-4.1").
+    vendors = Counter(i.model_id.split("/")[0].lower() for i in serving if "/" in i.model_id)
+    maker = vendors.most_common(1)[0][0] if vendors else None
+
+    def order(info: ModelInfo) -> tuple[bool, bool, bool, str]:
+        # keyed first; then the maker itself; then ids without a vendor prefix; then by name
+        return (
+            not has_key(info.provider),
+            info.provider != maker,
+            "/" in info.model_id,
+            info.provider,
+        )
 
     chosen = sorted(serving, key=order)[0]
     why = "it has an API key" if has_key(chosen.provider) else "no provider serving it has a key"

@@ -6,8 +6,9 @@ from .server import TunaLanguageServer
 
 
 def create_server() -> TunaLanguageServer:
-    from .features import model
+    from .features import catalog, model
 
     server = TunaLanguageServer()
     model.register(server)
+    catalog.register(server)
     return server
