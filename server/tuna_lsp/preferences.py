@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +144,8 @@ class Preferences:
         return self.set_providers(canonical, wanted)
 
     def _write(self, text: str) -> None:
+        import tempfile
+
         target = Path(os.path.realpath(self.path))
         try:
             mode = os.stat(target).st_mode & 0o777

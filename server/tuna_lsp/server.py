@@ -17,7 +17,13 @@ from typing import Any
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import JsonRPCNotification, JsonRPCRequestMessage, default_converter
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    default_converter,
+)
 
 from . import __version__
 from .catalog import Catalog
@@ -47,9 +53,37 @@ def converter_factory() -> Any:
     return converter
 
 
+class _PipeWriter:
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+
+    def write(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            raise BrokenPipeError("the client closed the connection")
+        self.transport.write(data)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+class TunaProtocol(LanguageServerProtocol):
+    """Our results and notifications are plain JSON dicts already: send them as they are.
+    (pygls would walk every value through cattrs, which costs more than the durable write.)"""
+
+    def _serialize_message(self, data: Any) -> Any:
+        kind = type(data)
+        if kind is JsonRPCResponseMessage and isinstance(data.result, dict):
+            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
+        if kind is JsonRPCNotification and isinstance(data.params, dict):
+            return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
+        return super()._serialize_message(data)
+
+
 class TunaLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("tuna-lsp", __version__, converter_factory=converter_factory)
+        super().__init__(
+            "tuna-lsp", __version__, protocol_cls=TunaProtocol, converter_factory=converter_factory
+        )
         self.options = InitializationOptions()
         self.service: ModelService | None = None
         self.watcher: ConfigWatcher | None = None
@@ -80,10 +114,9 @@ class TunaLanguageServer(LanguageServer):
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         code = 0
         try:
-            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer))
+            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer, stdout or sys.stdout.buffer))
         except BrokenPipeError:
             log.error("the client closed the connection")
         except KeyboardInterrupt:
@@ -101,8 +134,14 @@ class TunaLanguageServer(LanguageServer):
         finally:
             os._exit(code)  # don't wait on the watcher's or the catalog's threads
 
-    async def _serve_stdio(self, stdin: Any) -> None:
+    async def _serve_stdio(self, stdin: Any, stdout: Any) -> None:
         loop = asyncio.get_running_loop()
+        try:
+            # Non-blocking writes: a response never waits on the client reading the pipe.
+            transport, _ = await loop.connect_write_pipe(asyncio.Protocol, stdout)
+            self.protocol.set_writer(_PipeWriter(transport))
+        except (ValueError, OSError):
+            self.protocol.set_writer(StdoutWriter(stdout))
         reader: Any
         try:
             stream = asyncio.StreamReader(limit=1 << 20)

@@ -14,7 +14,6 @@ from typing import Any
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..catalog import SNAPSHOT_NAME, Catalog, load_catalog
-from ..catalog_refresh import RefreshError, refresh_snapshot, snapshot_age_s
 from ..conversion import model_info_to_wire
 from ..model_string import PROVIDER_RE, canonical_id
 from ..preferences import PreferencesError
@@ -129,6 +128,8 @@ async def do_list(
 
 
 async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
+    from ..catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
+
     cache = cache_dir()
     url = url or ls.options.catalog_url
     loop = asyncio.get_running_loop()
@@ -149,6 +150,8 @@ async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
 def maybe_auto_refresh(ls: TunaLanguageServer) -> None:
     if not ls.options.catalog_auto_refresh:
         return
+    from ..catalog_refresh import snapshot_age_s
+
     age = snapshot_age_s(cache_dir())
     if age is not None and age < AUTO_REFRESH_AGE_S:
         return

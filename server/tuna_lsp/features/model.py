@@ -140,6 +140,7 @@ async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, An
             f"default) or 'session' (this window only), got {scope!r:.40}"
         )
     service = service_of(ls)
+    log.debug("set: request model=%.300r scope=%s", model, scope)
     try:
         outcome = await service.set_model(model, SCOPES[scope])
     except ModelStringError as exc:
