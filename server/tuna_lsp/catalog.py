@@ -292,6 +292,7 @@ class Catalog:
         provider: str | None,
         limit: int,
         current: str | None,
+        offset: int = 0,
         recents: Sequence[str],
     ) -> tuple[list[ModelInfo], int]:
         """Ordered matches and their total. Current and recents lead; custom ones (not in the
@@ -321,7 +322,7 @@ class Catalog:
                 if (not provider or i.provider == provider) and i.model not in lead_models
             ]
             items = lead + rest
-            return items[:limit], len(items)
+            return items[offset : offset + limit], len(items)
 
         matches: list[tuple[tuple[int, int, int, str, str], ModelInfo]] = []
         found: set[str] = set()
@@ -344,7 +345,7 @@ class Catalog:
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
                 matches.append((self._rank(custom, tokens, recent_rank, current, key), custom))
         matches.sort(key=lambda pair: pair[0])
-        return [info for _, info in matches[:limit]], len(matches)
+        return [info for _, info in matches[offset : offset + limit]], len(matches)
 
     @staticmethod
     def _rank(
@@ -359,7 +360,12 @@ class Catalog:
         for t in tokens:
             if t in (mid, canon, info.model.lower()):
                 score += 100
-            elif canon.startswith(t) or mid.startswith(t) or info.provider == t:
+            elif (
+                canon.startswith(t)
+                or mid.startswith(t)
+                or info.provider == t
+                or info.model.lower().startswith(t)
+            ):
                 score += 40
             elif name.startswith(t) or any(w.startswith(t) for w in words):
                 score += 20

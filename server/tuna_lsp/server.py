@@ -89,7 +89,9 @@ class TunaLanguageServer(LanguageServer):
         self.watcher: ConfigWatcher | None = None
         self.catalog_future: asyncio.Future[Catalog | None] | None = None
         self._last_key: tuple[Any, ...] | None = None
+        self.last_origin: str = "initial"
         self.client_name: str | None = None
+        self.dirty_uris: set[str] = set()  # open documents edited since their last open/save
 
     # ---- notifications --------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class TunaLanguageServer(LanguageServer):
         if not force and key == self._last_key:
             return False
         self._last_key = key
+        self.last_origin = state.origin
         log.debug("tuna/modelChanged %s scope=%s origin=%s", state.model, state.scope, state.origin)
         self.protocol.notify("tuna/modelChanged", state_to_wire(state))
         return True

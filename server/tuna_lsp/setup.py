@@ -6,9 +6,10 @@ from .server import TunaLanguageServer
 
 
 def create_server() -> TunaLanguageServer:
-    from .features import catalog, model
+    from .features import catalog, documents, model
 
     server = TunaLanguageServer()
     model.register(server)
     catalog.register(server)
+    documents.register(server)
     return server

@@ -33,6 +33,7 @@ def register(server: TunaLanguageServer) -> None:
             str_param(p, "query", "tuna/listModels"),
             str_param(p, "provider", "tuna/listModels"),
             int_param(p, "limit", 50, 1, 1000, "tuna/listModels"),
+            int_param(p, "offset", 0, 0, 1_000_000, "tuna/listModels"),
         )
 
     @server.command("tuna.listModels")
@@ -41,7 +42,7 @@ def register(server: TunaLanguageServer) -> None:
             raise JsonRpcInvalidParams("tuna.listModels: expected [] or [query] (a string)")
         if args and args[0] is not None and len(args[0]) > 512:
             raise JsonRpcInvalidParams("tuna.listModels: query must be at most 512 characters")
-        return await do_list(ls, args[0] if args else None, None, 50)
+        return await do_list(ls, args[0] if args else None, None, 50, 0)
 
     @server.feature("tuna/setProviderPreference")
     async def set_provider_preference(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def register(server: TunaLanguageServer) -> None:
 
 
 async def do_list(
-    ls: TunaLanguageServer, query: str | None, provider: str | None, limit: int
+    ls: TunaLanguageServer, query: str | None, provider: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
     service = service_of(ls)
     catalog = await wait_catalog(ls)
@@ -106,7 +107,12 @@ async def do_list(
     if catalog is None:
         return {"items": [], "total": 0, "catalog": None}
     items, total = catalog.search(
-        query, provider=provider, limit=limit, current=state.model, recents=state.recent_models
+        query,
+        provider=provider,
+        limit=limit,
+        offset=offset,
+        current=state.model,
+        recents=state.recent_models,
     )
     keys: dict[str, bool] = {}
 
@@ -204,7 +210,11 @@ def on_catalog(ls: TunaLanguageServer, fut: asyncio.Future[Catalog | None]) -> N
     if fut.cancelled() or ls.service is None or fut is not ls.catalog_future:
         return
     ls.service.set_catalog(fut.result())
-    ls.publish_state(ls.service.state("initial"))
+    # Names and limits filled in: the change itself came from whatever caused the last state.
+    ls.publish_state(ls.service.state(ls.last_origin))  # type: ignore[arg-type]
+    from .documents import republish_all
+
+    republish_all(ls)
 
 
 async def wait_catalog(ls: TunaLanguageServer) -> Catalog | None:

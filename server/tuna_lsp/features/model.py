@@ -30,7 +30,8 @@ from ..model_string import ModelStringError
 from ..preferences import Preferences
 from ..server import TunaLanguageServer
 from .catalog import maybe_auto_refresh, start_catalog, wait_catalog
-from .params import config_failure, int_param, params_object, service_of
+from .documents import dirty_message, unsaved_config
+from .params import RequestFailed, config_failure, int_param, params_object, service_of
 
 log = logging.getLogger(__name__)
 SCOPES = {"global": "global", "default": "global", "session": "session"}
@@ -141,6 +142,11 @@ async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, An
         )
     service = service_of(ls)
     log.debug("set: request model=%.300r scope=%s", model, scope)
+    if SCOPES[scope] == "global" and (uri := unsaved_config(ls)) is not None:
+        raise RequestFailed(
+            dirty_message(ls, uri),
+            data={"reason": "unsaved-changes", "path": str(service.store.path)},
+        )
     try:
         outcome = await service.set_model(model, SCOPES[scope])
     except ModelStringError as exc:
