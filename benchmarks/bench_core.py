@@ -53,6 +53,7 @@ class Client:
 
     def __init__(self) -> None:
         self.changes: list[tuple[float, dict[str, Any]]] = []
+        self.diagnostics: list[tuple[float, dict[str, Any]]] = []
         self.first_change: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.proc: asyncio.subprocess.Process | None = None
         self._pending: dict[int, asyncio.Future[Any]] = {}
@@ -107,6 +108,8 @@ class Client:
                 self.changes.append((now, msg["params"]))
                 if not self.first_change.done():
                     self.first_change.set_result(now)
+            elif msg.get("method") == "textDocument/publishDiagnostics":
+                self.diagnostics.append((now, msg["params"]))
             elif "id" in msg:  # a request from the server (e.g. registration): answer it
                 self._send({"jsonrpc": "2.0", "id": msg["id"], "result": None})
 
@@ -184,13 +187,59 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
             await asyncio.sleep(0.0005)
         await asyncio.sleep(0.02)  # let the watcher settle before the next write
 
+    diag = await bench_diagnostics(client, cfg.parent / "big" / "tunacode.json")
+
     q: list[float] = []
     for i in range(200):
         t0 = time.perf_counter()
         await client.request("tuna/listModels", {"query": ["claude sonnet", "gpt 4.1"][i % 2]})
         q.append((time.perf_counter() - t0) * 1000)
     await client.stop()
-    return {"rtt": rtt, "floor": floor, "prop": prop, "list": q, "stats": stats}
+    return {"rtt": rtt, "floor": floor, "prop": prop, "list": q, "stats": stats, "diag": diag}
+
+
+def big_config(size: int = 20_000) -> str:
+    """A realistic config grown to `size` bytes: more keys, recents, and settings."""
+    data: dict[str, Any] = {
+        **CONFIG,
+        "recent_models": ["openai:gpt-4.1", "anthropic:claude-sonnet-4-20250514"],
+    }
+    data["env"] = {f"PROVIDER_{i}_API_KEY": "" for i in range(40)}
+    data["settings"] = {"theme": "dracula", "max_retries": 3, "ripgrep": {"timeout": 10}}
+    i = 0
+    while len(json.dumps(data, indent=4)) < size:
+        data[f"x-extension-{i}"] = {"enabled": True, "args": ["--flag", str(i)], "note": "x" * 40}
+        i += 1
+    return json.dumps(data, indent=4)
+
+
+async def bench_diagnostics(client: Client, path: Path, n: int = 60) -> list[float]:
+    """didChange of a 20 KB config -> publishDiagnostics at the client."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = big_config()
+    uri = path.as_uri()
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}},
+    )
+    times = []
+    for version in range(2, n + 2):
+        edited = text.replace('"theme": "dracula"', f'"theme": "dracula-{version}"')
+        before = len(client.diagnostics)
+        t0 = time.perf_counter()
+        client.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": edited}],
+            },
+        )
+        end = time.monotonic() + 5
+        while time.monotonic() < end and len(client.diagnostics) == before:
+            await asyncio.sleep(0.0005)
+        if len(client.diagnostics) > before:
+            times.append((client.diagnostics[before][0] - t0) * 1000)
+    return times
 
 
 def rss_kib(pid: int) -> int:
@@ -267,6 +316,7 @@ async def main(quick: bool) -> int:
     ours, bare, first = (statistics.median(start[k]) for k in ("ours", "bare", "ours_first"))
     rss, bare_rss = statistics.median(start["ours_rss"]), statistics.median(start["bare_rss"])
     l50, s50 = pct(res["list"], 0.5), pct(search, 0.5)
+    d50, d99 = pct(res["diag"], 0.5), pct(res["diag"], 0.99)
     lines = [
         f"tuna-lsp benchmark ({len(res['rtt'])} sets, {len(res['prop'])} external writes, "
         f"{runs} cold starts each; {os.cpu_count()} cores)",
@@ -290,6 +340,8 @@ async def main(quick: bool) -> int:
             rss < 60),
         row("listModels, 2-token query, whole catalog, p50 (wire)", f"{l50:.2f} ms", "", "< 5 ms", l50 < 5),
         row("catalog search alone, p50 (in-process)", f"{s50:.2f} ms", "", "", True),
+        row("diagnostics of a 20 KB config after a change, p50", f"{d50:.1f} ms", "", "< 50 ms", d50 < 50),
+        row("diagnostics of a 20 KB config, p99", f"{d99:.1f} ms", "", "", True),
     ]  # fmt: skip
     print("\n".join(lines))
     print(f"\nserver-side save latency (tuna/stats): {json.dumps(res['stats']['saveLatencyMs'])}")

@@ -31,6 +31,7 @@ LOCK_TIMEOUT_S = 2.0
 # Re-read for this long before concluding that the file is really invalid.
 SETTLE_S = 0.25
 SETTLE_STEP_S = 0.01
+STALE_TEMP_S = 60.0  # a temp file of ours this old was left by a writer that died
 
 Reason = Literal["invalid-config", "permission-denied", "lock-timeout", "io-error"]
 
@@ -154,6 +155,25 @@ def _os_error(path: Path, exc: OSError, doing: str) -> ConfigError:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return ConfigError("permission-denied", path, f"permission denied {doing}")
     return ConfigError("io-error", path, f"{doing} failed: {exc.strerror or exc}")
+
+
+def _remove_stale_temps(directory: Path, name: str) -> None:
+    """A writer killed between its temp file and the rename leaves a whole copy of the config,
+    API keys included. Writers make their temp file only under the lock, so one this old, seen
+    under the lock, is nobody's work in progress: remove it."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(f".{name}.") and entry.name.endswith(".tmp")):
+            continue
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_S:
+                os.unlink(entry.path)
+                log.info("removed %s, left by a writer that died before its rename", entry.name)
 
 
 class ConfigStore:
@@ -289,6 +309,7 @@ class ConfigStore:
                 raise ConfigError("permission-denied", self.path, "the file is not writable")
         import tempfile  # only writes need it; keep it off the start-up path
 
+        _remove_stale_temps(directory, target.name)
         tmp_name: str | None = None
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)

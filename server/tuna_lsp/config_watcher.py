@@ -20,8 +20,8 @@ from .config_store import SETTLE_S, SETTLE_STEP_S, ConfigSnapshot, ConfigStore
 log = logging.getLogger(__name__)
 # watchfiles groups events for `step` ms of quiet (max `debounce` ms); its defaults (50/1600 ms)
 # are far too slow for a status bar that should follow the CLI at once.
-STEP_MS = 5
-DEBOUNCE_MS = 40
+STEP_MS = 10
+DEBOUNCE_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
 # POLL_MS without events the file's stat is compared with the last one seen.
 POLL_MS = 1000
