@@ -222,3 +222,16 @@ def test_plain_vim_lsp_config_form(nvim: Nvim, home: Home) -> None:
     home.write_config(CONFIG)
     nvim.run("plain_config")
     assert json.loads(home.config.read_text())["default_model"] == "openai:gpt-4.1"
+
+
+def test_config_diagnostics_in_vim_diagnostic(nvim: Nvim, home: Home) -> None:
+    home.write_config(
+        {
+            "default_model": "opnai:gpt-4.1",
+            "env": {"OPENAI_API_KEY": "sk-x"},
+            "settings": {"max_retries": "3"},
+        }
+    )
+    before = home.config.read_bytes()
+    nvim.run("diagnostics")
+    assert home.config.read_bytes() == before, "editing the buffer never writes the file"
