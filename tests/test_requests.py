@@ -385,3 +385,69 @@ def test_command_line(home: Home, tmp_path: Path) -> None:
     )
     assert proc.returncode == 1 and proc.stdout == b""
     assert (tmp_path / "s.log").exists()
+
+
+def test_tcp_transport_on_loopback(home: Home) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [*SERVER_CMD, "--tcp", "--port", str(port)], env=home.env(), stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the TCP server never listened"
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.02)
+        with conn:
+
+            def send(msg: dict[str, object]) -> None:
+                body = json.dumps(msg).encode()
+                conn.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+            def read_until(pred: object) -> dict[str, object]:
+                buf = b""
+                while True:
+                    while b"\r\n\r\n" in buf:
+                        head, rest = buf.split(b"\r\n\r\n", 1)
+                        length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
+                        if len(rest) < length:
+                            break
+                        msg, buf = json.loads(rest[:length]), rest[length:]
+                        if pred(msg):  # type: ignore[operator]
+                            return msg  # type: ignore[no-any-return]
+                    chunk = conn.recv(65536)
+                    assert chunk, "connection closed"
+                    buf += chunk
+
+            send(
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+            )
+            read_until(lambda m: m.get("id") == 1)
+            send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tuna/setModel",
+                    "params": {"model": "openai:o3"},
+                }
+            )
+            reply = read_until(lambda m: m.get("id") == 2)
+            assert reply["result"]["model"] == "openai:o3"  # type: ignore[index]
+            send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+            read_until(lambda m: m.get("id") == 3)
+            send({"jsonrpc": "2.0", "method": "exit"})
+        assert proc.wait(timeout=10) == 0
+        assert home.read_config()["default_model"] == "openai:o3"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -130,6 +130,48 @@ class TunaLanguageServer(LanguageServer):
             self.shutdown()
         self._exit(code)
 
+    def start_tcp(self, host: str, port: int) -> None:
+        """One client over TCP; the process ends with it, as with stdio."""
+        self._stop_event = threading.Event()
+        code = 0
+
+        async def serve() -> None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+            async def connection(
+                reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+            ) -> None:
+                self.protocol.set_writer(_PipeWriter(writer.transport))
+                try:
+                    assert self._stop_event is not None
+                    await run_async(
+                        stop_event=self._stop_event,
+                        reader=reader,
+                        protocol=self.protocol,
+                        logger=log,
+                        error_handler=self.report_server_error,
+                    )
+                    if not done.done():
+                        done.set_result(None)
+                except BaseException as exc:  # SystemExit from `exit` ends the process
+                    if not done.done():
+                        done.set_exception(exc)
+
+            server = await asyncio.start_server(connection, host, port)
+            log.info("listening on %s:%d", host, port)
+            async with server:
+                await done
+
+        try:
+            asyncio.run(serve())
+        except KeyboardInterrupt:
+            pass
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+        finally:
+            self.shutdown()
+        self._exit(code)
+
     def _exit(self, code: int) -> None:
         logging.shutdown()
         try:
