@@ -451,3 +451,17 @@ def test_tcp_transport_on_loopback(home: Home) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_malformed_messages_get_errors_and_the_server_lives(home: Home) -> None:
+    async with lsp_session(home) as s:
+        looks_like_rpc = {"model": {"jsonrpc": "2.0", "id": 9, "error": {"code": "x"}}}
+        with pytest.raises(JsonRpcInvalidParams):
+            await s.request("tuna/setModel", looks_like_rpc)
+        with pytest.raises(JsonRpcException) as err:
+            await s.request("textDocument/hover", {"textDocument": 5, "position": "here"})
+        assert err.value.code == -32602 and "textDocument/hover" in err.value.message
+        with pytest.raises(JsonRpcException) as err:
+            await s.request("tuna/noSuchMethod", {})
+        assert err.value.code == -32601
+        assert (await s.request("tuna/getModel"))["scope"] == "default"

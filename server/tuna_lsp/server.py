@@ -8,6 +8,7 @@ catalog loader, the watcher), and sending `tuna/modelChanged` only when somethin
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ import threading
 from typing import Any
 
 from pygls.exceptions import JsonRpcException
-from pygls.io_ import StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import (
     JsonRPCNotification,
@@ -51,6 +52,10 @@ def converter_factory() -> Any:
         ),
     )
     return converter
+
+
+def _error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
 
 
 class _PipeWriter:
@@ -144,13 +149,7 @@ class TunaLanguageServer(LanguageServer):
                 self.protocol.set_writer(_PipeWriter(writer.transport))
                 try:
                     assert self._stop_event is not None
-                    await run_async(
-                        stop_event=self._stop_event,
-                        reader=reader,
-                        protocol=self.protocol,
-                        logger=log,
-                        error_handler=self.report_server_error,
-                    )
+                    await self.serve_messages(reader)
                     if not done.done():
                         done.set_result(None)
                 except BaseException as exc:  # SystemExit from `exit` ends the process
@@ -197,13 +196,54 @@ class TunaLanguageServer(LanguageServer):
 
             reader = StdinAsyncReader(stdin, self.thread_pool)
         assert self._stop_event is not None
-        await run_async(
-            stop_event=self._stop_event,
-            reader=reader,
-            protocol=self.protocol,
-            logger=log,
-            error_handler=self.report_server_error,
-        )
+        await self.serve_messages(reader)
+
+    async def serve_messages(self, reader: Any) -> None:
+        """Read framed messages until EOF or `exit`. Unlike pygls's loop, the JSON is parsed first
+        and only the top level is structured: a param that happens to look like a JSON-RPC message
+        stays data, and a request that cannot be structured still gets an error response."""
+        assert self._stop_event is not None
+        while not self._stop_event.is_set():
+            length = 0
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                if not line.strip():
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    try:
+                        length = int(value.strip())
+                    except ValueError:
+                        length = 0
+            if length <= 0:
+                continue
+            body = await reader.readexactly(length)
+            try:
+                raw = json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                log.warning("dropped a message that is not JSON: %s", exc)
+                self.protocol._send_data(_error_response(None, -32700, f"Parse error: {exc}"))
+                continue
+            if not isinstance(raw, dict):
+                self.protocol._send_data(
+                    _error_response(None, -32600, "Invalid Request: not an object")
+                )
+                continue
+            try:
+                message = self.protocol.structure_message(raw)
+            except Exception as exc:
+                if "id" in raw and "method" in raw:
+                    method = str(raw.get("method"))[:80]
+                    self.protocol._send_data(
+                        _error_response(
+                            raw["id"], -32602, f"Invalid params for {method}: {exc}"[:500]
+                        )
+                    )
+                log.warning("dropped a message that does not fit its method: %s", exc)
+                continue
+            self.protocol.handle_message(message)
 
     def shutdown(self) -> None:
         if self.watcher is not None:
