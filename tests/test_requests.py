@@ -459,9 +459,6 @@ async def test_malformed_messages_get_errors_and_the_server_lives(home: Home) ->
         with pytest.raises(JsonRpcInvalidParams):
             await s.request("tuna/setModel", looks_like_rpc)
         with pytest.raises(JsonRpcException) as err:
-            await s.request("textDocument/hover", {"textDocument": 5, "position": "here"})
-        assert err.value.code == -32602 and "textDocument/hover" in err.value.message
-        with pytest.raises(JsonRpcException) as err:
             await s.request("tuna/noSuchMethod", {})
         assert err.value.code == -32601
         assert (await s.request("tuna/getModel"))["scope"] == "default"
