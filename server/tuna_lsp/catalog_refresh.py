@@ -9,15 +9,13 @@ Must not import lsprotocol.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .atomic_file import replace_file
 from .catalog import SNAPSHOT_NAME, validate_snapshot
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -52,18 +50,10 @@ def refresh_snapshot(url: str, cache_dir: Path) -> tuple[Path, int]:
         providers = validate_snapshot(json.loads(data))
     except ValueError as exc:
         raise RefreshError(f"{url} is not a usable models.dev document: {exc}") from exc
-    cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     target = cache_dir / SNAPSHOT_NAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{SNAPSHOT_NAME}.", dir=cache_dir)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        tmp = ""
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        replace_file(target, data, 0o600, fsync_dir=False)
+    except OSError as exc:
+        raise RefreshError(f"could not write {target}: {exc.strerror or exc}") from exc
     return target, len(providers)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .catalog import Catalog
-from .json_doc import Node, value_ranges
+from .json_doc import Node, offset_of, value_ranges
 from .model_string import ModelStringError, parse_model
 
 Severity = Literal["error", "warning", "information", "hint"]
@@ -233,7 +233,7 @@ class ConfigChecker:
             doc = tomlkit.parse(text)
         except Exception as exc:
             line, col = getattr(exc, "line", 1) or 1, getattr(exc, "col", 1) or 1
-            start = _offset(text, line - 1, col - 1)
+            start = offset_of(text, line - 1, col - 1, utf16=False)
             msg = str(exc).split(" at line ")[0]
             return [Finding(start, min(len(text), start + 1), "error", "syntax",
                             f"Invalid TOML: {msg}. The server ignores this file until it parses.")]  # fmt: skip
@@ -274,16 +274,6 @@ class ConfigChecker:
                     out.append(Finding(sstart, send, "warning", "not-served",
                                        f"{prov} does not serve {key} according to the catalog"))  # fmt: skip
         return out
-
-
-def _offset(text: str, line: int, col: int) -> int:
-    pos = 0
-    for _ in range(line):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            return len(text)
-        pos = nl + 1
-    return min(len(text), pos + col)
 
 
 _TABLE = re.compile(r"^\s*\[([^\]]*)\]\s*(#.*)?$")

@@ -174,7 +174,8 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def offset_of(text: str, line: int, col_utf16: int) -> int:
+def offset_of(text: str, line: int, col_utf16: int, *, utf16: bool = True) -> int:
+    """The offset of a 0-based line and column (UTF-16 units, as LSP counts, or characters)."""
     start = 0
     for _ in range(line):
         nl = text.find("\n", start)
@@ -183,6 +184,8 @@ def offset_of(text: str, line: int, col_utf16: int) -> int:
         start = nl + 1
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
+    if not utf16:
+        return min(end, start + col_utf16)
     units = 0
     i = start
     while i < end and units < col_utf16:

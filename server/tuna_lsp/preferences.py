@@ -11,12 +11,12 @@ when its size or mtime changes, so hand edits apply at once. Must not import lsp
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
+from .atomic_file import replace_file
 from .model_string import PROVIDER_RE
 
 log = logging.getLogger(__name__)
@@ -144,23 +144,9 @@ class Preferences:
         return self.set_providers(canonical, wanted)
 
     def _write(self, text: str) -> None:
-        import tempfile
-
         target = Path(os.path.realpath(self.path))
         try:
             mode = os.stat(target).st_mode & 0o777
         except FileNotFoundError:
             mode = 0o600
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fchmod(f.fileno(), mode)
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-            tmp = ""
-        finally:
-            if tmp:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        replace_file(target, text.encode("utf-8"), mode)

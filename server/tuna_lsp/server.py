@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Coroutine
 from typing import Any
 
 from pygls.exceptions import JsonRpcException
@@ -121,10 +122,14 @@ class TunaLanguageServer(LanguageServer):
     # ---- transport ------------------------------------------------------------------------
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        self._run(self._serve_stdio(stdin or sys.stdin.buffer, stdout or sys.stdout.buffer))
+
+    def _run(self, main: Coroutine[Any, Any, None]) -> None:
+        """Serve until the client goes; `exit` (SystemExit) sets the process's exit code."""
         self._stop_event = threading.Event()
         code = 0
         try:
-            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer, stdout or sys.stdout.buffer))
+            asyncio.run(main)
         except BrokenPipeError:
             log.error("the client closed the connection")
         except KeyboardInterrupt:
@@ -137,8 +142,6 @@ class TunaLanguageServer(LanguageServer):
 
     def start_tcp(self, host: str, port: int) -> None:
         """One client over TCP; the process ends with it, as with stdio."""
-        self._stop_event = threading.Event()
-        code = 0
 
         async def serve() -> None:
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -161,15 +164,7 @@ class TunaLanguageServer(LanguageServer):
             async with server:
                 await done
 
-        try:
-            asyncio.run(serve())
-        except KeyboardInterrupt:
-            pass
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 0
-        finally:
-            self.shutdown()
-        self._exit(code)
+        self._run(serve())
 
     def _exit(self, code: int) -> None:
         logging.shutdown()
