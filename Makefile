@@ -44,7 +44,7 @@ test-python: venv tunacode-venv ## server, CLI interop, Neovim and short reliabi
 test-nvim: venv ## the Neovim end-to-end tests only
 	$(BIN)/pytest $(PYTEST_FLAGS) tests/test_nvim.py
 
-test-vscode: venv ## build, lint, unit-test and e2e-test the VS Code extension in a real code-server
+test-vscode: venv tunacode-venv ## build, lint, unit-test and e2e-test the VS Code extension in a real code-server
 	bash vscode-extension/scripts/test.sh
 
 lint: venv ## ruff (lint + format check) and mypy on the server

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +210,7 @@ class Catalog:
         self.providers = providers
         self.sources = tuple(sources)
         self.by_canonical: dict[str, list[ModelInfo]] = {}
+        vendors: dict[str, Counter[str]] = {}
         self._listable: list[ModelInfo] = []
         self._haystack: list[str] = []
         self._rank_keys: list[tuple[str, str, str, tuple[str, ...]]] = []
@@ -217,12 +219,19 @@ class Catalog:
             for mid in sorted(prov.models):
                 info = prov.models[mid]
                 self.by_canonical.setdefault(canonical_id(mid), []).append(info)
+                if "/" in mid:
+                    vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
                 if _listable(info):
                     self._listable.append(info)
                     self._haystack.append(f"{info.model} {prov.name} {info.name or ''}".lower())
                     mid, name = mid.lower(), (info.name or "").lower()
                     words = tuple(_words(f"{mid} {name}"))
                     self._rank_keys.append((mid, canonical_id(mid), name, words))
+        self._makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
+
+    def maker(self, canonical: str) -> str | None:
+        """The model's maker: the vendor prefix aggregators give it ("openai" in openai/gpt-4.1)."""
+        return self._makers.get(canonical)
 
     @classmethod
     def from_layers(cls, layers: Iterable[tuple[dict[str, ProviderInfo], Source]]) -> Catalog:
@@ -293,6 +302,7 @@ class Catalog:
         limit: int,
         current: str | None,
         offset: int = 0,
+        keyed: Callable[[str], bool] | None = None,
         recents: Sequence[str],
     ) -> tuple[list[ModelInfo], int]:
         """Ordered matches and their total. Current and recents lead; custom ones (not in the
@@ -324,7 +334,7 @@ class Catalog:
             items = lead + rest
             return items[offset : offset + limit], len(items)
 
-        matches: list[tuple[tuple[int, int, int, str, str], ModelInfo]] = []
+        matches: list[tuple[tuple[int, int, int, bool, bool, bool, str, str], ModelInfo]] = []
         found: set[str] = set()
         hay, listable, keys = self._haystack, self._listable, self._rank_keys
         idx: list[int] | range = range(len(hay))
@@ -335,7 +345,7 @@ class Catalog:
             if provider and info.provider != provider:
                 continue
             found.add(info.model)
-            matches.append((self._rank(info, tokens, recent_rank, current, keys[i]), info))
+            matches.append((self._rank(info, tokens, recent_rank, current, keys[i], keyed), info))
         for model in pinned:  # custom current/recents that the catalog does not know
             if model in found:
                 continue
@@ -343,20 +353,23 @@ class Catalog:
             if custom is not None and all(t in model.lower() for t in tokens):
                 mid = custom.model_id.lower()
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                matches.append((self._rank(custom, tokens, recent_rank, current, key), custom))
+                matches.append(
+                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
+                )
         matches.sort(key=lambda pair: pair[0])
         return [info for _, info in matches[offset : offset + limit]], len(matches)
 
-    @staticmethod
     def _rank(
+        self,
         info: ModelInfo,
         tokens: list[str],
         recent_rank: dict[str, int],
         current: str | None,
         key: tuple[str, str, str, tuple[str, ...]],
-    ) -> tuple[int, int, int, str, str]:
+        keyed: Callable[[str], bool] | None,
+    ) -> tuple[int, int, int, bool, bool, bool, str, str]:
         mid, canon, name, words = key
-        score = 0
+        score = 100 if len(tokens) > 1 and "-".join(tokens) == canon else 0  # "gpt-4.1 mini"
         for t in tokens:
             if t in (mid, canon, info.model.lower()):
                 score += 100
@@ -373,7 +386,19 @@ class Catalog:
                 score += 5
         is_current = 0 if info.model == current else 1
         rank = recent_rank.get(info.model, len(recent_rank) + 1)
-        return (-score, is_current, rank, info.provider, info.model_id)
+        # among equals: a provider with a key, then the model's maker, then direct ids
+        no_key = keyed is not None and not keyed(info.provider)
+        not_maker = info.provider != self._makers.get(canon)
+        return (
+            -score,
+            is_current,
+            rank,
+            no_key,
+            not_maker,
+            "/" in mid,
+            info.provider,
+            info.model_id,
+        )
 
 
 def _words(text: str) -> list[str]:

@@ -7,7 +7,6 @@ with a key first (warning: fallback). Must not import lsprotocol.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,9 +56,7 @@ def resolve_bare(
             ],
         )
 
-    # The model's maker: the vendor prefix aggregators use for it (openrouter's "openai/gpt-4.1").
-    vendors = Counter(i.model_id.split("/")[0].lower() for i in serving if "/" in i.model_id)
-    maker = vendors.most_common(1)[0][0] if vendors else None
+    maker = catalog.maker(canonical)
 
     def order(info: ModelInfo) -> tuple[bool, bool, bool, str]:
         # keyed first; then the maker itself; then ids without a vendor prefix; then by name

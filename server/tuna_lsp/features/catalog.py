@@ -15,7 +15,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from ..catalog import SNAPSHOT_NAME, Catalog, load_catalog
 from ..conversion import model_info_to_wire
-from ..model_string import PROVIDER_RE, canonical_id
+from ..model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
 from ..preferences import PreferencesError
 from ..server import TunaLanguageServer
 from .params import RequestFailed, int_param, params_object, service_of, str_param
@@ -64,6 +64,11 @@ def register(server: TunaLanguageServer) -> None:
                 f"{method}: providers must be a non-empty list of provider ids; expected e.g. "
                 "['openrouter', 'openai']"
             )
+        canonical = canonical_id(model.split(":", 1)[-1].strip())
+        try:  # it becomes a key of preferences.toml: the rules of a model id apply
+            check_model_id(canonical, whole=model)
+        except ModelStringError as exc:
+            raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
         service = service_of(ls)
         catalog = await wait_catalog(ls)
         if catalog is not None:
@@ -72,7 +77,6 @@ def register(server: TunaLanguageServer) -> None:
                     close = catalog.closest_providers(prov)
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                     raise JsonRpcInvalidParams(f"{method}: unknown provider {prov!r}{hint}")
-        canonical = canonical_id(model.split(":", 1)[-1].strip())
         deduped = list(dict.fromkeys(providers))
         prefs = service.preferences
         if prefs is None:
@@ -106,14 +110,6 @@ async def do_list(
     state = service.state("client")
     if catalog is None:
         return {"items": [], "total": 0, "catalog": None}
-    items, total = catalog.search(
-        query,
-        provider=provider,
-        limit=limit,
-        offset=offset,
-        current=state.model,
-        recents=state.recent_models,
-    )
     keys: dict[str, bool] = {}
 
     def key_status(p: str) -> bool:
@@ -121,6 +117,15 @@ async def do_list(
             keys[p] = service.has_key(p)
         return keys[p]
 
+    items, total = catalog.search(
+        query,
+        keyed=key_status,
+        provider=provider,
+        limit=limit,
+        offset=offset,
+        current=state.model,
+        recents=state.recent_models,
+    )
     return {
         "items": [
             model_info_to_wire(
