@@ -1,0 +1,388 @@
+/**
+ * The connection to tuna-lsp: finds the server, starts, stops and restarts it, and keeps the latest ModelState
+ * the server sent. Owns the LanguageClient; nothing else creates or disposes one.
+ *
+ * Nothing here throws at its callers for a server that is missing or dies: the phase says what happened, and the
+ * user is told once, with what was tried and how to install the server.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as vscode from "vscode";
+import * as lc from "vscode-languageclient/node";
+
+import * as config from "./config";
+import { discoverServer, expandHome, type Attempt, type ServerCommand } from "./locations";
+import * as ext from "./lsp_ext";
+import { OneAtATime } from "./one_at_a_time";
+import { ServerProcess } from "./server_process";
+import { startFailureMessage } from "./model_status";
+
+export type ServerPhase =
+  | { kind: "stopped" }
+  | { kind: "starting" }
+  | { kind: "running"; server: ServerCommand }
+  | { kind: "failed"; reason: string; tried: Attempt[] };
+
+/**
+ * A LanguageClient that leaves start failures to TunaClient: the library forces a bare "couldn't create connection"
+ * notification, while TunaClient's says what was tried and how to fix it. Everything still goes to the log.
+ */
+class QuietStartClient extends lc.LanguageClient {
+  override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
+    const quiet = showNotification === "force" && this.state !== lc.State.Running;
+    super.error(message, data, quiet ? false : showNotification);
+  }
+}
+
+export class ServerNotRunning extends Error {
+  constructor() {
+    super("the tuna-lsp server is not running (see TunaCode: Show Logs)");
+  }
+}
+
+/** Restarts a server that dies after it ran, a few times; a server that keeps dying is left stopped. */
+class CrashPolicy implements lc.ErrorHandler {
+  private crashes: number[] = [];
+  private runningSinceRestart = false;
+  constructor(private readonly onGiveUp: (reason: string) => void) {}
+
+  /** The server answered initialize (first start or a restart). */
+  noteRunning(): void {
+    this.runningSinceRestart = true;
+  }
+
+  error(): lc.ErrorHandlerResult {
+    return { action: lc.ErrorAction.Continue, handled: true };
+  }
+
+  closed(): lc.CloseHandlerResult {
+    if (!this.runningSinceRestart) {
+      // Died before initialize answered (first start or a restart): the start path reports it, once.
+      return { action: lc.CloseAction.DoNotRestart, handled: true };
+    }
+    this.runningSinceRestart = false;
+    const now = Date.now();
+    this.crashes = this.crashes.filter((t) => now - t < 3 * 60_000);
+    this.crashes.push(now);
+    if (this.crashes.length <= 4) {
+      return { action: lc.CloseAction.Restart, handled: true };
+    }
+    this.onGiveUp("the server stopped 5 times in 3 minutes and is not restarted again");
+    return { action: lc.CloseAction.DoNotRestart, handled: true };
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) {
+      return false;
+    }
+    if (process.platform === "win32") {
+      return true;
+    }
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class TunaClient implements vscode.Disposable {
+  private client: lc.LanguageClient | undefined;
+  private server: ServerProcess | undefined;
+  private _phase: ServerPhase = { kind: "stopped" };
+  private _state: ext.ModelState | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly restarts = new OneAtATime(
+    async () => {
+      this.keepSessionChoice();
+      this.log.info("restarting the server");
+      await this.stop();
+      await this.start();
+    },
+    () => this.disposed,
+  );
+  /** This window's session model, to set again on the next server after a restart. */
+  private sessionToRestore: string | undefined;
+  private disposed = false;
+
+  /** Fires when the phase or the model state changes. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly extensionPath: string,
+    readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  get phase(): ServerPhase {
+    return this._phase;
+  }
+
+  /** The latest ModelState from the server; undefined until the first one arrives. */
+  get state(): ext.ModelState | undefined {
+    return this._state;
+  }
+
+  private setPhase(phase: ServerPhase): void {
+    this._phase = phase;
+    this.changed.fire();
+  }
+
+  /** Takes a state from a notification or a response; states of a replaced client are dropped by the caller. */
+  private setState(state: ext.ModelState): void {
+    this._state = state;
+    this.changed.fire();
+  }
+
+  private discover(): ReturnType<typeof discoverServer> {
+    const folders = (vscode.workspace.workspaceFolders ?? [])
+      .filter((f) => f.uri.scheme === "file")
+      .map((f) => f.uri.fsPath);
+    return discoverServer({
+      settingCommand: config.serverCommand(),
+      pathEnv: process.env.PATH,
+      pathExt: process.env.PATHEXT,
+      platform: process.platform,
+      home: os.homedir(),
+      isExecutable,
+      workspaceFolders: folders,
+      trusted: vscode.workspace.isTrusted,
+      extensionPath: this.extensionPath,
+    });
+  }
+
+  /** Starts the server unless it runs; resolves when it runs or has failed (never rejects). */
+  async start(): Promise<void> {
+    if (this.disposed || this.client !== undefined) {
+      return;
+    }
+    this.setPhase({ kind: "starting" });
+    const { found, reason, tried } = this.discover();
+    if (found === undefined) {
+      this.fail(reason, tried);
+      return;
+    }
+    const commandLine = [found.command, ...found.args].join(" ");
+    this.log.info(`starting ${commandLine} (found via ${found.source})`);
+
+    const configPath = config.configPath();
+    const server = new ServerProcess(found.command, found.args, { ...process.env });
+    const serverOptions: lc.ServerOptions = () => server.spawn();
+    let ran = false;
+    const crashPolicy = new CrashPolicy((why) => {
+      this.fail(why, [{ place: commandLine, detail: why }]);
+    });
+    const clientOptions: lc.LanguageClientOptions = {
+      // The server checks, completes and explains the config files themselves, and refuses to write the shared
+      // config while it has unsaved edits here: it must see those documents.
+      documentSelector: configDocuments(configPath),
+      outputChannel: this.log,
+      revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
+      initializationOptions: configPath !== "" ? { configPath } : {},
+      initializationFailedHandler: () => false,
+      errorHandler: crashPolicy,
+    };
+    const client = new QuietStartClient("tunacode", "TunaCode", serverOptions, clientOptions);
+    this.client = client;
+    this.server = server;
+    client.onNotification(ext.modelChanged, (state) => {
+      if (this.client === client) {
+        this.setState(state);
+      }
+    });
+    client.onDidChangeState((e) => {
+      if (this.client !== client) {
+        return;
+      }
+      if (e.newState === lc.State.Running) {
+        crashPolicy.noteRunning();
+        this.setPhase({ kind: "running", server: found });
+        if (ran) {
+          // The client restarted a server that died: this window's session choice carries over.
+          void this.restoreSession(client);
+        }
+      } else if (e.newState === lc.State.Starting && ran) {
+        this.keepSessionChoice();
+        this.setPhase({ kind: "starting" });
+      } else if (e.newState === lc.State.Stopped && e.oldState === lc.State.Starting && ran) {
+        // The client's own restart of a server that died did not get it running again.
+        const said = server.lastStderrLine();
+        const how = `${server.exit ?? "did not answer"}${said !== undefined ? `: ${said}` : ""}`;
+        this.fail(`${commandLine} could not be restarted: it ${how}`, [{ place: commandLine, detail: how }]);
+      }
+    });
+
+    try {
+      await client.start();
+      ran = true;
+    } catch (error) {
+      if (this.client === client) {
+        this.client = undefined;
+        // Say how it ended, not just that the pipe broke: wait (briefly) for the exit, then read its stderr.
+        await server.waitForExit(1000);
+        const how = server.exit ?? `did not answer (${errorText(error)})`;
+        const said = server.lastStderrLine();
+        await this.disposeClient(client, server);
+        this.fail(`${commandLine} ${how}${said !== undefined ? `: ${said}` : ""}`, [
+          ...tried,
+          { place: commandLine, detail: `found via ${found.source}; ${how}${said !== undefined ? `: ${said}` : ""}` },
+        ]);
+      }
+      return;
+    }
+    if (this.client !== client) {
+      return;
+    }
+    this.setPhase({ kind: "running", server: found });
+    try {
+      this.setState(await client.sendRequest(ext.getModel));
+    } catch (error) {
+      this.log.warn(`tuna/getModel failed: ${errorText(error)}`);
+    }
+    await this.restoreSession(client);
+  }
+
+  /** Remembers this window's session choice before its server goes away. */
+  private keepSessionChoice(): void {
+    if (this._state?.scope === "session") {
+      this.sessionToRestore = this._state.model;
+    }
+  }
+
+  /**
+   * A session choice belongs to the window, not to one server process: after a restart it is set again on the new
+   * server (session scope, so nothing is written).
+   */
+  private async restoreSession(client: lc.LanguageClient): Promise<void> {
+    const model = this.sessionToRestore;
+    this.sessionToRestore = undefined;
+    if (model === undefined || this.client !== client) {
+      return;
+    }
+    try {
+      const result = await client.sendRequest(ext.setModel, { model, scope: "session" });
+      if (this.client === client) {
+        this.setState(result);
+      }
+      this.log.info(`session choice ${model} restored on the new server`);
+    } catch (error) {
+      this.log.warn(`could not restore the session choice ${model}: ${errorText(error)}`);
+    }
+  }
+
+  /** Stops the server if it runs; never rejects. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    const server = this.server;
+    this.client = undefined;
+    this.server = undefined;
+    if (client !== undefined) {
+      await this.disposeClient(client, server);
+    }
+    if (!this.disposed) {
+      this.setPhase({ kind: "stopped" });
+    }
+  }
+
+  /**
+   * Stops and starts the server, one restart at a time: a restart asked for while one runs is queued (once,
+   * however often it is asked) and runs when the current one is done, so the last settings always win.
+   */
+  restart(): Promise<void> {
+    return this.restarts.run();
+  }
+
+  private fail(reason: string, tried: Attempt[]): void {
+    this.log.error(`server not running: ${reason}`);
+    for (const t of tried) {
+      this.log.error(`  tried ${t.place}: ${t.detail}`);
+    }
+    const alreadyTold = this._phase.kind === "failed";
+    this.setPhase({ kind: "failed", reason, tried });
+    if (alreadyTold) {
+      return;
+    }
+    void vscode.window
+      .showErrorMessage(startFailureMessage(reason, tried), "Install Instructions", "Open Settings", "Show Logs")
+      .then((choice) => {
+        switch (choice) {
+          case "Install Instructions":
+            return vscode.commands.executeCommand("tunacode.showInstallInstructions");
+          case "Open Settings":
+            return vscode.commands.executeCommand("workbench.action.openSettings", "tunacode.server.command");
+          case "Show Logs":
+            this.log.show();
+            return undefined;
+          default:
+            return undefined;
+        }
+      });
+  }
+
+  private async disposeClient(client: lc.LanguageClient, server: ServerProcess | undefined): Promise<void> {
+    try {
+      await client.dispose(2000);
+    } catch (error) {
+      this.log.debug(`stopping the client: ${errorText(error)}`);
+    }
+    server?.kill();
+  }
+
+  private running(): lc.LanguageClient {
+    if (this.client === undefined || this._phase.kind !== "running") {
+      throw new ServerNotRunning();
+    }
+    return this.client;
+  }
+
+  async getModel(): Promise<ext.ModelState> {
+    const state = await this.running().sendRequest(ext.getModel);
+    this.setState(state);
+    return state;
+  }
+
+  async setModel(params: ext.SetModelParams): Promise<ext.SetModelResult> {
+    const client = this.running();
+    const result = await client.sendRequest(ext.setModel, params);
+    if (this.client === client) {
+      this.setState(result);
+    }
+    return result;
+  }
+
+  listModels(params: ext.ListModelsParams, token?: vscode.CancellationToken): Promise<ext.ListModelsResult> {
+    return this.running().sendRequest(ext.listModels, params, token);
+  }
+
+  history(params: ext.HistoryParams): Promise<ext.HistoryResult> {
+    return this.running().sendRequest(ext.history, params);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    void this.stop();
+    this.changed.dispose();
+  }
+}
+
+/** The documents the server works on: any tunacode.json, tunacode's preferences.toml, and the configured path. */
+function configDocuments(configPath: string): lc.DocumentSelector {
+  const selector: lc.DocumentSelector = [
+    { scheme: "file", pattern: "**/tunacode.json" },
+    { scheme: "file", pattern: "**/tunacode/preferences.toml" },
+  ];
+  // The configured file itself, unless its path holds characters a glob would read as syntax.
+  const file = configPath !== "" ? expandHome(configPath, os.homedir(), process.platform) : "";
+  if (file !== "" && !/[*?{}[\]!]/.test(file)) {
+    selector.push({ scheme: "file", pattern: file });
+  }
+  return selector;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,331 @@
+/**
+ * The `tunacode.*` commands. Each one asks the client for what it needs and tells the user the outcome; none
+ * throws at VS Code: failures become messages.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as vscode from "vscode";
+import * as lc from "vscode-languageclient/node";
+
+import { errorText, ServerNotRunning, type TunaClient } from "./client";
+import * as config from "./config";
+import { resolveProgram, sharedConfigPath } from "./locations";
+import type { ConfigErrorData, SetScope } from "./lsp_ext";
+import { buildHistoryRows, buildModelRows, fallbackModelRows, type PickRow } from "./model_picks";
+
+const REQUEST_FAILED = -32803;
+const METHOD_NOT_FOUND = -32601;
+const LIST_LIMIT = 100;
+
+export interface Ctx {
+  client: TunaClient;
+  extensionUri: vscode.Uri;
+}
+
+type Command = (ctx: Ctx) => Promise<void>;
+
+function notRunning(ctx: Ctx): void {
+  void vscode.window
+    .showErrorMessage("TunaCode: the tuna-lsp server is not running.", "Restart Server", "Show Logs")
+    .then((choice) => {
+      if (choice === "Restart Server") {
+        void ctx.client.restart();
+      } else if (choice === "Show Logs") {
+        ctx.client.log.show();
+      }
+    });
+}
+
+/** Tells the user why a request failed, in the server's words. */
+function reportFailure(ctx: Ctx, what: string, error: unknown): void {
+  if (error instanceof ServerNotRunning) {
+    notRunning(ctx);
+    return;
+  }
+  if (error instanceof lc.ResponseError && error.code === REQUEST_FAILED) {
+    const data = error.data as ConfigErrorData | undefined;
+    void vscode.window.showErrorMessage(`TunaCode: ${error.message}`, "Open Config").then((choice) => {
+      if (choice === "Open Config" && data?.path !== undefined) {
+        void openFile(data.path);
+      }
+    });
+    return;
+  }
+  const message = error instanceof lc.ResponseError ? error.message : errorText(error);
+  ctx.client.log.warn(`${what} failed: ${message}`);
+  void vscode.window.showErrorMessage(`TunaCode: ${what} failed: ${message}`);
+}
+
+async function applyModel(ctx: Ctx, model: string, scope: SetScope): Promise<void> {
+  try {
+    const result = await ctx.client.setModel({ model, scope });
+    void vscode.window.showInformationMessage(result.message);
+    if (result.warnings.length > 0) {
+      void vscode.window.showWarningMessage(`TunaCode: ${result.warnings.join(" ")}`);
+    }
+  } catch (error) {
+    reportFailure(ctx, "Setting the model", error);
+  }
+}
+
+interface ModelItem extends vscode.QuickPickItem {
+  model?: string;
+}
+
+function toItems(rows: readonly PickRow[]): ModelItem[] {
+  return rows.map((row): ModelItem => {
+    if (row.kind === "separator") {
+      return { label: row.label, kind: vscode.QuickPickItemKind.Separator };
+    }
+    const icon = row.keyMissing ? "$(warning) " : row.current ? "$(check) " : row.custom ? "$(edit) " : "";
+    return {
+      label: `${icon}${row.label}`,
+      description: row.description,
+      detail: row.detail,
+      model: row.model,
+      // The server filters and ranks; VS Code's own label filter would hide its matches on name or provider.
+      alwaysShow: true,
+    };
+  });
+}
+
+/** The model picker: rows come from `tuna/listModels`, asked again (debounced) as the user types. */
+function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
+  if (ctx.client.phase.kind !== "running") {
+    notRunning(ctx);
+    return Promise.resolve();
+  }
+  const qp = vscode.window.createQuickPick<ModelItem>();
+  const title = scope === "session" ? "TunaCode: Select Model for This Session" : "TunaCode: Select Model";
+  qp.title = title;
+  qp.placeholder =
+    scope === "session"
+      ? "Model for this window only, not saved (type to search)"
+      : "Model for tunacode, saved to the shared config (type to search)";
+  qp.matchOnDescription = true;
+  qp.matchOnDetail = true;
+
+  let seq = 0;
+  let pending: vscode.CancellationTokenSource | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let listUnsupported = false;
+
+  const load = async (query: string): Promise<void> => {
+    const mine = ++seq;
+    pending?.cancel();
+    pending = new vscode.CancellationTokenSource();
+    const token = pending.token;
+    qp.busy = true;
+    try {
+      let rows: PickRow[];
+      if (listUnsupported) {
+        rows = fallbackModelRows(ctx.client.state, query);
+      } else {
+        try {
+          const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
+          const result = await ctx.client.listModels(params, token);
+          rows = buildModelRows(result.items, result.total, query);
+          qp.title =
+            result.total > result.items.length
+              ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
+              : title;
+        } catch (error) {
+          if (error instanceof lc.ResponseError && error.code === METHOD_NOT_FOUND) {
+            listUnsupported = true;
+            rows = fallbackModelRows(ctx.client.state, query);
+          } else {
+            throw error;
+          }
+        }
+      }
+      if (mine !== seq || token.isCancellationRequested) {
+        return;
+      }
+      const items = toItems(rows);
+      qp.items = items;
+      if (query.trim() === "") {
+        const current = items.find((i) => i.model !== undefined && i.model === ctx.client.state?.model);
+        if (current !== undefined) {
+          qp.activeItems = [current];
+        }
+      }
+    } catch (error) {
+      if (mine === seq && !token.isCancellationRequested) {
+        ctx.client.log.warn(`tuna/listModels failed: ${errorText(error)}`);
+        qp.items = [{ label: "$(error) Could not list models", detail: errorText(error), alwaysShow: true }];
+      }
+    } finally {
+      if (mine === seq) {
+        qp.busy = false;
+      }
+    }
+  };
+
+  return new Promise<void>((resolve) => {
+    const subscriptions: vscode.Disposable[] = [];
+    let chosen: string | undefined;
+    subscriptions.push(
+      qp.onDidChangeValue((value) => {
+        if (timer !== undefined) {
+          clearTimeout(timer);
+        }
+        timer = setTimeout(() => {
+          void load(value);
+        }, 120);
+      }),
+      qp.onDidAccept(() => {
+        const item = qp.selectedItems[0] ?? qp.activeItems[0];
+        if (item?.model === undefined) {
+          return;
+        }
+        chosen = item.model;
+        qp.hide();
+      }),
+      qp.onDidHide(() => {
+        if (timer !== undefined) {
+          clearTimeout(timer);
+        }
+        pending?.cancel();
+        for (const s of subscriptions) {
+          s.dispose();
+        }
+        qp.dispose();
+        if (chosen !== undefined) {
+          void applyModel(ctx, chosen, scope).finally(resolve);
+        } else {
+          resolve();
+        }
+      }),
+    );
+    qp.show();
+    void load("");
+  });
+}
+
+async function openFile(path: string): Promise<void> {
+  if (!fs.existsSync(path)) {
+    void vscode.window.showInformationMessage(
+      `TunaCode: there is no config at ${path} yet; it is created the first time a model is selected.`,
+    );
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
+  await vscode.window.showTextDocument(doc);
+}
+
+const openConfig: Command = async (ctx) => {
+  const path =
+    ctx.client.state?.configPath ??
+    sharedConfigPath(config.configPath(), process.env.TUNACODE_CONFIG, os.homedir(), process.platform);
+  try {
+    await openFile(path);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`TunaCode: could not open ${path}: ${errorText(error)}`);
+  }
+};
+
+const showHistory: Command = async (ctx) => {
+  let rows;
+  try {
+    rows = buildHistoryRows((await ctx.client.history({ limit: 50 })).entries);
+  } catch (error) {
+    reportFailure(ctx, "Reading the model history", error);
+    return;
+  }
+  if (rows.length === 0) {
+    void vscode.window.showInformationMessage("TunaCode: no model changes recorded yet.");
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(rows, {
+    title: "TunaCode: Model History (newest first)",
+    placeHolder: "Pick an entry to use its model again (saved to the shared config)",
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (picked !== undefined) {
+    await applyModel(ctx, picked.model, "global");
+  }
+};
+
+const startTerminal: Command = async (ctx) => {
+  const [program = "tunacode", ...args] = config.cliCommand();
+  const resolved = resolveProgram(program, {
+    pathEnv: process.env.PATH,
+    pathExt: process.env.PATHEXT,
+    platform: process.platform,
+    home: os.homedir(),
+    isExecutable: (file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return fs.statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    },
+  });
+  if (resolved === undefined) {
+    const choice = await vscode.window.showErrorMessage(
+      `TunaCode: the tunacode CLI ("${program}") was not found on PATH. Install it with ` +
+        "`pip install tunacode-cli`, or set tunacode.cli.command in your user settings.",
+      "Open Settings",
+    );
+    if (choice === "Open Settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "tunacode.cli.command");
+    }
+    return;
+  }
+  const model = ctx.client.state?.model;
+  if (model === undefined) {
+    void vscode.window.showWarningMessage(
+      "TunaCode: the server has not reported a model; tunacode starts with its own default.",
+    );
+  }
+  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
+  // The program runs directly, not through a shell: the model string is one argument, never shell text.
+  const terminal = vscode.window.createTerminal({
+    name: model !== undefined ? `tunacode (${model})` : "tunacode",
+    shellPath: resolved,
+    shellArgs: model !== undefined ? [...args, "--model", model] : args,
+    ...(folder !== undefined ? { cwd: folder.uri } : {}),
+  });
+  terminal.show();
+};
+
+const showInstallInstructions: Command = async (ctx) => {
+  // vsce stores the README as readme.md; a development checkout has README.md.
+  const readme =
+    ["readme.md", "README.md"]
+      .map((name) => vscode.Uri.joinPath(ctx.extensionUri, name))
+      .find((uri) => fs.existsSync(uri.fsPath)) ?? vscode.Uri.joinPath(ctx.extensionUri, "README.md");
+  try {
+    await vscode.commands.executeCommand("markdown.showPreview", readme);
+  } catch {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(readme));
+  }
+};
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  const commands: Record<string, Command> = {
+    "tunacode.selectModel": (c) => pickModel(c, "global"),
+    "tunacode.selectModelForSession": (c) => pickModel(c, "session"),
+    "tunacode.openConfig": openConfig,
+    "tunacode.showHistory": showHistory,
+    "tunacode.restartServer": (c) => c.client.restart(),
+    "tunacode.showLogs": (c) => {
+      c.client.log.show();
+      return Promise.resolve();
+    },
+    "tunacode.startTerminal": startTerminal,
+    "tunacode.showInstallInstructions": showInstallInstructions,
+  };
+  return Object.entries(commands).map(([id, run]) =>
+    vscode.commands.registerCommand(id, async () => {
+      try {
+        await run(ctx);
+      } catch (error) {
+        ctx.client.log.error(`${id}: ${errorText(error)}`);
+        void vscode.window.showErrorMessage(`TunaCode: ${errorText(error)}`);
+      }
+    }),
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * Entry point: wires the client, the status bar, the commands and the settings together. Holds no logic of its own.
+ */
+import * as vscode from "vscode";
+
+import { TunaClient } from "./client";
+import { registerCommands } from "./commands";
+import * as config from "./config";
+import { ModelStatusBar } from "./status_bar";
+
+let client: TunaClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel("TunaCode", { log: true });
+  client = new TunaClient(context.extensionUri.fsPath, log);
+  const ctx = { client, extensionUri: context.extensionUri };
+  const c = client;
+
+  context.subscriptions.push(
+    log,
+    c,
+    new ModelStatusBar(c),
+    ...registerCommands(ctx),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (config.needsRestart(event)) {
+        log.info("a server setting changed");
+        void c.restart();
+      }
+    }),
+    // A trusted workspace's .venv may hold the server: look again once trust is granted.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (c.phase.kind === "failed") {
+        void c.restart();
+      }
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      if (c.phase.kind === "failed") {
+        void c.restart();
+      }
+    }),
+  );
+  void c.start();
+}
+
+export async function deactivate(): Promise<void> {
+  const c = client;
+  client = undefined;
+  await c?.stop();
+}

@@ -1,0 +1,193 @@
+/**
+ * Where things are: the tuna-lsp executable, the tunacode CLI and the shared config file.
+ *
+ * Pure logic over an injected environment (PATH, folders, a file test), so it runs under plain Node in the
+ * unit tests. Must not import vscode, start processes or read settings: the caller passes what it read.
+ */
+import * as nodePath from "path";
+
+export const SERVER_PROGRAM = "tuna-lsp";
+
+export interface LookupEnv {
+  /** The PATH of the extension host process. */
+  pathEnv: string | undefined;
+  /** PATHEXT on Windows. */
+  pathExt?: string | undefined;
+  platform: NodeJS.Platform;
+  home: string;
+  /** True when `file` exists, is a regular file (symlinks followed) and may be executed. */
+  isExecutable: (file: string) => boolean;
+}
+
+export interface DiscoveryInput extends LookupEnv {
+  /** `tunacode.server.command` from the user's settings (never a workspace's); empty when unset. */
+  settingCommand: readonly string[];
+  /** Workspace folders on the local file system. */
+  workspaceFolders: readonly string[];
+  /** Whether the workspace is trusted: an untrusted one's .venv is never run. */
+  trusted: boolean;
+  /** Where the extension is installed: an extension run from a clone of the repository finds its .venv. */
+  extensionPath: string;
+}
+
+export type ServerSource = "setting" | "path" | "workspace-venv" | "extension-venv";
+
+export interface ServerCommand {
+  command: string;
+  args: string[];
+  source: ServerSource;
+}
+
+/** A place the server was looked for: a short name for a notification, and what exactly was found there. */
+export interface Attempt {
+  place: string;
+  detail: string;
+}
+
+export interface Discovery {
+  found: ServerCommand | undefined;
+  /** Why nothing was found; empty when found. */
+  reason: string;
+  /** The places looked at, in order. */
+  tried: Attempt[];
+}
+
+function pathApi(platform: NodeJS.Platform): nodePath.PlatformPath {
+  return platform === "win32" ? nodePath.win32 : nodePath.posix;
+}
+
+/** Expands a leading `~` to the home directory, as a shell would in a setting's value. */
+export function expandHome(value: string, home: string, platform: NodeJS.Platform): string {
+  const p = pathApi(platform);
+  if (value === "~") {
+    return home;
+  }
+  if (value.startsWith("~/") || (platform === "win32" && value.startsWith("~\\"))) {
+    return p.join(home, value.slice(2));
+  }
+  return value;
+}
+
+/**
+ * Resolves a program name or path the way a shell would: a value with a directory part must be an absolute path
+ * (relative ones would depend on the editor's working directory); a bare name is searched on PATH.
+ */
+export function resolveProgram(program: string, env: LookupEnv): string | undefined {
+  const p = pathApi(env.platform);
+  const expanded = expandHome(program.trim(), env.home, env.platform);
+  if (expanded === "") {
+    return undefined;
+  }
+  const hasDir = expanded.includes("/") || (env.platform === "win32" && expanded.includes("\\"));
+  if (hasDir) {
+    return p.isAbsolute(expanded) && env.isExecutable(expanded) ? expanded : undefined;
+  }
+  const exts =
+    env.platform === "win32"
+      ? ["", ...(env.pathExt ?? ".COM;.EXE;.BAT;.CMD").split(";").filter((e) => e !== "")]
+      : [""];
+  for (const dir of (env.pathEnv ?? "").split(p.delimiter)) {
+    if (dir === "" || !p.isAbsolute(dir)) {
+      continue;
+    }
+    for (const ext of exts) {
+      const candidate = p.join(dir, expanded + ext);
+      if (env.isExecutable(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  return undefined;
+}
+
+function venvServer(dir: string, platform: NodeJS.Platform): string {
+  const p = pathApi(platform);
+  return platform === "win32"
+    ? p.join(dir, ".venv", "Scripts", `${SERVER_PROGRAM}.exe`)
+    : p.join(dir, ".venv", "bin", SERVER_PROGRAM);
+}
+
+/** Directories from `start` up to the file system root, `start` first. */
+export function ancestors(start: string, platform: NodeJS.Platform): string[] {
+  const p = pathApi(platform);
+  const out: string[] = [];
+  let dir = p.resolve(start);
+  for (;;) {
+    out.push(dir);
+    const parent = p.dirname(dir);
+    if (parent === dir) {
+      return out;
+    }
+    dir = parent;
+  }
+}
+
+/**
+ * Finds the command that starts the server. An explicit setting is the only candidate when set (a typo there must
+ * show, not silently fall back to another server); otherwise PATH, then a trusted workspace folder's .venv, then a
+ * .venv in the repository the extension lives in (any directory above it).
+ */
+export function discoverServer(input: DiscoveryInput): Discovery {
+  const tried: Attempt[] = [];
+  const [program, ...args] = input.settingCommand;
+  if (program !== undefined && program.trim() !== "") {
+    const resolved = resolveProgram(program, input);
+    if (resolved !== undefined) {
+      return { found: { command: resolved, args, source: "setting" }, reason: "", tried };
+    }
+    tried.push({
+      place: "tunacode.server.command",
+      detail: `"${program}" is not an executable file (an absolute path, or a program on PATH)`,
+    });
+    return { found: undefined, reason: `the tunacode.server.command setting names "${program}", which was not found`, tried };
+  }
+  tried.push({ place: "tunacode.server.command", detail: "not set" });
+
+  const onPath = resolveProgram(SERVER_PROGRAM, input);
+  if (onPath !== undefined) {
+    return { found: { command: onPath, args: [], source: "path" }, reason: "", tried };
+  }
+  tried.push({ place: "PATH", detail: `no ${SERVER_PROGRAM} on PATH (${input.pathEnv ?? ""})` });
+
+  for (const folder of input.workspaceFolders) {
+    const candidate = venvServer(folder, input.platform);
+    if (!input.trusted) {
+      tried.push({ place: "workspace .venv", detail: `${candidate}: skipped, the workspace is not trusted` });
+      continue;
+    }
+    if (input.isExecutable(candidate)) {
+      return { found: { command: candidate, args: [], source: "workspace-venv" }, reason: "", tried };
+    }
+    tried.push({ place: "workspace .venv", detail: `${candidate}: not found` });
+  }
+
+  for (const dir of ancestors(input.extensionPath, input.platform)) {
+    const candidate = venvServer(dir, input.platform);
+    if (input.isExecutable(candidate)) {
+      return { found: { command: candidate, args: [], source: "extension-venv" }, reason: "", tried };
+    }
+  }
+  tried.push({
+    place: ".venv above the extension",
+    detail: `no .venv with ${SERVER_PROGRAM} in ${input.extensionPath} or a folder above it`,
+  });
+  return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried };
+}
+
+/**
+ * The shared config's path as the server will choose it (PROTOCOL.md section 1), for when the server cannot say:
+ * the setting, else TUNACODE_CONFIG, else ~/.config/tunacode.json.
+ */
+export function sharedConfigPath(
+  setting: string,
+  tunacodeConfigEnv: string | undefined,
+  home: string,
+  platform: NodeJS.Platform,
+): string {
+  const p = pathApi(platform);
+  const chosen = setting.trim() !== "" ? setting.trim() : (tunacodeConfigEnv ?? "").trim();
+  if (chosen !== "") {
+    return p.resolve(expandHome(chosen, home, platform));
+  }
+  return p.join(home, ".config", "tunacode.json");
+}

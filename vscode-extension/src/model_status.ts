@@ -1,0 +1,211 @@
+/**
+ * What the status bar item says: its text, severity and markdown tooltip, from the server's ModelState or from the
+ * client's own phase (starting, failed).
+ *
+ * Pure: returns strings and plain values; the caller turns them into a StatusBarItem. Must not import vscode.
+ * Everything that came from outside (paths, warnings, model ids) is escaped before it goes into markdown.
+ */
+import type { Attempt } from "./locations";
+import type { ModelState } from "./lsp_ext";
+
+export type Severity = "ok" | "warning" | "error" | "busy";
+
+export interface StatusView {
+  /** Status bar text; may hold `$(icon)` codicons. */
+  text: string;
+  /** Markdown for the tooltip (command links to `tunacode.*` commands only). */
+  tooltip: string;
+  severity: Severity;
+  /** What a screen reader says. */
+  accessibilityLabel: string;
+}
+
+/** Characters that mean something in CommonMark, escaped so outside text shows as written. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+}
+
+/** The part of a model string worth showing in a narrow place: the last `/` segment of its model id. */
+export function shortModelName(model: string): string {
+  const colon = model.indexOf(":");
+  const modelId = colon >= 0 ? model.slice(colon + 1) : model;
+  const slash = modelId.lastIndexOf("/");
+  const short = slash >= 0 ? modelId.slice(slash + 1) : modelId;
+  return short.trim() === "" ? model : short.trim();
+}
+
+/** 200000 -> "200K", 1048576 -> "1.05M". */
+export function formatTokenCount(n: number): string {
+  if (n >= 1_000_000) {
+    return `${String(Number((n / 1_000_000).toFixed(2)))}M`;
+  }
+  if (n >= 1_000) {
+    return `${String(Number((n / 1_000).toFixed(1)))}K`;
+  }
+  return String(n);
+}
+
+/** USD per 1M tokens: 3 -> "$3", 0.15 -> "$0.15", 0 -> "free". */
+export function formatUsd(n: number): string {
+  if (n === 0) {
+    return "free";
+  }
+  return `$${String(Number(n.toFixed(n < 1 ? 3 : 2)))}`;
+}
+
+const LINKS: readonly [string, string, string][] = [
+  ["Select model", "tunacode.selectModel", "Pick the model tunacode uses (saved to the shared config)"],
+  ["For this session", "tunacode.selectModelForSession", "Pick a model for this window only (not saved)"],
+  ["Open config", "tunacode.openConfig", "Open the shared tunacode config"],
+  ["History", "tunacode.showHistory", "Show the model history"],
+  ["Terminal", "tunacode.startTerminal", "Start tunacode with this model in a terminal"],
+  ["Logs", "tunacode.showLogs", "Show the TunaCode logs"],
+];
+
+/** The command ids the tooltip links to; the caller trusts exactly these. */
+export const TOOLTIP_COMMANDS: readonly string[] = [...LINKS.map(([, id]) => id), "tunacode.restartServer",
+  "tunacode.showInstallInstructions"];
+
+function link(label: string, command: string, title: string): string {
+  return `[${label}](command:${command} "${title}")`;
+}
+
+function scopeText(state: ModelState): string {
+  switch (state.scope) {
+    case "session":
+      return "session (this window only, not saved)";
+    case "global":
+      return "global (saved in the shared config)";
+    case "default":
+      return "default (no config file yet: tunacode's default model)";
+  }
+}
+
+function keyText(state: ModelState): string {
+  const envVar = state.apiKeyEnvVar !== null ? ` (${escapeMarkdown(state.apiKeyEnvVar)})` : "";
+  return state.apiKey === "present" ? `present${envVar}` : `**missing**${envVar}`;
+}
+
+export function renderModelStatus(state: ModelState): StatusView {
+  const short = shortModelName(state.model);
+  const keyMissing = state.apiKey === "missing";
+  const configInvalid = state.configValid === false;
+  const warned = keyMissing || configInvalid || state.warnings.length > 0;
+  const session = state.scope === "session";
+
+  const parts: string[] = [warned ? "$(warning)" : "$(hubot)", short];
+  if (session) {
+    parts.push("(session)");
+  }
+  if (configInvalid) {
+    parts.push("· config invalid");
+  } else if (keyMissing) {
+    parts.push("· no API key");
+  } else if (state.warnings.length > 0) {
+    parts.push(state.warnings.length === 1 ? "· 1 warning" : `· ${String(state.warnings.length)} warnings`);
+  }
+
+  const rows: [string, string][] = [
+    ["Model", `\`${state.model.replace(/`/g, "'")}\`${state.name !== null ? ` — ${escapeMarkdown(state.name)}` : ""}`],
+    ["Scope", scopeText(state)],
+  ];
+  if (state.scope === "session" || state.persistedModel !== state.model) {
+    rows.push(["Saved model", state.persistedModel !== null ? escapeMarkdown(state.persistedModel) : "none"]);
+  }
+  if (state.resolvedFrom !== undefined && state.resolvedFrom !== null) {
+    rows.push(["Resolved from", escapeMarkdown(state.resolvedFrom)]);
+  }
+  rows.push(["Config", escapeMarkdown(state.configPath)]);
+  rows.push([
+    "Context window",
+    state.contextWindow !== null ? `${formatTokenCount(state.contextWindow)} tokens` : "unknown",
+  ]);
+  rows.push(["API key", keyText(state)]);
+
+  const lines: string[] = [`**TunaCode model** ${warned ? "$(warning)" : ""}`.trimEnd(), ""];
+  lines.push("| | |", "|:--|:--|");
+  for (const [k, v] of rows) {
+    lines.push(`| ${k} | ${v} |`);
+  }
+  lines.push("");
+  if (state.warnings.length > 0) {
+    lines.push("**Warnings**", "");
+    for (const w of state.warnings) {
+      lines.push(`- ${escapeMarkdown(w)}`);
+    }
+    lines.push("");
+  }
+  lines.push(LINKS.map(([label, id, title]) => link(label, id, title)).join(" · "));
+
+  const a11y = [
+    `TunaCode model ${state.model}`,
+    session ? "for this session" : "",
+    configInvalid ? "the shared config is invalid" : "",
+    keyMissing ? "API key missing" : "",
+    state.warnings.length > 0 ? `${String(state.warnings.length)} warnings` : "",
+  ].filter((s) => s !== "");
+
+  return {
+    text: parts.join(" "),
+    tooltip: lines.join("\n"),
+    severity: warned ? "warning" : "ok",
+    accessibilityLabel: a11y.join(", "),
+  };
+}
+
+export function renderStarting(): StatusView {
+  return {
+    text: "$(sync~spin) TunaCode",
+    tooltip: "Starting the tuna-lsp server…",
+    severity: "busy",
+    accessibilityLabel: "TunaCode: starting the server",
+  };
+}
+
+export function renderStopped(): StatusView {
+  return {
+    text: "$(circle-slash) TunaCode",
+    tooltip: `The tuna-lsp server is stopped.\n\n${link("Restart server", "tunacode.restartServer", "Start the server again")}`,
+    severity: "warning",
+    accessibilityLabel: "TunaCode: server stopped",
+  };
+}
+
+export function renderFailed(reason: string, tried: readonly Attempt[]): StatusView {
+  const lines = [
+    "**TunaCode: the tuna-lsp server is not running**",
+    "",
+    escapeMarkdown(reason),
+    "",
+  ];
+  if (tried.length > 0) {
+    lines.push("Tried:", "");
+    for (const t of tried) {
+      lines.push(`- ${escapeMarkdown(t.place)}: ${escapeMarkdown(t.detail)}`);
+    }
+    lines.push("");
+  }
+  lines.push(
+    [
+      link("Install instructions", "tunacode.showInstallInstructions", "How to install tuna-lsp"),
+      link("Restart server", "tunacode.restartServer", "Try to start the server again"),
+      link("Logs", "tunacode.showLogs", "Show the TunaCode logs"),
+    ].join(" · "),
+  );
+  return {
+    text: "$(error) TunaCode: no server",
+    tooltip: lines.join("\n"),
+    severity: "error",
+    accessibilityLabel: `TunaCode: the server is not running: ${reason}`,
+  };
+}
+
+/** The error notification's text when no server starts: what was tried and what to do, in a few lines. */
+export function startFailureMessage(reason: string, tried: readonly Attempt[]): string {
+  const places = [...new Set(tried.map((t) => t.place))];
+  const triedText = places.length > 0 ? ` Tried: ${places.join(", ")}.` : "";
+  return (
+    `TunaCode: could not start the tuna-lsp language server: ${reason}.${triedText} ` +
+    "Install tuna-lsp and, unless it is on PATH, set tunacode.server.command in your user settings."
+  );
+}

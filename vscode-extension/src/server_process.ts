@@ -1,0 +1,86 @@
+/**
+ * The server's child process: spawned over stdio for the language client, remembered so that a failed start can
+ * say how the process ended and what it last wrote to stderr, and killed if it outlives its client.
+ *
+ * No vscode import: the language client gets the process from `spawn()`.
+ */
+import { spawn, type ChildProcess } from "child_process";
+
+const TAIL_LIMIT = 4096;
+
+export class ServerProcess {
+  private proc: ChildProcess | undefined;
+  private stderrTail = "";
+  private ended: string | undefined;
+
+  constructor(
+    readonly command: string,
+    readonly args: readonly string[],
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Starts a new process (the client calls this again when it restarts a server that died). */
+  spawn(): Promise<ChildProcess> {
+    this.stderrTail = "";
+    this.ended = undefined;
+    const proc = spawn(this.command, [...this.args], { env: this.env, stdio: "pipe" });
+    this.proc = proc;
+    proc.stderr.on("data", (chunk: Buffer | string) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-TAIL_LIMIT);
+    });
+    proc.on("exit", (code, signal) => {
+      if (this.proc === proc) {
+        this.ended = signal !== null ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+      }
+    });
+    return new Promise((resolve, reject) => {
+      proc.once("spawn", () => {
+        resolve(proc);
+      });
+      proc.once("error", reject);
+    });
+  }
+
+  /** How the current process ended ("exited with code 1"), or undefined while it runs. */
+  get exit(): string | undefined {
+    return this.ended;
+  }
+
+  /** The last non-empty line the current process wrote to stderr, shortened for a message. */
+  lastStderrLine(): string | undefined {
+    return lastLine(this.stderrTail);
+  }
+
+  /** Resolves when the current process has ended, or after `ms`. */
+  async waitForExit(ms: number): Promise<void> {
+    const proc = this.proc;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      proc.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Kills the current process if it still runs (a server that ignored shutdown and exit). */
+  kill(): void {
+    const proc = this.proc;
+    if (proc !== undefined && proc.exitCode === null && proc.signalCode === null) {
+      proc.kill();
+    }
+  }
+}
+
+/** The last non-empty line of `text`, at most 300 characters. */
+export function lastLine(text: string): string | undefined {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+  const last = lines.at(-1);
+  if (last === undefined) {
+    return undefined;
+  }
+  return last.length > 300 ? `${last.slice(0, 297)}...` : last;
+}

@@ -1,0 +1,426 @@
+/**
+ * End to end, in a real VS Code (code-server) with the built .vsix and the real tuna-lsp: the status bar, the model
+ * picker, following outside changes of the shared config, settings a workspace must not set, and the error path
+ * when no server can be found. Screenshots go to test-artifacts/.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import {
+  ARTIFACTS,
+  REPO_ROOT,
+  VsCodeSession,
+  checkPrerequisites,
+  mark,
+  resetArtifacts,
+  serverExecutable,
+  waitUntil,
+} from "./harness";
+
+const START_MODEL = "anthropic:claude-sonnet-4-20250514";
+const PICKED_MODEL = "openai:gpt-4.1-mini";
+const WRITTEN_MODEL = "anthropic:claude-opus-4-20250514";
+const CLI_MODEL = "openai:gpt-4o";
+const EVIL_MODEL = "openai:gpt-4o-mini";
+const TIMEOUT = { timeout: 120_000 };
+const HOOK_TIMEOUT = { timeout: 180_000 };
+
+/** Hooks with a deadline: starting code-server and Chromium must not hang a CI run. */
+function setUp(fn: () => Promise<void>): void {
+  before(fn, HOOK_TIMEOUT);
+}
+
+function tearDown(fn: () => Promise<void>): void {
+  after(fn, HOOK_TIMEOUT);
+}
+
+const CLI_VENV = process.env.TUNACODE_CLI_VENV ?? path.join(REPO_ROOT, ".cache", "tunacode-venv");
+const CLI_PYTHON = path.join(CLI_VENV, "bin", "python");
+const CLI_TUNACODE = path.join(CLI_VENV, "bin", "tunacode");
+
+/** What tunacode itself does when its model picker sets a model: record it as recent, save the file in place. */
+const CLI_SET_MODEL = `
+import sys
+from types import SimpleNamespace
+from tunacode.configuration.user_config import load_config, record_recent_model, set_default_model
+cfg = load_config()
+record_recent_model(cfg, sys.argv[1])
+set_default_model(sys.argv[1], SimpleNamespace(session=SimpleNamespace(user_config=cfg)))
+`;
+
+/** A row label that is exactly `model` (after the icon a key-missing or current row starts with). */
+function exactLabel(model: string): RegExp {
+  return new RegExp(`^\\s*${model.replace(/[.]/g, "\\.")}\\s*$`);
+}
+
+/** How many servers logged to `logFile` got as far as `initialized`. */
+function countStarts(logFile: string): number {
+  if (!fs.existsSync(logFile)) {
+    return 0;
+  }
+  return (fs.readFileSync(logFile, "utf8").match(/Notification 'initialized' received/g) ?? []).length;
+}
+
+/** Waits until the newest server logging to `logFile` was given this window's session choice again. */
+async function waitForSessionRestored(logFile: string): Promise<void> {
+  await waitUntil(`the session choice to be set again on the new server (${logFile})`, () => {
+    const newest = fs.readFileSync(logFile, "utf8").split("Notification 'initialized' received").at(-1) ?? "";
+    return /tuna\/setModel[\s\S]*session/.test(newest) ? true : undefined;
+  });
+}
+
+/** The pid of the tuna-lsp whose command line names `logFile` (unique to this run), from /proc. */
+function serverPid(logFile: string): number | undefined {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (argv.includes(logFile) && argv.some((a) => a.endsWith("tuna-lsp"))) {
+        return Number(entry);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+function startConfig(): Record<string, unknown> {
+  return {
+    default_model: START_MODEL,
+    recent_models: [START_MODEL, "openai:gpt-4.1"],
+    env: { ANTHROPIC_API_KEY: "sk-ant-e2e-not-a-real-key", OPENAI_API_KEY: "" },
+    settings: { max_retries: 10, theme: "dracula" },
+  };
+}
+
+before(() => {
+  checkPrerequisites();
+  resetArtifacts();
+});
+
+describe("with the server (set in the machine settings)", () => {
+  let vs: VsCodeSession;
+  let evilConfig: string;
+
+  setUp(async () => {
+    const server = serverExecutable();
+    vs = await VsCodeSession.open({
+      name: "main",
+      // Machine-scoped settings of a code-server window live in its (remote) machine settings.
+      machineSettings: {
+        "tunacode.server.command": [server, "--log-file", path.join(ARTIFACTS, "main-server.log"), "--log-level", "DEBUG"],
+        "tunacode.trace.server": "messages",
+        "tunacode.cli.command": [CLI_TUNACODE],
+      },
+      // A cloned repository trying to pick the server and redirect where it writes: both must be ignored.
+      workspaceSettings: {
+        "tunacode.server.command": ["/nonexistent/evil-tuna-lsp"],
+        "tunacode.configPath": "${workspaceFolder}/evil-tunacode.json",
+      },
+      workspaceFiles: { "evil-tunacode.json": JSON.stringify({ default_model: EVIL_MODEL }, null, 4) },
+      tunacodeConfig: startConfig(),
+    });
+    evilConfig = path.join(vs.workspace, "evil-tunacode.json");
+    mark("main session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("shows the model of the pre-written config in the status bar", TIMEOUT, async () => {
+    const text = await vs.waitForStatus("claude-sonnet-4-20250514");
+    mark(`status bar: "${text}"`);
+    assert.doesNotMatch(text, /session|no server/);
+    await vs.screenshot("status-initial.png", vs.page.locator(".statusbar"));
+    // The tooltip carries the whole state.
+    await vs.statusItem().hover();
+    const hover = vs.page.locator(".monaco-hover, .workbench-hover").filter({ hasText: "TunaCode model" }).first();
+    await hover.waitFor({ timeout: 10_000 });
+    const tooltip = await hover.innerText();
+    assert.match(tooltip, /anthropic:claude-sonnet-4-20250514/);
+    assert.match(tooltip, /tunacode\.json/);
+    assert.match(tooltip, /API key/);
+    await vs.screenshot("status-tooltip.png");
+    await vs.page.keyboard.press("Escape");
+  });
+
+  it("picks a model from the palette: status bar and config on disk follow", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Select Model");
+    const initialRows = await vs.waitForQuickPick("saved to the shared config");
+    await initialRows.filter({ hasText: START_MODEL }).first().waitFor({ timeout: 15_000 });
+    await vs.screenshot("quickpick-initial.png");
+    await vs.typeInQuickPick("gpt-4.1 mini");
+    const target = await vs.revealQuickPickRow(exactLabel(PICKED_MODEL));
+    const rows = vs.page.locator(".quick-input-widget .quick-input-list .monaco-list-row");
+    mark(`quick pick rows: ${JSON.stringify((await rows.allInnerTexts()).slice(0, 3))}`);
+    await vs.screenshot("quickpick-query.png");
+    await target.click();
+
+    const text = await vs.waitForStatus("gpt-4.1-mini");
+    mark(`status bar after pick: "${text}"`);
+    const onDisk = await waitUntil("the config on disk to hold the picked model", () => {
+      const cfg = vs.readConfig();
+      return cfg.default_model === PICKED_MODEL ? cfg : undefined;
+    });
+    assert.equal((onDisk.recent_models as string[])[0], PICKED_MODEL);
+    // Keys the server does not own survive with their values.
+    assert.deepEqual(onDisk.settings, startConfig().settings);
+    assert.deepEqual(onDisk.env, startConfig().env);
+    // The server's message says where it was saved.
+    await vs.notification(`Model set to ${PICKED_MODEL}`).first().waitFor({ timeout: 10_000 });
+    await vs.screenshot("status-after-pick.png");
+  });
+
+  it("follows a plain write of the config file, without a click", TIMEOUT, async () => {
+    const cfg = vs.readConfig();
+    cfg.default_model = WRITTEN_MODEL;
+    // In place, as tunacode writes it (truncate, then write).
+    fs.writeFileSync(vs.configFile, JSON.stringify(cfg, null, 4));
+    const text = await vs.waitForStatus("claude-opus-4-20250514");
+    mark(`status bar after a plain write: "${text}"`);
+  });
+
+  it("follows the real tunacode CLI setting the model", TIMEOUT, async (t) => {
+    if (!fs.existsSync(CLI_PYTHON)) {
+      t.skip(`no tunacode CLI venv at ${CLI_PYTHON}`);
+      return;
+    }
+    execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, CLI_MODEL], { env: vs.env, timeout: 60_000 });
+    assert.equal(vs.readConfig().default_model, CLI_MODEL);
+    const text = await vs.waitForStatus("gpt-4o");
+    assert.doesNotMatch(text, /gpt-4o-mini/);
+    mark(`status bar after the tunacode CLI: "${text}"`);
+  });
+
+  it("warns when the config turns invalid, and recovers when it is fixed", TIMEOUT, async () => {
+    const good = fs.readFileSync(vs.configFile, "utf8");
+    fs.writeFileSync(vs.configFile, '{ "default_model": "openai:gpt-4o", ');
+    const text = await vs.waitForStatus("config invalid");
+    mark(`status bar with an invalid config: "${text}"`);
+    await vs.screenshot("status-config-invalid.png", vs.page.locator(".statusbar"));
+    fs.writeFileSync(vs.configFile, good);
+    await waitUntil("the warning to go", async () => {
+      const now = (await vs.statusItem().innerText()).trim();
+      return /gpt-4o/.test(now) && !/invalid/.test(now) ? now : undefined;
+    });
+  });
+
+  it("selects a model for this session only: marked, and the file untouched", TIMEOUT, async () => {
+    const before = fs.readFileSync(vs.configFile, "utf8");
+    await vs.runCommand("TunaCode: Select Model for This Session");
+    await vs.waitForQuickPick("not saved");
+    await vs.typeInQuickPick("claude sonnet 4");
+    await (await vs.revealQuickPickRow(exactLabel(START_MODEL))).click();
+    const text = await vs.waitForStatus("(session)");
+    assert.match(text, /claude-sonnet-4-20250514/);
+    mark(`status bar for a session choice: "${text}"`);
+    assert.equal(fs.readFileSync(vs.configFile, "utf8"), before);
+    await vs.screenshot("status-session.png", vs.page.locator(".statusbar"));
+  });
+
+  it("opens the shared config", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Open Config");
+    await vs.page.locator(".tab", { hasText: "tunacode.json" }).first().waitFor({ timeout: 15_000 });
+    await vs.page.locator(".monaco-editor .view-lines", { hasText: "default_model" }).first().waitFor({ timeout: 15_000 });
+    await vs.screenshot("open-config.png");
+    await vs.page.keyboard.press("Control+W");
+  });
+
+  it("restarts the server on TunaCode: Restart Server, keeping this window's session choice", TIMEOUT, async () => {
+    const logFile = path.join(ARTIFACTS, "main-server.log");
+    const starts = countStarts(logFile);
+    await vs.runCommand("TunaCode: Restart Server");
+    await waitUntil("a new server to start", () => (countStarts(logFile) > starts ? true : undefined), 30_000);
+    await waitForSessionRestored(logFile);
+    const text = await vs.waitForStatus("(session)");
+    assert.match(text, /claude-sonnet-4-20250514/);
+    mark(`status bar after a restart: "${text}"`);
+  });
+
+  it("shows the model history from the server", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Show Model History");
+    const rows = await vs.waitForQuickPick("use its model again");
+    await rows.filter({ hasText: PICKED_MODEL }).first().waitFor({ timeout: 10_000 });
+    await rows.filter({ hasText: CLI_MODEL }).first().waitFor({ timeout: 10_000 });
+    await vs.screenshot("history.png");
+    await vs.page.keyboard.press("Escape");
+  });
+
+  it("starts tunacode --model <model> in a terminal", TIMEOUT, async (t) => {
+    if (!fs.existsSync(CLI_TUNACODE)) {
+      t.skip(`no tunacode CLI at ${CLI_TUNACODE}`);
+      return;
+    }
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await vs.page
+      .locator(".terminal-tabs-entry, .single-terminal-tab, .pane-header, .composite.title", {
+        // The session choice: a CLI started from this window uses it.
+        hasText: `tunacode (${START_MODEL})`,
+      })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await vs.page.locator(".terminal-wrapper, .xterm").first().waitFor({ timeout: 20_000 });
+    await vs.screenshot("terminal.png");
+  });
+
+  it("restarts the server when a server setting changes", TIMEOUT, async () => {
+    const secondLog = path.join(ARTIFACTS, "main-server-after-settings-change.log");
+    vs.writeMachineSettings({
+      ...vs.machineSettings,
+      "tunacode.server.command": [serverExecutable(), "--log-file", secondLog, "--log-level", "DEBUG"],
+    });
+    await waitUntil(
+      "a server started with the new setting to log",
+      () => (fs.existsSync(secondLog) && /initialized/.test(fs.readFileSync(secondLog, "utf8")) ? true : undefined),
+      30_000,
+    );
+    await waitForSessionRestored(secondLog);
+    const text = await vs.waitForStatus("(session)");
+    assert.match(text, /claude-sonnet-4-20250514/);
+    mark(`status bar after a settings change: "${text}"`);
+  });
+
+  it("restarts a server that dies", TIMEOUT, async () => {
+    const logFile = path.join(ARTIFACTS, "main-server-after-settings-change.log");
+    const pid = serverPid(logFile);
+    assert.ok(pid !== undefined, "no running server with the changed setting's log file");
+    const starts = countStarts(logFile);
+    process.kill(pid, "SIGKILL");
+    await waitUntil("a new server to start", () => (countStarts(logFile) > starts ? true : undefined), 30_000);
+    await waitForSessionRestored(logFile);
+    const text = await vs.waitForStatus("(session)");
+    mark(`status bar after the server was killed: "${text}"`);
+  });
+
+  it("ignores tunacode.server.command and tunacode.configPath from the workspace", TIMEOUT, async () => {
+    // The server that ran is the machine setting's (the workspace's would not start at all), and it never read or
+    // wrote the workspace's config: its model never showed, and the file is as the test wrote it.
+    assert.deepEqual(JSON.parse(fs.readFileSync(evilConfig, "utf8")), { default_model: EVIL_MODEL });
+    const text = (await vs.statusItem().innerText()).trim();
+    assert.doesNotMatch(text, /gpt-4o-mini|no server/);
+  });
+
+  it("reports a server that dies and cannot be restarted", TIMEOUT, async () => {
+    const marker = path.join(vs.runDir, "server-installed");
+    const wrapper = path.join(vs.runDir, "tuna-lsp-wrapper");
+    const logFile = path.join(ARTIFACTS, "main-server-wrapped.log");
+    fs.writeFileSync(marker, "");
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\n[ -f '${marker}' ] || { echo 'tuna-lsp: uninstalled meanwhile' >&2; exit 4; }\nexec '${serverExecutable()}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    vs.writeMachineSettings({
+      ...vs.machineSettings,
+      "tunacode.server.command": [wrapper, "--log-file", logFile, "--log-level", "DEBUG"],
+    });
+    await waitUntil("the wrapped server to start", () => (countStarts(logFile) > 0 ? true : undefined), 30_000);
+    await waitForSessionRestored(logFile);
+    const pid = serverPid(logFile);
+    assert.ok(pid !== undefined, "no running wrapped server");
+    fs.rmSync(marker);
+    process.kill(pid, "SIGKILL");
+    const toast = vs.notification("could not be restarted").first();
+    await toast.waitFor({ timeout: 30_000 });
+    assert.match(await toast.innerText(), /exited with code 4: tuna-lsp: uninstalled meanwhile/);
+    const text = await vs.waitForStatus("no server");
+    mark(`status bar after a failed restart: "${text}"`);
+  });
+});
+
+describe("without a server", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    // No setting, and neither PATH, the workspace nor a folder above the extension holds tuna-lsp.
+    vs = await VsCodeSession.open({ name: "no-server", tunacodeConfig: startConfig() });
+    mark("no-server session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("shows the failure in the status bar and a notification with install instructions", TIMEOUT, async () => {
+    const text = await vs.waitForStatus("no server");
+    mark(`status bar without a server: "${text}"`);
+    const toast = vs.notification("could not start the tuna-lsp language server").first();
+    await toast.waitFor({ timeout: 30_000 });
+    const message = await toast.innerText();
+    assert.match(message, /Tried: tunacode\.server\.command, PATH, workspace \.venv, \.venv above the extension/);
+    assert.match(message, /set tunacode\.server\.command in your user settings/);
+    await toast.getByRole("button", { name: "Install Instructions" }).waitFor();
+    await vs.screenshot("error-notification.png");
+    await toast.getByRole("button", { name: "Install Instructions" }).click();
+    await vs.page.locator(".tab", { hasText: "README" }).first().waitFor({ timeout: 20_000 });
+    // The preview is a webview: wait until its text rendered.
+    await vs.page
+      .frameLocator("iframe.webview")
+      .frameLocator("iframe")
+      .getByText("Installing the server")
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await vs.screenshot("install-instructions.png");
+    // The tooltip of the failed item has the details.
+    await vs.statusItem().hover();
+    const hover = vs.page.locator(".monaco-hover, .workbench-hover").filter({ hasText: "not running" }).first();
+    await hover.waitFor({ timeout: 10_000 });
+    assert.match(await hover.innerText(), /no tuna-lsp on PATH/);
+    await vs.screenshot("error-tooltip.png");
+    await vs.page.keyboard.press("Escape");
+
+  });
+
+  it("keeps the commands safe: Select Model says the server is not running", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.notification("the tuna-lsp server is not running").first().waitFor({ timeout: 15_000 });
+  });
+
+  it("says so when the tunacode CLI is not installed", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await vs.notification("the tunacode CLI").first().waitFor({ timeout: 15_000 });
+    assert.match(await vs.notification("the tunacode CLI").first().innerText(), /pip install tunacode-cli/);
+  });
+
+  it("reports a server that exits at once: how it ended and what it said, in one notification", TIMEOUT, async () => {
+    vs.writeMachineSettings({
+      "tunacode.server.command": ["/bin/sh", "-c", "echo 'tuna-lsp: broken install' >&2; exit 3"],
+    });
+    const toast = vs.notification("exited with code 3").first();
+    await toast.waitFor({ timeout: 30_000 });
+    assert.match(await toast.innerText(), /exited with code 3: tuna-lsp: broken install/);
+    // The library's own bare "couldn't create connection" notification is left out.
+    assert.equal(await vs.notification("couldn't create connection").count(), 0);
+    await vs.waitForStatus("no server");
+    await vs.screenshot("broken-server.png");
+  });
+});
+
+describe("server found on PATH (no setting)", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    vs = await VsCodeSession.open({
+      name: "path",
+      pathPrepend: [path.dirname(serverExecutable())],
+      tunacodeConfig: startConfig(),
+    });
+  });
+
+  tearDown(async () => {
+    await vs.close();
+    console.log(`artifacts: ${ARTIFACTS}`);
+  });
+
+  it("starts tuna-lsp from the login shell's PATH", TIMEOUT, async () => {
+    const text = await vs.waitForStatus("claude-sonnet-4-20250514");
+    mark(`status bar with tuna-lsp on PATH: "${text}"`);
+  });
+});

@@ -1,0 +1,165 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import type { HistoryEntry, ModelInfo, ModelState } from "../../src/lsp_ext";
+import {
+  buildHistoryRows,
+  buildModelRows,
+  fallbackModelRows,
+  formatTimestamp,
+  looksLikeModel,
+  modelDetail,
+  type ModelRow,
+  type PickRow,
+} from "../../src/model_picks";
+
+function info(model: string, over: Partial<ModelInfo> = {}): ModelInfo {
+  const [provider = "", modelId = ""] = model.split(":");
+  return {
+    model,
+    provider,
+    providerName: provider === "openai" ? "OpenAI" : provider === "anthropic" ? "Anthropic" : null,
+    modelId,
+    name: null,
+    contextWindow: null,
+    outputLimit: null,
+    cost: null,
+    reasoning: null,
+    toolCall: null,
+    recent: false,
+    current: false,
+    apiKey: "present",
+    ...over,
+  };
+}
+
+function labels(rows: PickRow[]): string[] {
+  return rows.map((r) => (r.kind === "separator" ? `--${r.label}` : r.label));
+}
+
+describe("buildModelRows without a query", () => {
+  it("puts current, then recents, then providers under their own separators, in the server's order", () => {
+    const rows = buildModelRows(
+      [
+        info("anthropic:claude-sonnet-4", { current: true, recent: true }),
+        info("openai:gpt-4.1", { recent: true }),
+        info("anthropic:claude-opus-4"),
+        info("openai:gpt-4o"),
+      ],
+      4,
+      "",
+    );
+    assert.deepEqual(labels(rows), [
+      "--Current",
+      "anthropic:claude-sonnet-4",
+      "--Recent",
+      "openai:gpt-4.1",
+      "--Anthropic",
+      "anthropic:claude-opus-4",
+      "--OpenAI",
+      "openai:gpt-4o",
+    ]);
+    const current = rows[1] as ModelRow;
+    assert.equal(current.current, true);
+    assert.match(current.description, /current/);
+  });
+
+  it("falls back to the provider id when it has no name", () => {
+    const rows = buildModelRows([info("ollama:llama3")], 1, "");
+    assert.deepEqual(labels(rows), ["--ollama", "ollama:llama3"]);
+  });
+});
+
+describe("buildModelRows with a query", () => {
+  it("keeps the server's ranking under one separator that says how many are shown", () => {
+    const rows = buildModelRows([info("openai:gpt-4.1-mini"), info("azure:gpt-4.1-mini")], 18, "gpt-4.1 mini");
+    assert.deepEqual(labels(rows).slice(0, 3), ["--2 of 18 matches", "openai:gpt-4.1-mini", "azure:gpt-4.1-mini"]);
+  });
+
+  it("offers the typed model as it is when the list does not hold it", () => {
+    const rows = buildModelRows([], 0, "ollama : my-local");
+    const last = rows.at(-1) as ModelRow;
+    assert.equal(last.model, "ollama:my-local");
+    assert.equal(last.custom, true);
+  });
+
+  it("does not offer a typed model that the list holds, nor free text with spaces", () => {
+    assert.ok(!buildModelRows([info("openai:gpt-4o")], 1, "openai:gpt-4o").some((r) => r.kind === "model" && r.custom));
+    assert.ok(!buildModelRows([], 0, "claude sonnet").some((r) => r.kind === "model" && r.custom));
+  });
+
+  it("marks rows whose provider has no key", () => {
+    const rows = buildModelRows([info("openai:gpt-4o", { apiKey: "missing" })], 1, "gpt");
+    const row = rows[1] as ModelRow;
+    assert.equal(row.keyMissing, true);
+    assert.match(row.description, /API key missing/);
+  });
+});
+
+describe("modelDetail", () => {
+  it("shows provider, context, cost and features", () => {
+    assert.equal(
+      modelDetail(
+        info("openai:gpt-4.1", {
+          contextWindow: 1047576,
+          cost: { input: 2, output: 8 },
+          reasoning: false,
+          toolCall: true,
+        }),
+      ),
+      "OpenAI · 1.05M context · $2 in / $8 out per 1M tokens · tools",
+    );
+    assert.equal(modelDetail(info("x:y")), "x");
+  });
+});
+
+describe("looksLikeModel", () => {
+  it("accepts model strings and rejects free text", () => {
+    assert.ok(looksLikeModel("openai:gpt-4.1"));
+    assert.ok(looksLikeModel("gpt-4.1"));
+    assert.ok(looksLikeModel("openai : gpt-4.1"));
+    assert.ok(!looksLikeModel("gpt 4"));
+    assert.ok(!looksLikeModel("   "));
+  });
+});
+
+describe("fallbackModelRows", () => {
+  const s = {
+    model: "openai:gpt-4.1",
+    recentModels: ["openai:gpt-4.1", "anthropic:claude-sonnet-4"],
+    apiKey: "missing",
+  } as ModelState;
+
+  it("lists the current model and the recents, deduplicated", () => {
+    assert.deepEqual(labels(fallbackModelRows(s, "")), [
+      "--Current",
+      "openai:gpt-4.1",
+      "--Recent",
+      "anthropic:claude-sonnet-4",
+    ]);
+  });
+
+  it("filters by every token and offers the typed text", () => {
+    // A bare id is a model string too (the server resolves it through the routing preferences).
+    assert.deepEqual(labels(fallbackModelRows(s, "claude")), ["--Recent", "anthropic:claude-sonnet-4", "--Other", "claude"]);
+    assert.deepEqual(labels(fallbackModelRows(s, "sonnet anthropic")), ["--Recent", "anthropic:claude-sonnet-4"]);
+    assert.deepEqual(labels(fallbackModelRows(undefined, "x:y")), ["--Other", "x:y"]);
+  });
+});
+
+describe("history rows", () => {
+  it("says when, what before, and who", () => {
+    const entries: HistoryEntry[] = [
+      { ts: "2025-06-01T12:03:00Z", previous: "openai:gpt-4o", model: "openai:gpt-4.1", scope: "global", origin: "client", client: "Visual Studio Code" },
+      { ts: "not a date", previous: null, model: "x:y", scope: "session", origin: "external", client: null },
+    ];
+    const [first, second] = buildHistoryRows(entries);
+    assert.ok(first !== undefined && second !== undefined);
+    assert.equal(first.label, "openai:gpt-4.1");
+    assert.match(first.description, /^2025-06-0\d \d\d:\d\d · global$/);
+    assert.equal(first.detail, "from openai:gpt-4o · from an editor by Visual Studio Code");
+    assert.equal(second.description, "not a date · session");
+    assert.match(second.detail, /^first model · changed outside/);
+    assert.equal(formatTimestamp("bad"), "bad");
+  });
+});

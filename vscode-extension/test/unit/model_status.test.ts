@@ -1,0 +1,139 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import type { ModelState } from "../../src/lsp_ext";
+import {
+  escapeMarkdown,
+  formatTokenCount,
+  formatUsd,
+  renderFailed,
+  renderModelStatus,
+  shortModelName,
+  startFailureMessage,
+  TOOLTIP_COMMANDS,
+} from "../../src/model_status";
+
+function state(over: Partial<ModelState> = {}): ModelState {
+  return {
+    model: "anthropic:claude-sonnet-4-20250514",
+    provider: "anthropic",
+    modelId: "claude-sonnet-4-20250514",
+    scope: "global",
+    persistedModel: "anthropic:claude-sonnet-4-20250514",
+    configPath: "/home/u/.config/tunacode.json",
+    name: "Claude Sonnet 4",
+    contextWindow: 200000,
+    apiKey: "present",
+    apiKeyEnvVar: "ANTHROPIC_API_KEY",
+    recentModels: [],
+    warnings: [],
+    origin: "initial",
+    ...over,
+  };
+}
+
+describe("shortModelName", () => {
+  it("keeps the last segment of the model id", () => {
+    assert.equal(shortModelName("openrouter:openai/gpt-4.1"), "gpt-4.1");
+    assert.equal(shortModelName("openai:gpt-4.1"), "gpt-4.1");
+    assert.equal(shortModelName("gpt-4.1"), "gpt-4.1");
+    assert.equal(shortModelName("ollama:"), "ollama:");
+  });
+});
+
+describe("formatting numbers", () => {
+  it("formats token counts and prices", () => {
+    assert.equal(formatTokenCount(200000), "200K");
+    assert.equal(formatTokenCount(1047576), "1.05M");
+    assert.equal(formatTokenCount(204800), "204.8K");
+    assert.equal(formatTokenCount(512), "512");
+    assert.equal(formatUsd(3), "$3");
+    assert.equal(formatUsd(0.15), "$0.15");
+    assert.equal(formatUsd(0.132), "$0.132");
+    assert.equal(formatUsd(0), "free");
+  });
+});
+
+describe("renderModelStatus", () => {
+  it("shows the short name, no warning, and the whole state in the tooltip", () => {
+    const v = renderModelStatus(state());
+    assert.equal(v.text, "$(hubot) claude-sonnet-4-20250514");
+    assert.equal(v.severity, "ok");
+    for (const part of ["anthropic:claude-sonnet-4-20250514", "Claude Sonnet 4", "global", "tunacode\\.json", "200K tokens", "present (ANTHROPIC\\_API\\_KEY)"]) {
+      assert.ok(v.tooltip.includes(part), `tooltip lacks ${part}:\n${v.tooltip}`);
+    }
+    assert.match(v.tooltip, /\(command:tunacode\.selectModel /);
+  });
+
+  it("marks a session choice and shows the saved model", () => {
+    const v = renderModelStatus(state({ scope: "session", model: "openai:gpt-4.1", modelId: "gpt-4.1" }));
+    assert.equal(v.text, "$(hubot) gpt-4.1 (session)");
+    assert.ok(v.tooltip.includes("| Saved model | anthropic:claude\\-sonnet\\-4\\-20250514 |"), v.tooltip);
+    assert.match(v.accessibilityLabel, /for this session/);
+  });
+
+  it("warns in text and color when the key is missing", () => {
+    const v = renderModelStatus(state({ apiKey: "missing" }));
+    assert.equal(v.severity, "warning");
+    assert.equal(v.text, "$(warning) claude-sonnet-4-20250514 · no API key");
+    assert.match(v.tooltip, /\*\*missing\*\*/);
+  });
+
+  it("warns when the server reports warnings, escaping their text", () => {
+    const v = renderModelStatus(state({ warnings: ["config is invalid: [x](command:evil)", "second"] }));
+    assert.equal(v.severity, "warning");
+    assert.match(v.text, /· 2 warnings$/);
+    assert.ok(!v.tooltip.includes("[x](command:evil)"));
+    assert.ok(v.tooltip.includes("\\[x\\]\\(command:evil\\)"));
+  });
+
+  it("says when the config on disk is invalid (the server keeps its last good state)", () => {
+    const v = renderModelStatus(state({ configValid: false, warnings: ["invalid JSON at line 3"], apiKey: "missing" }));
+    assert.equal(v.severity, "warning");
+    assert.equal(v.text, "$(warning) claude-sonnet-4-20250514 · config invalid");
+  });
+
+  it("says unknown for a model the catalog does not know", () => {
+    const v = renderModelStatus(state({ name: null, contextWindow: null }));
+    assert.match(v.tooltip, /Context window \| unknown/);
+  });
+
+  it("links only to commands the caller trusts", () => {
+    const v = renderModelStatus(state());
+    const linked = [...v.tooltip.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+    assert.ok(linked.length > 0);
+    for (const id of linked) {
+      assert.ok(TOOLTIP_COMMANDS.includes(id ?? ""), id);
+    }
+  });
+});
+
+describe("failure", () => {
+  const tried = [
+    { place: "tunacode.server.command", detail: "not set" },
+    { place: "PATH", detail: "no tuna-lsp on PATH (/usr/bin)" },
+    { place: "workspace .venv", detail: "/a/.venv/bin/tuna-lsp: not found" },
+    { place: "workspace .venv", detail: "/b/.venv/bin/tuna-lsp: not found" },
+  ];
+
+  it("renders an error item with the details in the tooltip", () => {
+    const v = renderFailed("tuna-lsp was not found", tried);
+    assert.equal(v.severity, "error");
+    assert.equal(v.text, "$(error) TunaCode: no server");
+    assert.match(v.tooltip, /\/b\/\\\.venv\/bin\/tuna\\-lsp: not found/);
+    assert.match(v.tooltip, /command:tunacode\.showInstallInstructions/);
+  });
+
+  it("keeps the notification short: each place once, and what to do", () => {
+    const m = startFailureMessage("tuna-lsp was not found", tried);
+    assert.match(m, /Tried: tunacode\.server\.command, PATH, workspace \.venv\. /);
+    assert.match(m, /Install tuna-lsp/);
+    assert.ok(!m.includes("/usr/bin"));
+  });
+});
+
+describe("escapeMarkdown", () => {
+  it("escapes markdown and flattens newlines", () => {
+    assert.equal(escapeMarkdown("a_b|c\nd"), "a\\_b\\|c d");
+  });
+});
