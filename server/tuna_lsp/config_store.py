@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .atomic_file import replace_file
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "openrouter:openai/gpt-4.1"  # what tunacode 0.2.3 uses with no config
 RECENT_LIMIT = 8  # tunacode's MODEL_PICKER_RECENT_LIMIT
 LOCK_TIMEOUT_S = 2.0
+LOCK_POLL_S = 0.005
 # tunacode writes in place (truncate, then write): a reader can see an empty or half-written file.
 # Re-read for this long before concluding that the file is really invalid.
 SETTLE_S = 0.25
@@ -254,7 +257,9 @@ class ConfigStore:
         lock = self._filelock()
         self._ensure_dir()
         try:
-            lock.acquire(timeout=self.lock_timeout if blocking else 0)
+            # Poll often: a write holds the lock for milliseconds, and at filelock's default 50 ms
+            # a waiter among busy writers can miss every free moment for the whole timeout.
+            lock.acquire(timeout=self.lock_timeout if blocking else 0, poll_interval=LOCK_POLL_S)
         except Timeout as exc:
             if not blocking:
                 raise BlockingIOError from exc
@@ -307,32 +312,10 @@ class ConfigStore:
                 )
             if not os.access(target, os.W_OK):
                 raise ConfigError("permission-denied", self.path, "the file is not writable")
-        import tempfile  # only writes need it; keep it off the start-up path
-
         _remove_stale_temps(directory, target.name)
-        tmp_name: str | None = None
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-            try:
-                os.fchmod(fd, mode)
-                view = memoryview(raw)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp_name, target)
-            log.debug("set: renamed %s over %s", os.path.basename(tmp_name), target)
-            tmp_name = None
-            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            replace_file(target, raw, mode)
         except OSError as exc:
             raise _os_error(self.path, exc, "writing") from exc
-        finally:
-            if tmp_name is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
+        log.debug("set: renamed a fsynced temp file over %s", target)
         return mode

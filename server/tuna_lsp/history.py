@@ -40,7 +40,10 @@ class History:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if origin == "external" and self._seen_recently(entry, now):
                 return
-            line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+            try:
+                line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (in a client's name): escape it
+                line = (json.dumps(entry) + "\n").encode("ascii")
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix

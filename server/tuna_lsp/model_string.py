@@ -15,7 +15,9 @@ MODEL_TEXT_MAX = 64 + 1 + MODEL_ID_MAX + 64  # generous: whitespace around the c
 EXPECTED = (
     "expected 'provider:model_id' (e.g. 'openai:gpt-4.1') or a bare model id (e.g. 'gpt-4.1')"
 )
-_BAD_ID_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+# whitespace, control characters, and lone UTF-16 surrogates (JSON can carry "\ud800", but no
+# UTF-8 file or message can: one written to the config broke every later write and notification)
+_BAD_ID_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class ModelStringError(ValueError):

@@ -226,6 +226,15 @@ class TunaLanguageServer(LanguageServer):
                     _error_response(None, -32600, "Invalid Request: not an object")
                 )
                 continue
+            if not isinstance(raw.get("method", ""), str) or not {"method", "id"} & raw.keys():
+                if "id" in raw:
+                    self.protocol._send_data(
+                        _error_response(
+                            raw["id"], -32600, "Invalid Request: method must be a string"
+                        )
+                    )
+                log.warning("dropped a message that is no request, notification or response")
+                continue
             try:
                 message = self.protocol.structure_message(raw)
             except Exception as exc:
@@ -238,7 +247,10 @@ class TunaLanguageServer(LanguageServer):
                     )
                 log.warning("dropped a message that does not fit its method: %s", exc)
                 continue
-            self.protocol.handle_message(message)
+            try:
+                self.protocol.handle_message(message)
+            except Exception as exc:  # a response with an object for an id, say: never fatal
+                log.warning("dropped a message no handler could take: %r", exc)
 
     def shutdown(self) -> None:
         if self.watcher is not None:
