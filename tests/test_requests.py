@@ -462,3 +462,23 @@ async def test_malformed_messages_get_errors_and_the_server_lives(home: Home) ->
             await s.request("tuna/noSuchMethod", {})
         assert err.value.code == -32601
         assert (await s.request("tuna/getModel"))["scope"] == "default"
+
+
+def test_unparsable_request_is_answered_with_its_id(home: Home) -> None:
+    """A body that is not JSON gets -32700; when its id is still readable, with that id, so the
+    client's request does not hang."""
+    broken = b'{"jsonrpc": "2.0", "id": 5, "method": "tuna/getModel", "params": {'
+    shutdown = b'{"jsonrpc": "2.0", "id": 6, "method": "shutdown"}'
+    exit_ = b'{"jsonrpc": "2.0", "method": "exit"}'
+    stdin = b"".join(
+        b"Content-Length: %d\r\n\r\n%s" % (len(m), m) for m in (broken, shutdown, exit_)
+    )
+    proc = subprocess.run(SERVER_CMD, input=stdin, capture_output=True, env=home.env(), timeout=30)
+    replies = [
+        json.loads(part.split(b"\r\n\r\n", 1)[1])
+        for part in proc.stdout.split(b"Content-Length")[1:]
+    ]
+    error = next(r for r in replies if r.get("id") == 5)
+    assert error["error"]["code"] == -32700 and "Parse error" in error["error"]["message"]
+    assert any(r.get("id") == 6 and "result" in r for r in replies)
+    assert proc.returncode == 0

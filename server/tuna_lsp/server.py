@@ -8,9 +8,11 @@ catalog loader, the watcher), and sending `tuna/modelChanged` only when somethin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Coroutine
@@ -53,6 +55,9 @@ def converter_factory() -> Any:
         ),
     )
     return converter
+
+
+_ID_IN_TEXT = re.compile(rb'"id"\s*:\s*(-?\d{1,18}|"[^"\\]{0,200}")')
 
 
 def _error_response(msg_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -219,7 +224,13 @@ class TunaLanguageServer(LanguageServer):
                 raw = json.loads(body)
             except (ValueError, RecursionError) as exc:
                 log.warning("dropped a message that is not JSON: %s", exc)
-                self.protocol._send_data(_error_response(None, -32700, f"Parse error: {exc}"))
+                # JSON-RPC answers a parse error with id null; a client waits on its own id,
+                # so give it back when the text still shows it.
+                msg_id = None
+                if found := _ID_IN_TEXT.search(body):
+                    with contextlib.suppress(ValueError):
+                        msg_id = json.loads(found.group(1))
+                self.protocol._send_data(_error_response(msg_id, -32700, f"Parse error: {exc}"))
                 continue
             if not isinstance(raw, dict):
                 self.protocol._send_data(
