@@ -4,14 +4,14 @@ lsprotocol types for the config documents' diagnostics, completions, hovers and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from .catalog import Catalog, ModelInfo
-from .config_schema import Finding
-from .json_doc import line_col
-from .model_service import ModelState
+if TYPE_CHECKING:
+    from .catalog import Catalog, ModelInfo
+    from .config_schema import Finding
+    from .model_service import ModelState
 
 
 def state_to_wire(state: ModelState) -> dict[str, Any]:
@@ -77,6 +77,8 @@ _SEVERITY = {
 
 
 def span(text: str, start: int, end: int) -> types.Range:
+    from .json_doc import line_col
+
     sl, sc = line_col(text, start)
     el, ec = line_col(text, end)
     return types.Range(

@@ -14,14 +14,15 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .catalog import Catalog
 from .config_store import DEFAULT_MODEL, ConfigError, ConfigSnapshot, ConfigStore
-from .history import History
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
-from .preferences import Preferences, PreferencesError
-from .routing import resolve_bare
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .history import History
+    from .preferences import Preferences
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,8 @@ class ModelService:
                     f"{ref.model_id!r} has no provider and the model catalog is unavailable; "
                     "give it as 'provider:model_id'"
                 )
+            from .routing import resolve_bare
+
             preferred = self.preferences.providers_for(ref.canonical) if self.preferences else []
             res = resolve_bare(ref.model_id, catalog, preferred, self.has_key)
             return res.ref, res.resolved_from, res.warnings
@@ -317,6 +320,8 @@ class ModelService:
             canonical
         ):
             return
+        from .preferences import PreferencesError
+
         try:
             self.preferences.prefer(canonical, ref.provider)
         except PreferencesError as exc:

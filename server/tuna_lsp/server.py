@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
@@ -30,11 +30,13 @@ from pygls.protocol import (
 )
 
 from . import __version__
-from .catalog import Catalog
-from .config_watcher import ConfigWatcher
 from .conversion import state_to_wire
 from .initialization_options import InitializationOptions
-from .model_service import ModelService, ModelState
+
+if TYPE_CHECKING:  # at start-up only what the first status needs is imported
+    from .catalog import Catalog
+    from .config_watcher import ConfigWatcher
+    from .model_service import ModelService, ModelState
 
 log = logging.getLogger(__name__)
 

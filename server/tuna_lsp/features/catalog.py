@@ -9,16 +9,17 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..catalog import SNAPSHOT_NAME, Catalog, load_catalog
 from ..conversion import model_info_to_wire
 from ..model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
-from ..preferences import PreferencesError
 from ..server import TunaLanguageServer
 from .params import RequestFailed, int_param, params_object, service_of, str_param
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog
 
 log = logging.getLogger(__name__)
 AUTO_REFRESH_AGE_S = 24 * 3600
@@ -78,6 +79,8 @@ def register(server: TunaLanguageServer) -> None:
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                     raise JsonRpcInvalidParams(f"{method}: unknown provider {prov!r}{hint}")
         deduped = list(dict.fromkeys(providers))
+        from ..preferences import PreferencesError
+
         prefs = service.preferences
         if prefs is None:
             raise JsonRpcInvalidParams(f"{method}: the server is not initialized yet")
@@ -139,6 +142,7 @@ async def do_list(
 
 
 async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
+    from ..catalog import SNAPSHOT_NAME
     from ..catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
 
     cache = cache_dir()
@@ -190,6 +194,7 @@ def start_catalog(ls: TunaLanguageServer) -> asyncio.Future[Catalog | None]:
     if ls.catalog_future is None:
         loop = asyncio.get_running_loop()
         include = ls.options.include_tunacode_registry
+        from ..catalog import load_catalog
 
         def load() -> Catalog | None:
             t0 = time.perf_counter()

@@ -20,14 +20,11 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..config_store import ConfigError, ConfigStore, resolve_config_path
-from ..config_watcher import ConfigWatcher, read_settled
 from ..conversion import state_to_wire
-from ..history import History
 from ..initialization_options import parse_options
 from ..log import ClientLogHandler
 from ..model_service import ModelService
 from ..model_string import ModelStringError
-from ..preferences import Preferences
 from ..server import TunaLanguageServer
 from .catalog import maybe_auto_refresh, start_catalog, wait_catalog
 from .documents import dirty_message, unsaved_config
@@ -60,6 +57,10 @@ def register(server: TunaLanguageServer) -> None:
         logging.getLogger().addHandler(ClientLogHandler(ls))
         # Everything below is off the path of the first status.
         import platformdirs
+
+        from ..config_watcher import ConfigWatcher
+        from ..history import History
+        from ..preferences import Preferences
 
         service.history = History(
             Path(platformdirs.user_state_dir("tunacode")) / "model-history.jsonl"
@@ -160,6 +161,8 @@ async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, An
 
 
 async def on_config_event(ls: TunaLanguageServer) -> None:
+    from ..config_watcher import read_settled
+
     service = service_of(ls)
     async with service.set_lock:
         snap = await read_settled(service.store)
