@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv demo test test-python test-nvim test-vscode lint bench reliability package clean
+.PHONY: help venv tunacode-venv demo test test-python test-nvim test-vscode lint bench reliability figures package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -57,6 +57,11 @@ bench: venv ## speed and memory figures (ratios against baselines run in the sam
 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
 	TUNA_RELIABILITY=full $(BIN)/pytest $(PYTEST_FLAGS) tests/reliability
+	$(BIN)/python tests/reliability/report.py
+
+figures: venv ## run the benchmark and put its table and the latest reliability figures in README.md
+	$(BIN)/python benchmarks/bench_core.py --readme README.md
+	$(BIN)/python tests/reliability/report.py --readme README.md
 
 package: ## the VS Code extension as a .vsix
 	npm ci && npm run package

@@ -304,7 +304,20 @@ def row(name: str, value: str, base: str, target: str, ok: bool) -> str:
     return f"| {name} | {value} | {base} | {target} | {'yes' if ok else 'NO'} |"
 
 
-async def main(quick: bool) -> int:
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def write_readme(readme: Path, text: str) -> None:
+    """Replace the block between the markers with the table this run printed."""
+    content = readme.read_text(encoding="utf-8")
+    if BEGIN not in content or END not in content:
+        raise SystemExit(f"{readme} has no {BEGIN} ... {END} block")
+    head, rest = content.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+async def main(quick: bool, readme: Path | None = None) -> int:
     n_sets, n_prop, runs = (100, 30, 4) if quick else (600, 200, 15)
     with tempfile.TemporaryDirectory(prefix="tuna-bench-") as d:
         res = await bench_sets_and_propagation(Path(d) / "a", n_sets, n_prop)
@@ -343,12 +356,18 @@ async def main(quick: bool) -> int:
         row("diagnostics of a 20 KB config after a change, p50", f"{d50:.1f} ms", "", "< 50 ms", d50 < 50),
         row("diagnostics of a 20 KB config, p99", f"{d99:.1f} ms", "", "", True),
     ]  # fmt: skip
+    lines.append(
+        f"\nserver-side save latency (tuna/stats, ms): {json.dumps(res['stats']['saveLatencyMs'])}"
+    )
     print("\n".join(lines))
-    print(f"\nserver-side save latency (tuna/stats): {json.dumps(res['stats']['saveLatencyMs'])}")
+    if readme is not None:
+        write_readme(readme, "\n".join(lines))
     return 0
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
-    sys.exit(asyncio.run(main(parser.parse_args().quick)))
+    parser.add_argument("--readme", type=Path, help=f"put the table between {BEGIN} and {END}")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.quick, args.readme)))

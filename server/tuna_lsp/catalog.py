@@ -209,6 +209,7 @@ class Catalog:
     def __init__(self, providers: dict[str, ProviderInfo], sources: Sequence[Source]) -> None:
         self.providers = providers
         self.sources = tuple(sources)
+        self._describe: dict[str, Any] | None = None
         self.by_canonical: dict[str, list[ModelInfo]] = {}
         vendors: dict[str, Counter[str]] = {}
         self._listable: list[ModelInfo] = []
@@ -244,11 +245,14 @@ class Catalog:
 
     @property
     def describe(self) -> dict[str, Any]:
-        return {
-            "sources": [{"name": s.name, "version": s.version} for s in self.sources],
-            "providers": len(self.providers),
-            "models": sum(len(p.models) for p in self.providers.values()),
-        }
+        """Which sources answered (sent with every state: computed once)."""
+        if self._describe is None:
+            self._describe = {
+                "sources": [{"name": s.name, "version": s.version} for s in self.sources],
+                "providers": len(self.providers),
+                "models": sum(len(p.models) for p in self.providers.values()),
+            }
+        return dict(self._describe)
 
     def model(self, provider: str, model_id: str) -> ModelInfo | None:
         prov = self.providers.get(provider)

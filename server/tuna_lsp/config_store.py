@@ -185,6 +185,7 @@ class ConfigStore:
     def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.path = path
         self.lock_path = path.with_name(path.name + ".lock")
+        self._last_sweep = -float("inf")
         self.lock_timeout = lock_timeout
         self._lock: Any = None  # filelock is imported on the first write: not needed at start
 
@@ -312,7 +313,9 @@ class ConfigStore:
                 )
             if not os.access(target, os.W_OK):
                 raise ConfigError("permission-denied", self.path, "the file is not writable")
-        _remove_stale_temps(directory, target.name)
+        if time.monotonic() - self._last_sweep > STALE_TEMP_S:  # a directory scan: not every write
+            self._last_sweep = time.monotonic()
+            _remove_stale_temps(directory, target.name)
         try:
             replace_file(target, raw, mode)
         except OSError as exc:

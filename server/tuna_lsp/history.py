@@ -23,6 +23,7 @@ _TAIL_BYTES = 64 * 1024
 class History:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._dir_ready = False
 
     def record(
         self, *, previous: str | None, model: str, scope: str, origin: str, client: str | None
@@ -37,14 +38,21 @@ class History:
             "client": client,
         }
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._dir_ready:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._dir_ready = True
             if origin == "external" and self._seen_recently(entry, now):
                 return
             try:
                 line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate (in a client's name): escape it
                 line = (json.dumps(entry) + "\n").encode("ascii")
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            try:
+                fd = os.open(self.path, flags, 0o600)
+            except FileNotFoundError:  # the state dir was removed since: make it again
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(self.path, flags, 0o600)
             try:
                 os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix
             finally:

@@ -81,7 +81,7 @@ def republish_all(ls: TunaLanguageServer) -> None:
 def unsaved_config(ls: TunaLanguageServer) -> str | None:
     """The URI of an open, edited-but-unsaved buffer of the shared config, if any: a buffer
     changed since it was opened or saved whose text differs from the file on disk."""
-    if ls.service is None:
+    if ls.service is None or not ls.dirty_uris:
         return None
     target = _real(ls.service.store.path)
     for uri in ls.dirty_uris:
