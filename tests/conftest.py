@@ -103,6 +103,7 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, what: s
 class Session:
     client: LanguageClient
     changes: list[dict[str, Any]] = field(default_factory=list)
+    catalog_events: list[dict[str, Any]] = field(default_factory=list)
     init_result: Any = None
 
     async def request(self, method: str, params: Any = None) -> Any:
@@ -122,6 +123,12 @@ class Session:
             return next((c for c in self.changes[after:] if predicate(c)), None)
 
         return await wait_until(found, timeout, "a tuna/modelChanged matching the condition")
+
+    async def wait_catalog(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The tuna/catalogChanged sent once the catalog has loaded: {catalog, state}."""
+        return await wait_until(
+            lambda: self.catalog_events and self.catalog_events[-1], timeout, "tuna/catalogChanged"
+        )
 
     @property
     def shown(self) -> list[tuple[int, str]]:
@@ -150,6 +157,10 @@ async def lsp_session(
     @client.feature("tuna/modelChanged")
     def _changed(params: Any) -> None:
         session.changes.append(plain(params))
+
+    @client.feature("tuna/catalogChanged")
+    def _catalog(params: Any) -> None:
+        session.catalog_events.append(plain(params))
 
     try:
         session.init_result = await client.initialize_session(

@@ -286,6 +286,6 @@ async def test_tunacode_registry_is_a_source_when_importable(home: Home, tmp_pat
         (shim / info.name).symlink_to(info)
     env = home.env(PYTHONPATH=str(shim) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     async with lsp_session(home, env=env) as s:
-        full = await s.wait_change(lambda c: c["catalog"] is not None)
+        full = await s.wait_catalog()
         names = [(x["name"], x["version"]) for x in full["catalog"]["sources"]]
         assert ("tunacode", "0.2.3") in names

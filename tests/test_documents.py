@@ -68,7 +68,7 @@ def text_at(text: str, rng: types.Range) -> str:
 
 
 async def wait_catalog(s: Session) -> None:
-    await s.wait_change(lambda c: c["catalog"] is not None, timeout=10)
+    await s.wait_catalog()
 
 
 async def test_diagnostics_for_each_rule(home: Home) -> None:

@@ -39,9 +39,13 @@ async def test_initial_state_from_config(home: Home) -> None:
         for params in ({}, [], None):
             state = await s.request("tuna/getModel", params)
             assert state["model"] == "openai:gpt-4.1"
-        # the catalog fills in the name and context window once it has loaded
-        full = await s.wait_change(lambda c: c["name"] is not None)
+        # the catalog fills in the name and context window once it has loaded: a
+        # tuna/catalogChanged, not a second tuna/modelChanged (nothing the protocol counts changed)
+        full = (await s.wait_catalog())["state"]
         assert full["name"] == "GPT-4.1" and full["contextWindow"] > 100_000
+        assert full["catalog"]["providers"] > 100
+        assert len(s.changes) == 1 and s.changes[0]["origin"] == "initial"
+        assert (await s.request("tuna/getModel"))["name"] == "GPT-4.1"
         assert "sk-test-openai-VALUE" not in json.dumps(s.changes)
 
 

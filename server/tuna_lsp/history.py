@@ -41,24 +41,38 @@ class History:
             if not self._dir_ready:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._dir_ready = True
-            if origin == "external" and self._seen_recently(entry, now):
-                return
             try:
                 line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate (in a client's name): escape it
                 line = (json.dumps(entry) + "\n").encode("ascii")
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            if origin != "external":
+                self._append(line)
+                return
+            # Every server sees an external change: check and append under one lock, so that
+            # it is recorded once.
+            from filelock import FileLock, Timeout
+
             try:
-                fd = os.open(self.path, flags, 0o600)
-            except FileNotFoundError:  # the state dir was removed since: make it again
-                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                fd = os.open(self.path, flags, 0o600)
-            try:
-                os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix
-            finally:
-                os.close(fd)
+                with FileLock(str(self.path) + ".lock", timeout=1, thread_local=False):
+                    if not self._seen_recently(entry, now):
+                        self._append(line)
+            except Timeout:
+                log.debug("history lock busy; recording the external change anyway")
+                self._append(line)
         except OSError as exc:
             log.warning("could not append to the model history %s: %s", self.path, exc.strerror)
+
+    def _append(self, line: bytes) -> None:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:  # the state dir was removed since: make it again
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
+        try:
+            os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix
+        finally:
+            os.close(fd)
 
     def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
         for old in self.entries(limit=5):

@@ -50,7 +50,9 @@ class ModelState:
     catalog: dict[str, Any] | None = None
 
     def change_key(self) -> tuple[Any, ...]:
-        """What a client sees change; `origin` alone is not a change."""
+        """What makes a tuna/modelChanged: the fields PROTOCOL.md names, plus warnings and validity.
+        `origin` alone is not a change, and neither is the catalog arriving with a name and a
+        context window for the same model (that is `tuna/catalogChanged`)."""
         return (
             self.model,
             self.scope,
@@ -59,8 +61,7 @@ class ModelState:
             self.api_key,
             self.api_key_env_var,
             tuple(self.warnings),
-            self.name,
-            self.context_window,
+            self.config_valid,
         )
 
 

@@ -191,6 +191,11 @@ export class TunaClient implements vscode.Disposable {
         this.setState(state);
       }
     });
+    client.onNotification(ext.catalogChanged, (params) => {
+      if (this.client === client) {
+        this.setState(params.state);
+      }
+    });
     client.onDidChangeState((e) => {
       if (this.client !== client) {
         return;
@@ -206,10 +211,16 @@ export class TunaClient implements vscode.Disposable {
         this.keepSessionChoice();
         this.setPhase({ kind: "starting" });
       } else if (e.newState === lc.State.Stopped && e.oldState === lc.State.Starting && ran) {
-        // The client's own restart of a server that died did not get it running again.
-        const said = server.lastStderrLine();
-        const how = `${server.exit ?? "did not answer"}${said !== undefined ? `: ${said}` : ""}`;
-        this.fail(`${commandLine} could not be restarted: it ${how}`, [{ place: commandLine, detail: how }]);
+        // The client's own restart of a server that died did not get it running again. Say how it
+        // ended: wait (briefly) for the exit to be seen before reading its code and last words.
+        void server.waitForExit(1000).then(() => {
+          if (this.client !== client) {
+            return;
+          }
+          const said = server.lastStderrLine();
+          const how = `${server.exit ?? "did not answer"}${said !== undefined ? `: ${said}` : ""}`;
+          this.fail(`${commandLine} could not be restarted: it ${how}`, [{ place: commandLine, detail: how }]);
+        });
       }
     });
 

@@ -100,3 +100,10 @@ export const setModel = new lc.RequestType<SetModelParams, SetModelResult, void>
 export const listModels = new lc.RequestType<ListModelsParams, ListModelsResult, void>("tuna/listModels");
 export const history = new lc.RequestType<HistoryParams, HistoryResult, void>("tuna/history");
 export const modelChanged = new lc.NotificationType<ModelState>("tuna/modelChanged");
+
+/** The catalog loaded or was refreshed: the same state, now with the model's name and context window. */
+export interface CatalogChangedParams {
+  catalog: unknown;
+  state: ModelState;
+}
+export const catalogChanged = new lc.NotificationType<CatalogChangedParams>("tuna/catalogChanged");

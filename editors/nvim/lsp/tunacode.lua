@@ -45,5 +45,12 @@ return {
         tunacode._on_model_changed(err, result, ctx)
       end
     end,
+    -- the catalog loaded or was refreshed: the same state, with the model's name and context window
+    ['tuna/catalogChanged'] = function(err, result, ctx)
+      local ok, tunacode = pcall(require, 'tunacode')
+      if ok and not err and type(result) == 'table' and type(result.state) == 'table' then
+        tunacode._on_model_changed(err, result.state, ctx)
+      end
+    end,
   },
 }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..conversion import model_info_to_wire
+from ..conversion import model_info_to_wire, state_to_wire
 from ..model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
 from ..server import TunaLanguageServer
 from .params import RequestFailed, int_param, params_object, service_of, str_param
@@ -219,9 +219,17 @@ def start_catalog(ls: TunaLanguageServer) -> asyncio.Future[Catalog | None]:
 def on_catalog(ls: TunaLanguageServer, fut: asyncio.Future[Catalog | None]) -> None:
     if fut.cancelled() or ls.service is None or fut is not ls.catalog_future:
         return
-    ls.service.set_catalog(fut.result())
-    # Names and limits filled in: the change itself came from whatever caused the last state.
-    ls.publish_state(ls.service.state(ls.last_origin))  # type: ignore[arg-type]
+    catalog = fut.result()
+    ls.service.set_catalog(catalog)
+    # With the catalog, a key's env var may differ from the guess made without it: that is a
+    # change of the state. Names and limits arriving for the same model are not: they come as
+    # tuna/catalogChanged, so a client counting tuna/modelChanged sees exactly the changes.
+    state = ls.service.state(ls.last_origin)  # type: ignore[arg-type]
+    ls.publish_state(state)
+    ls.protocol.notify(
+        "tuna/catalogChanged",
+        {"catalog": catalog.describe if catalog else None, "state": state_to_wire(state)},
+    )
     from .documents import republish_all
 
     republish_all(ls)
