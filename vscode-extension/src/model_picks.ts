@@ -112,22 +112,32 @@ export function buildModelRows(items: readonly ModelInfo[], total: number, query
         rows.push(modelRow(info));
       }
     }
-    const typed = q.replace(/\s*:\s*/, ":");
-    if (looksLikeModel(q) && !items.some((i) => i.model === typed)) {
-      rows.push({ kind: "separator", label: "Other" });
-      rows.push({
-        kind: "model",
-        model: typed,
-        label: typed,
-        description: "use this model id as typed",
-        detail: "Not in the catalog list: the server checks it (custom and local models are accepted with a warning)",
-        current: false,
-        keyMissing: false,
-        custom: true,
-      });
-    }
+    addTyped(
+      rows,
+      q,
+      "Not in the catalog list: the server checks it (custom and local models are accepted with a warning)",
+    );
   }
   return rows;
+}
+
+/** An "Other" row for a query that reads as a model id no listed row has: the user may mean exactly it. */
+function addTyped(rows: PickRow[], query: string, detail: string): void {
+  const typed = query.trim().replace(/\s*:\s*/, ":");
+  if (!looksLikeModel(query) || rows.some((r) => r.kind === "model" && r.model === typed)) {
+    return;
+  }
+  rows.push({ kind: "separator", label: "Other" });
+  rows.push({
+    kind: "model",
+    model: typed,
+    label: typed,
+    description: "use this model id as typed",
+    detail,
+    current: false,
+    keyMissing: false,
+    custom: true,
+  });
 }
 
 /** Rows when the server cannot list models (older server, no catalog): the current model and the recents. */
@@ -160,20 +170,7 @@ export function fallbackModelRows(state: ModelState | undefined, query: string):
       add(m, "Recent", false);
     }
   }
-  const typed = query.trim().replace(/\s*:\s*/, ":");
-  if (looksLikeModel(query) && !rows.some((r) => r.kind === "model" && r.model === typed)) {
-    rows.push({ kind: "separator", label: "Other" });
-    rows.push({
-      kind: "model",
-      model: typed,
-      label: typed,
-      description: "use this model id as typed",
-      detail: "The server checks it",
-      current: false,
-      keyMissing: false,
-      custom: true,
-    });
-  }
+  addTyped(rows, query, "The server checks it");
   return rows;
 }
 
