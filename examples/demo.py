@@ -47,6 +47,12 @@ async def main(model: str) -> None:
     def on_changed(params: Any) -> None:
         changes.put_nowait(plain(params))
 
+    @client.feature("tuna/catalogChanged")
+    def on_catalog(params: Any) -> None:
+        catalog = plain(params).get("catalog") or {}
+        sources = ", ".join(f"{x['name']} {x['version']}" for x in catalog.get("sources", []))
+        print(f"<- tuna/catalogChanged: {catalog.get('models')} models loaded ({sources})")
+
     @client.feature(types.WINDOW_LOG_MESSAGE)
     def on_log(params: types.LogMessageParams) -> None:
         pass
