@@ -11,7 +11,7 @@ function input(files: string[], over: Partial<DiscoveryInput> = {}): DiscoveryIn
     platform: "linux",
     home: "/home/u",
     isExecutable: (f) => set.has(f),
-    workspaceFolders: ["/work/proj"],
+    workspaceFolders: ["/home/me/proj"],
     trusted: true,
     extensionPath: "/home/u/src/tunacode-lsp/vscode-extension",
     ...over,
@@ -56,12 +56,12 @@ describe("discoverServer", () => {
   });
 
   it("then a trusted workspace folder's .venv", () => {
-    const d = discoverServer(input(["/work/proj/.venv/bin/tuna-lsp"]));
-    assert.deepEqual(d.found, { command: "/work/proj/.venv/bin/tuna-lsp", args: [], source: "workspace-venv" });
+    const d = discoverServer(input(["/home/me/proj/.venv/bin/tuna-lsp"]));
+    assert.deepEqual(d.found, { command: "/home/me/proj/.venv/bin/tuna-lsp", args: [], source: "workspace-venv" });
   });
 
   it("never runs an untrusted workspace's .venv", () => {
-    const d = discoverServer(input(["/work/proj/.venv/bin/tuna-lsp"], { trusted: false }));
+    const d = discoverServer(input(["/home/me/proj/.venv/bin/tuna-lsp"], { trusted: false }));
     assert.equal(d.found, undefined);
     assert.ok(d.tried.some((t) => /not trusted/.test(t.detail)));
   });
