@@ -486,3 +486,11 @@ def test_unparsable_request_is_answered_with_its_id(home: Home) -> None:
     assert error["error"]["code"] == -32700 and "Parse error" in error["error"]["message"]
     assert any(r.get("id") == 6 and "result" in r for r in replies)
     assert proc.returncode == 0
+
+
+async def test_invalid_initialization_options_are_reported_and_defaults_used(home: Home) -> None:
+    async with lsp_session(home, init_options={"configPath": 42, "catalogAutoRefresh": "yes"}) as s:
+        assert s.changes[0]["configPath"] == str(home.config)
+        await wait_until(lambda: s.shown, what="a warning about the options")
+        level, message = s.shown[0]
+        assert level == 2 and "configPath" in message and "catalogAutoRefresh" in message

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_CATALOG_URL = "https://models.dev/api.json"
@@ -24,6 +25,18 @@ _CAMEL = {
 }
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "config_path": lambda v: v is None or _text(v),
+    "catalog_url": _text,
+    "catalog_auto_refresh": lambda v: isinstance(v, bool),
+    "include_tunacode_registry": lambda v: isinstance(v, bool),
+}
+
+
 def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
     """Options and the problems found; a bad option keeps its default."""
     opts = InitializationOptions()
@@ -32,19 +45,11 @@ def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
         return opts, problems
     if not isinstance(raw, dict):
         return opts, [f"initializationOptions must be an object, got {type(raw).__name__}"]
-    types = {f.name: f.type for f in fields(InitializationOptions)}
     for key, value in raw.items():
         name = _CAMEL.get(key)
         if name is None:
             continue  # unknown options are other tools' business
-        want = types[name]
-        ok = (
-            isinstance(value, bool)
-            if "bool" in str(want)
-            else (isinstance(value, str) and bool(value.strip()))
-            or (value is None and "None" in str(want))
-        )
-        if not ok:
+        if not _ACCEPTS[name](value):
             problems.append(
                 f"initializationOptions.{key} has the wrong type ({type(value).__name__}); using the default"
             )

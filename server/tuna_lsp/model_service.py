@@ -181,12 +181,10 @@ class ModelService:
                 f"the config file is invalid ({self.invalid.cause}); showing the last good state, "
                 "and nothing will be written until it is fixed"
             )
-        if snap.exposed_to_others and snap.holds_keys:
+        if snap.exposed_to_others and snap.holds_keys and snap.mode is not None:
             warnings.append(
                 f"{snap.path} holds API keys and is readable by other users "
                 f"(mode {snap.mode & 0o777:o}); run: chmod 600 {snap.path}"
-                if snap.mode is not None
-                else ""
             )
         if self.preferences is not None and self.preferences.error is not None:
             warnings.append(f"routing preferences ignored: {self.preferences.error}")
@@ -202,7 +200,7 @@ class ModelService:
             api_key="present" if present else "missing",
             api_key_env_var=var,
             recent_models=snap.recent_models,
-            warnings=[w for w in warnings if w],
+            warnings=warnings,
             origin=origin,
             resolved_from=resolved_from,
             config_valid=self.invalid is None,

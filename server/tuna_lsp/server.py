@@ -104,6 +104,7 @@ class TunaLanguageServer(LanguageServer):
         self._last_key: tuple[Any, ...] | None = None
         self.last_origin: str = "initial"
         self.client_name: str | None = None
+        self.option_problems: list[str] = []
         self.dirty_uris: set[str] = set()  # open documents edited since their last open/save
 
     # ---- notifications --------------------------------------------------------------------

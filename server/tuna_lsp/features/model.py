@@ -44,6 +44,7 @@ def register(server: TunaLanguageServer) -> None:
         ls.options, problems = parse_options(params.initialization_options)
         for problem in problems:
             log.warning(problem)
+        ls.option_problems = problems
         info = params.client_info
         ls.client_name = f"{info.name} {info.version or ''}".strip() if info else None
         path = resolve_config_path(ls.options.config_path, os.environ)
@@ -54,6 +55,13 @@ def register(server: TunaLanguageServer) -> None:
     def on_initialized(ls: TunaLanguageServer, params: types.InitializedParams) -> None:
         service = service_of(ls)
         ls.publish_state(service.state("initial"), force=True)
+        if ls.option_problems:  # tell the user, once, what of their settings was not used
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message="tuna-lsp: " + "; ".join(ls.option_problems),
+                )
+            )
         logging.getLogger().addHandler(ClientLogHandler(ls))
         # Everything below is off the path of the first status.
         import platformdirs
