@@ -434,6 +434,3 @@ def _listable(info: ModelInfo) -> bool:
     except ValueError:
         return False
     return True
-
-
-KeyStatus = Callable[[str], str]

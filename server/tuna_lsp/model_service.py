@@ -272,7 +272,7 @@ class ModelService:
             self.stats.session_sets += 1
             self._record(before.model, after, "client")
         return SetOutcome(
-            replace(after, warnings=after.warnings),
+            after,
             f"Model set to {ref.model} for this session only (not saved)",
             changed,
         )

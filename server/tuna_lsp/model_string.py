@@ -90,11 +90,3 @@ def parse_model(text: object) -> ModelRef:
         )
     check_model_id(model_id, whole=stripped)
     return ModelRef(provider, model_id)
-
-
-def is_valid_model(text: str) -> bool:
-    try:
-        ref = parse_model(text)
-    except ModelStringError:
-        return False
-    return ref.provider is not None
