@@ -287,7 +287,7 @@ async def bench_start(home: Path, runs: int) -> dict[str, list[float]]:
 
 def in_process_search() -> list[float]:
     sys.path.insert(0, str(HERE.parent / "server"))
-    from tuna_lsp.catalog import load_catalog
+    from tuna_lsp.core.catalog import load_catalog
 
     catalog = load_catalog(None, include_tunacode=False)
     times = []

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tuna_lsp.config_store import RECENT_LIMIT, ConfigStore, render, with_model
+from tuna_lsp.storage.config_store import RECENT_LIMIT, ConfigStore, render, with_model
 
 json_scalars = (
     st.none()

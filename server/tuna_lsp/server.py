@@ -30,13 +30,13 @@ from pygls.protocol import (
 )
 
 from . import __version__
-from .conversion import state_to_wire
 from .initialization_options import InitializationOptions
+from .wire import state_to_wire
 
 if TYPE_CHECKING:  # at start-up only what the first status needs is imported
-    from .catalog import Catalog
-    from .config_watcher import ConfigWatcher
-    from .model_service import ModelService, ModelState
+    from .core.catalog import Catalog
+    from .core.model_service import ModelService, ModelState
+    from .storage.config_watcher import ConfigWatcher
 
 log = logging.getLogger(__name__)
 

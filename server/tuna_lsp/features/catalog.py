@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..conversion import model_info_to_wire, state_to_wire
-from ..model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
+from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
 from ..server import TunaLanguageServer
+from ..wire import model_info_to_wire, state_to_wire
 from .params import RequestFailed, int_param, params_object, service_of, str_param
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog
+    from ..core.catalog import Catalog
 
 log = logging.getLogger(__name__)
 AUTO_REFRESH_AGE_S = 24 * 3600
@@ -79,7 +79,7 @@ def register(server: TunaLanguageServer) -> None:
                     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
                     raise JsonRpcInvalidParams(f"{method}: unknown provider {prov!r}{hint}")
         deduped = list(dict.fromkeys(providers))
-        from ..preferences import PreferencesError
+        from ..storage.preferences import PreferencesError
 
         prefs = service.preferences
         if prefs is None:
@@ -142,8 +142,8 @@ async def do_list(
 
 
 async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
-    from ..catalog import SNAPSHOT_NAME
-    from ..catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
+    from ..core.catalog import SNAPSHOT_NAME
+    from ..storage.catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
 
     cache = cache_dir()
     url = url or ls.options.catalog_url
@@ -165,7 +165,7 @@ async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
 def maybe_auto_refresh(ls: TunaLanguageServer) -> None:
     if not ls.options.catalog_auto_refresh:
         return
-    from ..catalog_refresh import snapshot_age_s
+    from ..storage.catalog_refresh import snapshot_age_s
 
     age = snapshot_age_s(cache_dir())
     if age is not None and age < AUTO_REFRESH_AGE_S:
@@ -194,7 +194,7 @@ def start_catalog(ls: TunaLanguageServer) -> asyncio.Future[Catalog | None]:
     if ls.catalog_future is None:
         loop = asyncio.get_running_loop()
         include = ls.options.include_tunacode_registry
-        from ..catalog import load_catalog
+        from ..core.catalog import load_catalog
 
         def load() -> Catalog | None:
             t0 = time.perf_counter()

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from .. import conversion as conv
-from ..model_service import env_var_for
-from ..model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
+from .. import wire as conv
+from ..core.model_service import env_var_for
+from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..server import TunaLanguageServer
 from .catalog import wait_catalog
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
-    from ..config_schema import ConfigChecker, Finding
+    from ..text.config_schema import ConfigChecker, Finding
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def doc_kind(ls: TunaLanguageServer, uri: str) -> str | None:
 
 
 def checker(ls: TunaLanguageServer) -> ConfigChecker:
-    from ..config_schema import ConfigChecker
+    from ..text.config_schema import ConfigChecker
 
     catalog = ls.service.catalog if ls.service else None
     return ConfigChecker(catalog, env_var_for=lambda p: env_var_for(p, catalog))
@@ -127,7 +127,7 @@ def register(server: TunaLanguageServer) -> None:
     async def completion(
         ls: TunaLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        from ..json_doc import offset_of
+        from ..text.json_doc import offset_of
 
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None or ls.service is None:
@@ -144,7 +144,7 @@ def register(server: TunaLanguageServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: TunaLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        from ..json_doc import offset_of
+        from ..text.json_doc import offset_of
 
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None or ls.service is None:
@@ -185,7 +185,7 @@ def register(server: TunaLanguageServer) -> None:
     def code_action(
         ls: TunaLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
-        from ..json_doc import offset_of
+        from ..text.json_doc import offset_of
 
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None:
@@ -209,7 +209,7 @@ def register(server: TunaLanguageServer) -> None:
 
 
 def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | None:
-    from ..json_doc import context_at, string_at
+    from ..text.json_doc import context_at, string_at
 
     """The model string under the cursor: (start, end, value), inside the quotes."""
     if kind == "config":
@@ -226,7 +226,7 @@ def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | N
 async def _config_completion(
     ls: TunaLanguageServer, text: str, offset: int
 ) -> types.CompletionList | None:
-    from ..json_doc import context_at
+    from ..text.json_doc import context_at
     from .catalog import do_list
 
     ctx = context_at(text, offset)

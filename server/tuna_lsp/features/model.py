@@ -19,13 +19,13 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..config_store import ConfigError, ConfigStore, resolve_config_path
-from ..conversion import state_to_wire
+from ..core.model_service import ModelService
+from ..core.model_string import ModelStringError
 from ..initialization_options import parse_options
 from ..log import ClientLogHandler
-from ..model_service import ModelService
-from ..model_string import ModelStringError
 from ..server import TunaLanguageServer
+from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
+from ..wire import state_to_wire
 from .catalog import maybe_auto_refresh, start_catalog, wait_catalog
 from .documents import dirty_message, unsaved_config
 from .params import RequestFailed, config_failure, int_param, params_object, service_of
@@ -66,9 +66,9 @@ def register(server: TunaLanguageServer) -> None:
         # Everything below is off the path of the first status.
         import platformdirs
 
-        from ..config_watcher import ConfigWatcher
-        from ..history import History
-        from ..preferences import Preferences
+        from ..storage.config_watcher import ConfigWatcher
+        from ..storage.history import History
+        from ..storage.preferences import Preferences
 
         service.history = History(
             Path(platformdirs.user_state_dir("tunacode")) / "model-history.jsonl"
@@ -169,7 +169,7 @@ async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, An
 
 
 async def on_config_event(ls: TunaLanguageServer) -> None:
-    from ..config_watcher import read_settled
+    from ..storage.config_watcher import read_settled
 
     service = service_of(ls)
     async with service.set_lock:

@@ -6,9 +6,9 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from ..config_store import ConfigError
-from ..model_service import ModelService
+from ..core.model_service import ModelService
 from ..server import TunaLanguageServer
+from ..storage.config_store import ConfigError
 
 REQUEST_FAILED = -32803
 SERVER_NOT_INITIALIZED = -32002

@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from .config_store import DEFAULT_MODEL, ConfigError, ConfigSnapshot, ConfigStore
+from ..storage.config_store import DEFAULT_MODEL, ConfigError, ConfigSnapshot, ConfigStore
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
 if TYPE_CHECKING:
+    from ..storage.history import History
+    from ..storage.preferences import Preferences
     from .catalog import Catalog
-    from .history import History
-    from .preferences import Preferences
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ class ModelService:
             canonical
         ):
             return
-        from .preferences import PreferencesError
+        from ..storage.preferences import PreferencesError
 
         try:
             self.preferences.prefer(canonical, ref.provider)

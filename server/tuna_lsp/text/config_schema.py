@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .catalog import Catalog
+from ..core.catalog import Catalog
+from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, offset_of, value_ranges
-from .model_string import ModelStringError, parse_model
 
 Severity = Literal["error", "warning", "information", "hint"]
 CLI_REFUSES = frozenset({"syntax", "schema"})

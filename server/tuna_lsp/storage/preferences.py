@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..core.model_string import PROVIDER_RE
 from .atomic_file import replace_file
-from .model_string import PROVIDER_RE
 
 log = logging.getLogger(__name__)
 HEADER = (

@@ -15,8 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..core.catalog import SNAPSHOT_NAME, validate_snapshot
 from .atomic_file import replace_file
-from .catalog import SNAPSHOT_NAME, validate_snapshot
 
 MAX_BYTES = 64 * 1024 * 1024
 TIMEOUT_S = 30

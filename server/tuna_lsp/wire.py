@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 if TYPE_CHECKING:
-    from .catalog import Catalog, ModelInfo
-    from .config_schema import Finding
-    from .model_service import ModelState
+    from .core.catalog import Catalog, ModelInfo
+    from .core.model_service import ModelState
+    from .text.config_schema import Finding
 
 
 def state_to_wire(state: ModelState) -> dict[str, Any]:
@@ -77,7 +77,7 @@ _SEVERITY = {
 
 
 def span(text: str, start: int, end: int) -> types.Range:
-    from .json_doc import line_col
+    from .text.json_doc import line_col
 
     sl, sc = line_col(text, start)
     el, ec = line_col(text, end)
