@@ -1,22 +1,23 @@
 """The language server object: a thin pygls `LanguageServer` that features register onto.
 
 Owns the transport (a stdio reader on the event loop: pygls's default hops through a thread pool
-for every header line and body), the server-wide objects (options, the model service, the
-catalog loader, the watcher), and sending `tuna/modelChanged` only when something changed.
+for every header line and body), the events between features and the background tasks. The
+features (`features/`) own everything else; `setup.py` builds them and hands each its dependencies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
@@ -30,13 +31,7 @@ from pygls.protocol import (
 )
 
 from . import __version__
-from .initialization_options import InitializationOptions
-from .wire import state_to_wire
-
-if TYPE_CHECKING:  # at start-up only what the first status needs is imported
-    from .core.catalog import Catalog
-    from .core.model_service import ModelService, ModelState
-    from .storage.config_watcher import ConfigWatcher
+from .events import Events
 
 log = logging.getLogger(__name__)
 
@@ -97,28 +92,37 @@ class TunaLanguageServer(LanguageServer):
         super().__init__(
             "tuna-lsp", __version__, protocol_cls=TunaProtocol, converter_factory=converter_factory
         )
-        self.options = InitializationOptions()
-        self.service: ModelService | None = None
-        self.watcher: ConfigWatcher | None = None
-        self.catalog_future: asyncio.Future[Catalog | None] | None = None
-        self._last_key: tuple[Any, ...] | None = None
-        self.last_origin: str = "initial"
-        self.client_name: str | None = None
-        self.option_problems: list[str] = []
-        self.dirty_uris: set[str] = set()  # open documents edited since their last open/save
+        self.events = Events()
+        # Bridge until the documents feature is an object of its own: it reads these.
+        self.model_feature: Any = None
+        self.listing_feature: Any = None
+        self.dirty_uris: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    # ---- notifications --------------------------------------------------------------------
+    def handle(self, method: str, handler: Callable[..., Any], options: Any = None) -> None:
+        """Register a feature's bound method for an LSP or tuna/* method. (pygls tags what it
+        registers with attributes, which a bound method cannot take: a partial can.)"""
+        self.feature(method, options)(functools.partial(handler))
 
-    def publish_state(self, state: ModelState, *, force: bool = False) -> bool:
-        """Send tuna/modelChanged if the state differs from the last one sent."""
-        key = state.change_key()
-        if not force and key == self._last_key:
-            return False
-        self._last_key = key
-        self.last_origin = state.origin
-        log.debug("tuna/modelChanged %s scope=%s origin=%s", state.model, state.scope, state.origin)
-        self.protocol.notify("tuna/modelChanged", state_to_wire(state))
-        return True
+    def handle_command(self, name: str, handler: Callable[..., Any]) -> None:
+        self.command(name)(functools.partial(handler))
+
+    @property
+    def service(self) -> Any:
+        return self.model_feature.service if self.model_feature is not None else None
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run in the background, keeping a reference (the loop keeps only a weak one) and
+        logging a failure instead of losing it."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task %r failed: %s", task.get_name(), exc, exc_info=exc)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Expected failures are answered as JSON-RPC errors; log the rest, never pop up tracebacks.
@@ -267,6 +271,6 @@ class TunaLanguageServer(LanguageServer):
                 log.warning("dropped a message no handler could take: %r", exc)
 
     def shutdown(self) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
+        for task in self._tasks:
+            task.cancel()
         super().shutdown()  # type: ignore[no-untyped-call]

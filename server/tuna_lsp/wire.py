@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from .protocol import CostWire, ModelInfoWire, ModelStateWire
+
 if TYPE_CHECKING:
     from .core.catalog import Catalog, ModelInfo
     from .core.model_service import ModelState
     from .text.config_schema import Finding
 
 
-def state_to_wire(state: ModelState) -> dict[str, Any]:
+def state_to_wire(state: ModelState) -> ModelStateWire:
     return {
         "model": state.model,
         "provider": state.provider,
@@ -42,8 +44,8 @@ def model_info_to_wire(
     current: str | None,
     recents: list[str],
     key_status: Callable[[str], bool],
-) -> dict[str, Any]:
-    cost = None
+) -> ModelInfoWire:
+    cost: CostWire | None = None
     if info.cost_input is not None or info.cost_output is not None:
         cost = {"input": info.cost_input, "output": info.cost_output}
     return {

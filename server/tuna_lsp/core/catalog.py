@@ -203,6 +203,11 @@ def load_catalog(cache_dir: Path | None = None, *, include_tunacode: bool = True
     return Catalog.from_layers(layers)
 
 
+def did_you_mean(close: Sequence[str]) -> str:
+    """The suggestion clause every "unknown X" message ends with: "; did you mean 'a', 'b'?"."""
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
 class Catalog:
     """An immutable, indexed view of the merged sources."""
 
@@ -274,6 +279,9 @@ class Catalog:
         if len(close) < n:
             close += [p for p in ids if (provider in p or p in provider) and p not in close]
         return close[:n]
+
+    def provider_hint(self, provider: str) -> str:
+        return did_you_mean(self.closest_providers(provider))
 
     def closest_models(self, provider: str, model_id: str, n: int = 3) -> list[str]:
         import difflib

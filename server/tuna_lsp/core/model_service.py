@@ -12,9 +12,9 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..storage.config_store import DEFAULT_MODEL, ConfigError, ConfigSnapshot, ConfigStore
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
@@ -107,6 +107,25 @@ class Stats:
         }
 
 
+class CatalogSource(Protocol):
+    """Where the catalog in use comes from: loaded once off the start-up path, replaced on refresh."""
+
+    @property
+    def current(self) -> Catalog | None: ...
+
+    async def wait(self) -> Catalog | None: ...
+
+
+class FixedCatalog:
+    """A catalog source that is already loaded (tests, tools)."""
+
+    def __init__(self, catalog: Catalog | None) -> None:
+        self.current = catalog
+
+    async def wait(self) -> Catalog | None:
+        return self.current
+
+
 def env_var_for(provider: str, catalog: Catalog | None) -> str:
     """As tunacode does: the catalog's first env var, else PROVIDER_API_KEY."""
     if catalog is not None:
@@ -120,8 +139,9 @@ class ModelService:
     def __init__(
         self,
         store: ConfigStore,
-        history: History | None,
-        preferences: Preferences | None,
+        history: History,
+        preferences: Preferences,
+        catalogs: CatalogSource,
         *,
         environ: Mapping[str, str] | None = None,
         client_name: str | None = None,
@@ -131,14 +151,17 @@ class ModelService:
         self.preferences = preferences
         self.environ = environ if environ is not None else os.environ
         self.client_name = client_name
-        self.catalog: Catalog | None = None
-        self._catalog_waiter: Callable[[], Awaitable[Catalog | None]] | None = None
+        self.catalogs = catalogs
         self.snapshot: ConfigSnapshot = store.read(settle=0.0)
         self.invalid: ConfigError | None = self.snapshot.error
         self.session: ModelRef | None = None
         self.session_extra: tuple[str | None, list[str]] = (None, [])
         self.stats = Stats()
         self.set_lock = asyncio.Lock()
+
+    @property
+    def catalog(self) -> Catalog | None:
+        return self.catalogs.current
 
     # ---- state ----------------------------------------------------------------------------
 
@@ -186,7 +209,7 @@ class ModelService:
                 f"{snap.path} holds API keys and is readable by other users "
                 f"(mode {snap.mode & 0o777:o}); run: chmod 600 {snap.path}"
             )
-        if self.preferences is not None and self.preferences.error is not None:
+        if self.preferences.error is not None:
             warnings.append(f"routing preferences ignored: {self.preferences.error}")
         return ModelState(
             model=ref.model,
@@ -209,18 +232,10 @@ class ModelService:
 
     # ---- validation -----------------------------------------------------------------------
 
-    def attach_catalog(self, waiter: Callable[[], Awaitable[Catalog | None]]) -> None:
-        self._catalog_waiter = waiter
-
-    async def _ensure_catalog(self) -> Catalog | None:
-        if self.catalog is None and self._catalog_waiter is not None:
-            self.catalog = await self._catalog_waiter()
-        return self.catalog
-
     async def resolve(self, text: object) -> tuple[ModelRef, str | None, list[str]]:
         """Parse, check against the catalog and route. Raises ModelStringError."""
         ref = parse_model(text)
-        catalog = await self._ensure_catalog()
+        catalog = await self.catalogs.wait()
         if ref.provider is None:
             if catalog is None:
                 raise ModelStringError(
@@ -229,17 +244,15 @@ class ModelService:
                 )
             from .routing import resolve_bare
 
-            preferred = self.preferences.providers_for(ref.canonical) if self.preferences else []
+            preferred = self.preferences.providers_for(ref.canonical)
             res = resolve_bare(ref.model_id, catalog, preferred, self.has_key)
             return res.ref, res.resolved_from, res.warnings
         warnings: list[str] = []
         if catalog is not None:
             if ref.provider not in catalog.providers:
-                close = catalog.closest_providers(ref.provider)
-                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 raise ModelStringError(
-                    f"unknown provider {ref.provider!r}{hint} Expected 'provider:model_id' with a "
-                    "known provider id (e.g. 'openai:gpt-4.1')"
+                    f"unknown provider {ref.provider!r}{catalog.provider_hint(ref.provider)}. "
+                    "Expected 'provider:model_id' with a known provider id (e.g. 'openai:gpt-4.1')"
                 )
             if catalog.model(ref.provider, ref.model_id) is None:
                 close = catalog.closest_models(ref.provider, ref.model_id)
@@ -312,7 +325,7 @@ class ModelService:
 
     def _remember_provider(self, ref: ModelRef) -> None:
         """A global pick of provider:model is the user's preference for that model."""
-        if self.preferences is None or self.catalog is None or ref.provider is None:
+        if self.catalog is None or ref.provider is None:
             return
         canonical = canonical_id(ref.model_id)
         if len(self.catalog.serving(canonical)) < 2 and not self.preferences.providers_for(
@@ -327,14 +340,13 @@ class ModelService:
             log.warning("provider preference not saved: %s", exc)
 
     def _record(self, previous: str | None, state: ModelState, origin: Origin) -> None:
-        if self.history is not None:
-            self.history.record(
-                previous=previous,
-                model=state.model,
-                scope=state.scope,
-                origin=origin,
-                client=self.client_name if origin == "client" else None,
-            )
+        self.history.record(
+            previous=previous,
+            model=state.model,
+            scope=state.scope,
+            origin=origin,
+            client=self.client_name if origin == "client" else None,
+        )
 
     def external_change(self, snap: ConfigSnapshot) -> tuple[ModelState | None, str | None]:
         """React to a fresh (settled) read of the file made by someone else. Returns the new
@@ -366,6 +378,3 @@ class ModelService:
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "external")
         return after, None
-
-    def set_catalog(self, catalog: Catalog | None) -> None:
-        self.catalog = catalog

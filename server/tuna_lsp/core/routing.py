@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .catalog import Catalog, ModelInfo
+from .catalog import Catalog, ModelInfo, did_you_mean
 from .model_string import ModelRef, ModelStringError, canonical_id
 
 
@@ -31,9 +31,9 @@ def resolve_bare(
     serving = catalog.serving(canonical)
     if not serving:
         close = catalog.closest_canonical(canonical)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(close)
         raise ModelStringError(
-            f"no provider serves a model {text!r}{hint} Give it as 'provider:model_id' "
+            f"no provider serves a model {text!r}{hint}. Give it as 'provider:model_id' "
             "(e.g. 'openai:gpt-4.1') for a custom or local model"
         )
     by_provider = {info.provider: info for info in serving}

@@ -1,6 +1,9 @@
-"""The catalog features: `tuna/listModels` (and the `tuna.listModels` command),
-`tuna/setProviderPreference`, `tuna/refreshCatalog` (and `tuna.refreshCatalog`), and loading the
-catalog off the start-up path: after the first status, in a worker thread (PROTOCOL.md 4 and 5).
+"""The catalog feature: loads the model catalog off the start-up path (after the first status, in a
+worker thread), refreshes it on request (`tuna/refreshCatalog`, command `tuna.refreshCatalog`) or
+once a day when the user asked for that, and announces every new catalog as `CATALOG_LOADED`.
+
+It is the one owner of "the catalog in use": the model service and the documents read it from
+here (`current`, `wait`), never keep a copy of their own.
 """
 
 from __future__ import annotations
@@ -11,177 +14,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pygls.exceptions import JsonRpcInvalidParams
-
-from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, check_model_id
-from ..server import TunaLanguageServer
-from ..wire import model_info_to_wire, state_to_wire
-from .params import RequestFailed, int_param, params_object, service_of, str_param
+from ..events import CATALOG_LOADED, Events
+from ..initialization_options import InitializationOptions
+from ..protocol import RefreshCatalogParams, RequestFailed
 
 if TYPE_CHECKING:
     from ..core.catalog import Catalog
+    from ..server import TunaLanguageServer
 
 log = logging.getLogger(__name__)
 AUTO_REFRESH_AGE_S = 24 * 3600
-
-
-def register(server: TunaLanguageServer) -> None:
-    @server.feature("tuna/listModels")
-    async def list_models(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        p = params_object(params, "tuna/listModels")
-        return await do_list(
-            ls,
-            str_param(p, "query", "tuna/listModels"),
-            str_param(p, "provider", "tuna/listModels"),
-            int_param(p, "limit", 50, 1, 1000, "tuna/listModels"),
-            int_param(p, "offset", 0, 0, 1_000_000, "tuna/listModels"),
-        )
-
-    @server.command("tuna.listModels")
-    async def list_models_command(ls: TunaLanguageServer, *args: Any) -> dict[str, Any]:
-        if len(args) > 1 or (args and args[0] is not None and not isinstance(args[0], str)):
-            raise JsonRpcInvalidParams("tuna.listModels: expected [] or [query] (a string)")
-        if args and args[0] is not None and len(args[0]) > 512:
-            raise JsonRpcInvalidParams("tuna.listModels: query must be at most 512 characters")
-        return await do_list(ls, args[0] if args else None, None, 50, 0)
-
-    @server.feature("tuna/setProviderPreference")
-    async def set_provider_preference(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        method = "tuna/setProviderPreference"
-        p = params_object(params, method)
-        model, providers = p.get("model"), p.get("providers")
-        if not isinstance(model, str) or not model.strip() or len(model) > 256:
-            raise JsonRpcInvalidParams(
-                f"{method}: model must be a model id; expected e.g. {{model: 'gpt-4.1', "
-                "providers: ['openrouter', 'openai']}"
-            )
-        if (
-            not isinstance(providers, list)
-            or not providers
-            or len(providers) > 64
-            or not all(isinstance(x, str) and PROVIDER_RE.fullmatch(x) for x in providers)
-        ):
-            raise JsonRpcInvalidParams(
-                f"{method}: providers must be a non-empty list of provider ids; expected e.g. "
-                "['openrouter', 'openai']"
-            )
-        canonical = canonical_id(model.split(":", 1)[-1].strip())
-        try:  # it becomes a key of preferences.toml: the rules of a model id apply
-            check_model_id(canonical, whole=model)
-        except ModelStringError as exc:
-            raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
-        service = service_of(ls)
-        catalog = await wait_catalog(ls)
-        if catalog is not None:
-            for prov in providers:
-                if prov not in catalog.providers:
-                    close = catalog.closest_providers(prov)
-                    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                    raise JsonRpcInvalidParams(f"{method}: unknown provider {prov!r}{hint}")
-        deduped = list(dict.fromkeys(providers))
-        from ..storage.preferences import PreferencesError
-
-        prefs = service.preferences
-        if prefs is None:
-            raise JsonRpcInvalidParams(f"{method}: the server is not initialized yet")
-        try:
-            prefs.set_providers(canonical, deduped)
-        except PreferencesError as exc:
-            raise RequestFailed(
-                f"Could not save the provider preference: {exc}. Nothing was changed.",
-                data={"reason": "invalid-config", "path": str(exc.path)},
-            ) from exc
-        return {"model": canonical, "providers": deduped, "path": str(prefs.path)}
-
-    @server.feature("tuna/refreshCatalog")
-    async def refresh_catalog(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        p = params_object(params, "tuna/refreshCatalog")
-        return await do_refresh(ls, str_param(p, "url", "tuna/refreshCatalog"))
-
-    @server.command("tuna.refreshCatalog")
-    async def refresh_catalog_command(ls: TunaLanguageServer, *args: Any) -> dict[str, Any]:
-        if len(args) > 1 or (args and not isinstance(args[0], str)):
-            raise JsonRpcInvalidParams("tuna.refreshCatalog: expected [] or [url]")
-        return await do_refresh(ls, args[0] if args else None)
-
-
-async def do_list(
-    ls: TunaLanguageServer, query: str | None, provider: str | None, limit: int, offset: int
-) -> dict[str, Any]:
-    service = service_of(ls)
-    catalog = await wait_catalog(ls)
-    state = service.state("client")
-    if catalog is None:
-        return {"items": [], "total": 0, "catalog": None}
-    keys: dict[str, bool] = {}
-
-    def key_status(p: str) -> bool:
-        if p not in keys:
-            keys[p] = service.has_key(p)
-        return keys[p]
-
-    items, total = catalog.search(
-        query,
-        keyed=key_status,
-        provider=provider,
-        limit=limit,
-        offset=offset,
-        current=state.model,
-        recents=state.recent_models,
-    )
-    return {
-        "items": [
-            model_info_to_wire(
-                i, catalog, current=state.model, recents=state.recent_models, key_status=key_status
-            )
-            for i in items
-        ],
-        "total": total,
-        "catalog": catalog.describe,
-    }
-
-
-async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
-    from ..core.catalog import SNAPSHOT_NAME
-    from ..storage.catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
-
-    cache = cache_dir()
-    url = url or ls.options.catalog_url
-    loop = asyncio.get_running_loop()
-    try:
-        path, count = await loop.run_in_executor(None, refresh_snapshot, url, cache)
-    except RefreshError as exc:
-        log.warning("catalog refresh failed: %s", exc)
-        raise RequestFailed(
-            f"The catalog was not refreshed: {exc}. The catalog in use is unchanged.",
-            data={"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)},
-        ) from exc
-    ls.catalog_future = None
-    catalog = await wait_catalog(ls)
-    log.info("catalog refreshed from %s: %d providers", url, count)
-    return {"path": str(path), "providers": count, "catalog": catalog.describe if catalog else None}
-
-
-def maybe_auto_refresh(ls: TunaLanguageServer) -> None:
-    if not ls.options.catalog_auto_refresh:
-        return
-    from ..storage.catalog_refresh import snapshot_age_s
-
-    age = snapshot_age_s(cache_dir())
-    if age is not None and age < AUTO_REFRESH_AGE_S:
-        return
-
-    async def run() -> None:
-        await wait_catalog(ls)
-        try:
-            await do_refresh(ls, None)
-        except Exception as exc:  # reported in the log; the catalog in use stays
-            log.warning("background catalog refresh failed: %s", exc)
-
-    asyncio.get_running_loop().create_task(run())
-
-
-# ---- loading, off the start-up path -------------------------------------------------------
 
 
 def cache_dir() -> Path:
@@ -190,50 +32,106 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("tunacode"))
 
 
-def start_catalog(ls: TunaLanguageServer) -> asyncio.Future[Catalog | None]:
-    if ls.catalog_future is None:
+class CatalogFeature:
+    def __init__(self, server: TunaLanguageServer, events: Events) -> None:
+        self.server = server
+        self.events = events
+        self.options = InitializationOptions()
+        self._future: asyncio.Future[Catalog | None] | None = None
+        self.current: Catalog | None = None
+
+    def register(self) -> None:
+        self.server.handle("tuna/refreshCatalog", self.refresh_request)
+        self.server.handle_command("tuna.refreshCatalog", self.refresh_command)
+
+    # ---- the catalog in use ------------------------------------------------------------------
+
+    def start(self, options: InitializationOptions) -> None:
+        """Begin loading (once); called after the first status is out."""
+        self.options = options
+        self._load()
+        if options.catalog_auto_refresh:
+            self._maybe_auto_refresh()
+
+    async def wait(self) -> Catalog | None:
+        """The catalog, once loaded (None if it could not be)."""
+        return await asyncio.shield(self._load())
+
+    def _load(self) -> asyncio.Future[Catalog | None]:
+        if self._future is None:
+            from ..core.catalog import load_catalog
+
+            include = self.options.include_tunacode_registry
+
+            def load() -> Catalog | None:
+                t0 = time.perf_counter()
+                try:
+                    catalog = load_catalog(cache_dir(), include_tunacode=include)
+                except Exception:
+                    log.exception("the model catalog could not be loaded; validation is limited")
+                    return None
+                log.info(
+                    "catalog loaded in %.0f ms: %s",
+                    (time.perf_counter() - t0) * 1000,
+                    ", ".join(f"{s.name} {s.version}" for s in catalog.sources),
+                )
+                return catalog
+
+            fut = asyncio.get_running_loop().run_in_executor(None, load)
+            self._future = fut
+            fut.add_done_callback(self._loaded)
+        return self._future
+
+    def _loaded(self, fut: asyncio.Future[Catalog | None]) -> None:
+        if fut.cancelled() or fut is not self._future:
+            return  # a refresh replaced this load
+        self.current = fut.result()
+        self.events.emit(CATALOG_LOADED, self.current)
+
+    # ---- refresh -----------------------------------------------------------------------------
+
+    async def refresh_request(self, params: Any) -> dict[str, Any]:
+        return await self.refresh(RefreshCatalogParams.parse(params).url)
+
+    async def refresh_command(self, *args: Any) -> dict[str, Any]:
+        return await self.refresh(RefreshCatalogParams.from_command(args).url)
+
+    async def refresh(self, url: str | None) -> dict[str, Any]:
+        from ..core.catalog import SNAPSHOT_NAME
+        from ..storage.catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start
+
+        cache = cache_dir()
+        url = url or self.options.catalog_url
         loop = asyncio.get_running_loop()
-        include = ls.options.include_tunacode_registry
-        from ..core.catalog import load_catalog
+        try:
+            path, count = await loop.run_in_executor(None, refresh_snapshot, url, cache)
+        except RefreshError as exc:
+            log.warning("catalog refresh failed: %s", exc)
+            raise RequestFailed(
+                f"The catalog was not refreshed: {exc}. The catalog in use is unchanged.",
+                data={"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)},
+            ) from exc
+        self._future = None
+        catalog = await self.wait()
+        log.info("catalog refreshed from %s: %d providers", url, count)
+        return {
+            "path": str(path),
+            "providers": count,
+            "catalog": catalog.describe if catalog else None,
+        }
 
-        def load() -> Catalog | None:
-            t0 = time.perf_counter()
+    def _maybe_auto_refresh(self) -> None:
+        from ..storage.catalog_refresh import snapshot_age_s
+
+        age = snapshot_age_s(cache_dir())
+        if age is not None and age < AUTO_REFRESH_AGE_S:
+            return
+
+        async def run() -> None:
+            await self.wait()
             try:
-                catalog = load_catalog(cache_dir(), include_tunacode=include)
-            except Exception:
-                log.exception("the model catalog could not be loaded; validation is limited")
-                return None
-            log.info(
-                "catalog loaded in %.0f ms: %s",
-                (time.perf_counter() - t0) * 1000,
-                ", ".join(f"{s.name} {s.version}" for s in catalog.sources),
-            )
-            return catalog
+                await self.refresh(None)
+            except Exception as exc:  # reported in the log; the catalog in use stays
+                log.warning("background catalog refresh failed: %s", exc)
 
-        fut = loop.run_in_executor(None, load)
-        ls.catalog_future = fut
-        fut.add_done_callback(lambda f: on_catalog(ls, f))
-    return ls.catalog_future
-
-
-def on_catalog(ls: TunaLanguageServer, fut: asyncio.Future[Catalog | None]) -> None:
-    if fut.cancelled() or ls.service is None or fut is not ls.catalog_future:
-        return
-    catalog = fut.result()
-    ls.service.set_catalog(catalog)
-    # With the catalog, a key's env var may differ from the guess made without it: that is a
-    # change of the state. Names and limits arriving for the same model are not: they come as
-    # tuna/catalogChanged, so a client counting tuna/modelChanged sees exactly the changes.
-    state = ls.service.state(ls.last_origin)  # type: ignore[arg-type]
-    ls.publish_state(state)
-    ls.protocol.notify(
-        "tuna/catalogChanged",
-        {"catalog": catalog.describe if catalog else None, "state": state_to_wire(state)},
-    )
-    from .documents import republish_all
-
-    republish_all(ls)
-
-
-async def wait_catalog(ls: TunaLanguageServer) -> Catalog | None:
-    return await asyncio.shield(start_catalog(ls))
+        self.server.run_task(run(), "catalog auto-refresh")

@@ -19,8 +19,8 @@ from pygls.uris import to_fs_path
 from .. import wire as conv
 from ..core.model_service import env_var_for
 from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
+from ..protocol import RequestFailed
 from ..server import TunaLanguageServer
-from .catalog import wait_catalog
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
     from ..text.config_schema import ConfigChecker, Finding
@@ -97,6 +97,16 @@ def unsaved_config(ls: TunaLanguageServer) -> str | None:
     return None
 
 
+def unsaved_refusal(ls: TunaLanguageServer) -> RequestFailed | None:
+    """A global set is refused while the shared config has unsaved edits in the editor."""
+    if (uri := unsaved_config(ls)) is None:
+        return None
+    return RequestFailed(
+        dirty_message(ls, uri),
+        data={"reason": "unsaved-changes", "path": str(ls.service.store.path)},
+    )
+
+
 def register(server: TunaLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TunaLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -135,7 +145,7 @@ def register(server: TunaLanguageServer) -> None:
         doc = ls.workspace.get_text_document(params.text_document.uri)
         text = doc.source
         offset = offset_of(text, params.position.line, params.position.character)
-        catalog = await wait_catalog(ls)
+        catalog = await ls.model_feature.catalog.wait()
         if catalog is None:
             return None
         if kind == "config":
@@ -155,7 +165,7 @@ def register(server: TunaLanguageServer) -> None:
         if tok is None:
             return None
         start, end, value = tok
-        catalog = await wait_catalog(ls)
+        catalog = await ls.model_feature.catalog.wait()
         try:
             ref = parse_model(value)
         except ModelStringError:
@@ -227,7 +237,6 @@ async def _config_completion(
     ls: TunaLanguageServer, text: str, offset: int
 ) -> types.CompletionList | None:
     from ..text.json_doc import context_at
-    from .catalog import do_list
 
     ctx = context_at(text, offset)
     if ctx.string_start is None:
@@ -235,7 +244,10 @@ async def _config_completion(
     replace = conv.span(text, ctx.string_start + 1, offset)
     top = ctx.path[0] if ctx.path else None
     if not ctx.at_key and top in ("default_model", "recent_models") and len(ctx.path) <= 2:
-        listing = await do_list(ls, ctx.prefix.replace(":", " ") or None, None, 200, 0)
+        from ..protocol import ListModelsParams
+
+        query = ListModelsParams(ctx.prefix.replace(":", " ") or None, limit=200)
+        listing = ls.listing_feature.__class__._to_wire(await ls.listing_feature.search(query))
         items = [conv.model_completion(item, replace, i) for i, item in enumerate(listing["items"])]
         return types.CompletionList(is_incomplete=listing["total"] > len(items), items=items)
     if top == "env" and ctx.at_key and len(ctx.path) == 1 and ls.service and ls.service.catalog:

@@ -1,184 +1,225 @@
-"""The model features: initialization, `tuna/getModel`, `tuna/setModel`, `tuna/history`,
+"""The model feature: initialization, `tuna/getModel`, `tuna/setModel`, `tuna/history`,
 `tuna/stats`, the `tuna.setModel` / `tuna.getModel` commands of `workspace/executeCommand`, and
 the `tuna/modelChanged` notification, whatever caused the change (PROTOCOL.md sections 3-6).
 
-Each handler reads and checks its params, calls the model service, converts the result. Errors
-become `InvalidParams` (-32602, bad input) or `RequestFailed` (-32803, the file could not be
-read or written; nothing changed) with a message that says what was wrong.
+`ModelFeature` owns the model service (the domain), the watcher of the shared config and what was
+last sent to the client. Each handler reads its params (`protocol`), calls the service, converts
+the result (`wire`). Errors become `InvalidParams` (-32602, bad input) or `RequestFailed` (-32803,
+the file could not be read or written; nothing changed) with a message that says what was wrong.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..core.model_service import ModelService
 from ..core.model_string import ModelStringError
-from ..initialization_options import parse_options
+from ..events import CATALOG_LOADED, Events
+from ..initialization_options import InitializationOptions, parse_options
 from ..log import ClientLogHandler
-from ..server import TunaLanguageServer
+from ..protocol import (
+    HistoryParams,
+    ModelStateWire,
+    NotInitialized,
+    RequestFailed,
+    Scope,
+    SetModelParams,
+    SetModelResult,
+    params_object,
+)
 from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
+from ..storage.history import History
+from ..storage.preferences import Preferences
 from ..wire import state_to_wire
-from .catalog import maybe_auto_refresh, start_catalog, wait_catalog
-from .documents import dirty_message, unsaved_config
-from .params import RequestFailed, config_failure, int_param, params_object, service_of
+
+if TYPE_CHECKING:
+    from ..core.catalog import Catalog
+    from ..core.model_service import ModelState, Origin
+    from ..server import TunaLanguageServer
+    from ..storage.config_watcher import ConfigWatcher
+    from .catalog import CatalogFeature
 
 log = logging.getLogger(__name__)
-SCOPES = {"global": "global", "default": "global", "session": "session"}
-SET_MODEL_FORMS = (
-    "expected [model], [model, scope] (scope 'global', 'session' or 'default') or [{model, scope}]"
-)
 STARTED = time.monotonic()
 
+# A check run before every global write; returns why the write must not happen (or None).
+WriteGuard = Callable[[], "RequestFailed | None"]
 
-def register(server: TunaLanguageServer) -> None:
-    @server.feature(types.INITIALIZE)
-    def on_initialize(ls: TunaLanguageServer, params: types.InitializeParams) -> None:
-        ls.options, problems = parse_options(params.initialization_options)
-        for problem in problems:
-            log.warning(problem)
-        ls.option_problems = problems
-        info = params.client_info
-        ls.client_name = f"{info.name} {info.version or ''}".strip() if info else None
-        path = resolve_config_path(ls.options.config_path, os.environ)
-        ls.service = ModelService(ConfigStore(path), None, None, client_name=ls.client_name)
-        ls.service.attach_catalog(lambda: wait_catalog(ls))
 
-    @server.feature(types.INITIALIZED)
-    def on_initialized(ls: TunaLanguageServer, params: types.InitializedParams) -> None:
-        service = service_of(ls)
-        ls.publish_state(service.state("initial"), force=True)
-        if ls.option_problems:  # tell the user, once, what of their settings was not used
-            ls.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning,
-                    message="tuna-lsp: " + "; ".join(ls.option_problems),
-                )
-            )
-        logging.getLogger().addHandler(ClientLogHandler(ls))
-        # Everything below is off the path of the first status.
+def config_failure(exc: ConfigError) -> RequestFailed:
+    return RequestFailed(
+        f"Could not change the model: {exc.path}: {exc.cause}. Nothing was changed.",
+        data={"reason": exc.reason, "path": str(exc.path)},
+    )
+
+
+class ModelFeature:
+    def __init__(self, server: TunaLanguageServer, events: Events, catalog: CatalogFeature) -> None:
+        self.server = server
+        self.catalog = catalog
+        self.options = InitializationOptions()
+        self.option_problems: list[str] = []
+        self.service: ModelService | None = None
+        self.watcher: ConfigWatcher | None = None
+        self.write_guards: list[WriteGuard] = []
+        self._last_key: tuple[Any, ...] | None = None
+        self._last_origin: Origin = "initial"
+        events.subscribe(CATALOG_LOADED, self.on_catalog_loaded)
+
+    def register(self) -> None:
+        s = self.server
+        s.handle(types.INITIALIZE, self.initialize)
+        s.handle(types.INITIALIZED, self.initialized)
+        s.handle(types.SHUTDOWN, self.on_shutdown)
+        s.handle("tuna/getModel", self.get_model)
+        s.handle("tuna/setModel", self.set_model)
+        s.handle("tuna/history", self.history)
+        s.handle("tuna/stats", self.stats)
+        s.handle_command("tuna.setModel", self.set_model_command)
+        s.handle_command("tuna.getModel", self.get_model_command)
+
+    def require(self) -> ModelService:
+        if self.service is None:
+            raise NotInitialized()
+        return self.service
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def initialize(self, params: types.InitializeParams) -> None:
         import platformdirs
 
-        from ..storage.config_watcher import ConfigWatcher
-        from ..storage.history import History
-        from ..storage.preferences import Preferences
+        self.options, self.option_problems = parse_options(params.initialization_options)
+        for problem in self.option_problems:
+            log.warning(problem)
+        info = params.client_info
+        client_name = f"{info.name} {info.version or ''}".strip() if info else None
+        path = resolve_config_path(self.options.config_path, os.environ)
+        self.service = ModelService(
+            ConfigStore(path),
+            History(Path(platformdirs.user_state_dir("tunacode")) / "model-history.jsonl"),
+            Preferences(Path(platformdirs.user_config_dir("tunacode")) / "preferences.toml"),
+            self.catalog,
+            client_name=client_name,
+        )
 
-        service.history = History(
-            Path(platformdirs.user_state_dir("tunacode")) / "model-history.jsonl"
-        )
-        service.preferences = Preferences(
-            Path(platformdirs.user_config_dir("tunacode")) / "preferences.toml"
-        )
-        start_catalog(ls)
-        maybe_auto_refresh(ls)
-        ls.watcher = ConfigWatcher(service.store.path, lambda: on_config_event(ls))
-        asyncio.get_running_loop().create_task(ls.watcher.run())
+    def initialized(self, params: types.InitializedParams) -> None:
+        service = self.require()
+        self.publish(service.state("initial"), force=True)
+        if self.option_problems:  # tell the user, once, what of their settings was not used
+            self.show(types.MessageType.Warning, "tuna-lsp: " + "; ".join(self.option_problems))
+        logging.getLogger().addHandler(ClientLogHandler(self.server))
+        # Everything below is off the path of the first status.
+        from ..storage.config_watcher import ConfigWatcher
+
+        self.catalog.start(self.options)
+        self.watcher = ConfigWatcher(service.store.path, self.on_config_event)
+        self.server.run_task(self.watcher.run(), "config watcher")
         log.info("tuna-lsp ready; shared config %s", service.store.path)
 
-    @server.feature("tuna/getModel")
-    def get_model(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
+    def on_shutdown(self, params: Any) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+
+    # ---- requests --------------------------------------------------------------------------------
+
+    def get_model(self, params: Any) -> ModelStateWire:
         params_object(params, "tuna/getModel")
-        return state_to_wire(service_of(ls).state("client"))
+        return state_to_wire(self.require().state("client"))
 
-    @server.feature("tuna/setModel")
-    async def set_model(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        p = params_object(params, "tuna/setModel")
-        if "model" not in p:
-            raise JsonRpcInvalidParams(
-                "tuna/setModel: missing 'model'; expected {model: 'provider:model_id', "
-                "scope?: 'global' | 'session'}"
-            )
-        return await do_set(ls, p["model"], p.get("scope", "global"))
+    def get_model_command(self, *args: Any) -> ModelStateWire:
+        return state_to_wire(self.require().state("client"))
 
-    @server.command("tuna.setModel")
-    async def set_model_command(ls: TunaLanguageServer, *args: Any) -> dict[str, Any]:
-        if len(args) == 1 and isinstance(args[0], dict):
-            model, scope = args[0].get("model"), args[0].get("scope", "global")
-            if "model" not in args[0]:
-                raise JsonRpcInvalidParams(f"tuna.setModel: missing 'model'; {SET_MODEL_FORMS}")
-        elif len(args) in (1, 2) and isinstance(args[0], str):
-            model, scope = args[0], args[1] if len(args) == 2 else "global"
-        else:
-            raise JsonRpcInvalidParams(
-                f"tuna.setModel: got {len(args)} arguments; {SET_MODEL_FORMS}"
-            )
-        result = await do_set(ls, model, scope)
-        ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Info, message=result["message"])
-        )
+    async def set_model(self, params: Any) -> SetModelResult:
+        p = SetModelParams.parse(params)
+        return await self.do_set(p.model, p.scope)
+
+    async def set_model_command(self, *args: Any) -> SetModelResult:
+        p = SetModelParams.from_command(args)
+        result = await self.do_set(p.model, p.scope)
+        # Generic clients show nothing of a command's result: say it.
+        self.show(types.MessageType.Info, result["message"])
         return result
 
-    @server.command("tuna.getModel")
-    def get_model_command(ls: TunaLanguageServer, *args: Any) -> dict[str, Any]:
-        return state_to_wire(service_of(ls).state("client"))
+    def history(self, params: Any) -> dict[str, Any]:
+        p = HistoryParams.parse(params)
+        return {"entries": self.require().history.entries(p.limit)}
 
-    @server.feature("tuna/history")
-    def history(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        p = params_object(params, "tuna/history")
-        limit = int_param(p, "limit", 20, 1, 1000, "tuna/history")
-        hist = service_of(ls).history
-        return {"entries": hist.entries(limit) if hist else []}
-
-    @server.feature("tuna/stats")
-    def stats(ls: TunaLanguageServer, params: Any) -> dict[str, Any]:
-        service = service_of(ls)
+    def stats(self, params: Any) -> dict[str, Any]:
+        service = self.require()
         return {
             **service.stats.as_dict(),
             "pid": os.getpid(),
-            "version": ls.version,
+            "version": self.server.version,
             "uptimeS": round(time.monotonic() - STARTED, 3),
             "catalog": service.catalog.describe if service.catalog else None,
         }
 
-    @server.feature(types.SHUTDOWN)
-    def on_shutdown(ls: TunaLanguageServer, params: Any) -> None:
-        if ls.watcher is not None:
-            ls.watcher.stop()
+    async def do_set(self, model: object, scope: Scope) -> SetModelResult:
+        service = self.require()
+        log.debug("set: request model=%.300r scope=%s", model, scope)
+        if scope == "global":
+            for guard in self.write_guards:
+                if (refusal := guard()) is not None:
+                    raise refusal
+        try:
+            outcome = await service.set_model(model, scope)
+        except ModelStringError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from exc
+        except ConfigError as exc:
+            log.warning("set %s failed: %s (%s)", scope, exc.cause, exc.reason)
+            raise config_failure(exc) from exc
+        log.info("%s", outcome.message)
+        self.publish(service.state("client"))
+        return {**state_to_wire(outcome.state), "message": outcome.message}
 
+    # ---- changes from elsewhere ------------------------------------------------------------------
 
-async def do_set(ls: TunaLanguageServer, model: Any, scope: Any) -> dict[str, Any]:
-    if not isinstance(scope, str) or scope not in SCOPES:
-        raise JsonRpcInvalidParams(
-            f"scope must be a string; expected 'global' (saved to the shared config, the "
-            f"default) or 'session' (this window only), got {scope!r:.40}"
+    async def on_config_event(self) -> None:
+        from ..storage.config_watcher import read_settled
+
+        service = self.require()
+        async with service.set_lock:
+            snap = await read_settled(service.store)
+            state, warning = service.external_change(snap)
+        if warning:
+            log.warning("%s", warning)
+            self.show(types.MessageType.Warning, warning)
+        if state is not None:
+            self.publish(state)
+
+    def on_catalog_loaded(self, catalog: Catalog | None) -> None:
+        if self.service is None:
+            return
+        # With the catalog, a key's env var may differ from the guess made without it: that is a
+        # change of the state. Names and limits arriving for the same model are not: they come as
+        # tuna/catalogChanged, so a client counting tuna/modelChanged sees exactly the changes.
+        state = self.service.state(self._last_origin)
+        self.publish(state)
+        self.server.protocol.notify(
+            "tuna/catalogChanged",
+            {"catalog": catalog.describe if catalog else None, "state": state_to_wire(state)},
         )
-    service = service_of(ls)
-    log.debug("set: request model=%.300r scope=%s", model, scope)
-    if SCOPES[scope] == "global" and (uri := unsaved_config(ls)) is not None:
-        raise RequestFailed(
-            dirty_message(ls, uri),
-            data={"reason": "unsaved-changes", "path": str(service.store.path)},
-        )
-    try:
-        outcome = await service.set_model(model, SCOPES[scope])
-    except ModelStringError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from exc
-    except ConfigError as exc:
-        log.warning("set %s failed: %s (%s)", scope, exc.cause, exc.reason)
-        raise config_failure(exc) from exc
-    log.info("%s", outcome.message)
-    ls.publish_state(service.state("client"))
-    return {**state_to_wire(outcome.state), "message": outcome.message}
 
+    # ---- to the client ---------------------------------------------------------------------------
 
-async def on_config_event(ls: TunaLanguageServer) -> None:
-    from ..storage.config_watcher import read_settled
+    def publish(self, state: ModelState, *, force: bool = False) -> bool:
+        """Send tuna/modelChanged if the state differs from the last one sent."""
+        key = state.change_key()
+        if not force and key == self._last_key:
+            return False
+        self._last_key = key
+        self._last_origin = state.origin
+        log.debug("tuna/modelChanged %s scope=%s origin=%s", state.model, state.scope, state.origin)
+        self.server.protocol.notify("tuna/modelChanged", state_to_wire(state))
+        return True
 
-    service = service_of(ls)
-    async with service.set_lock:
-        snap = await read_settled(service.store)
-        state, warning = service.external_change(snap)
-    if warning:
-        log.warning("%s", warning)
-        ls.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Warning, message=warning)
-        )
-    if state is not None:
-        ls.publish_state(state)
+    def show(self, kind: types.MessageType, message: str) -> None:
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..core.catalog import Catalog
+from ..core.catalog import Catalog, did_you_mean
 from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, offset_of, value_ranges
 
@@ -203,7 +203,7 @@ class ConfigChecker:
             return []
         if ref.provider not in cat.providers:
             close = cat.closest_providers(ref.provider)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(close)
             offset = text.index(ref.provider) if ref.provider in text else 0
             return [Finding(start + offset, start + offset + len(ref.provider), "error", "unknown-provider",
                             f"Unknown provider {ref.provider!r}{hint}",
@@ -260,14 +260,14 @@ class ConfigChecker:
             serving = {i.provider for i in cat.serving(key.lower())}
             if not serving:
                 close = cat.closest_canonical(key.lower())
-                hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                hint = did_you_mean(close)
                 out.append(Finding(kstart, kend, "warning", "unknown-model",
                                    f"No provider in the catalog serves {key!r}{hint}",
                                    {"suggestions": close}))  # fmt: skip
             for sstart, send, prov in strings:
                 if prov not in cat.providers:
                     close = cat.closest_providers(prov)
-                    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+                    hint = did_you_mean(close)
                     out.append(Finding(sstart, send, "error", "unknown-provider",
                                        f"Unknown provider {prov!r}{hint}", {"suggestions": close}))  # fmt: skip
                 elif serving and prov not in serving:

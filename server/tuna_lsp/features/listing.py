@@ -1,0 +1,133 @@
+"""The listing features: `tuna/listModels` (and the `tuna.listModels` command) and
+`tuna/setProviderPreference` (PROTOCOL.md sections 4 and 5).
+
+Read params, ask the catalog (through `CatalogFeature`) and the model service (through
+`ModelFeature`), convert the result with `wire`. Completion in the config documents uses
+`search` below, with the domain's `ModelInfo`, not the wire dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pygls.exceptions import JsonRpcInvalidParams
+
+from ..core.model_string import ModelStringError, canonical_id, check_model_id
+from ..protocol import (
+    ListModelsParams,
+    ListModelsResult,
+    RequestFailed,
+    SetProviderPreferenceParams,
+)
+from ..wire import model_info_to_wire
+
+if TYPE_CHECKING:
+    from ..core.catalog import Catalog, ModelInfo
+    from ..server import TunaLanguageServer
+    from .catalog import CatalogFeature
+    from .model import ModelFeature
+
+
+@dataclass
+class Listing:
+    """One page of models, with what is needed to show each: the current model, the recents and
+    whether each provider has a key (asked once per provider)."""
+
+    items: list[ModelInfo]
+    total: int
+    catalog: Catalog | None
+    current: str
+    recents: list[str]
+    keys: dict[str, bool]
+
+
+class ListingFeature:
+    def __init__(
+        self, server: TunaLanguageServer, model: ModelFeature, catalog: CatalogFeature
+    ) -> None:
+        self.server = server
+        self.model = model
+        self.catalog = catalog
+
+    def register(self) -> None:
+        self.server.handle("tuna/listModels", self.list_models)
+        self.server.handle_command("tuna.listModels", self.list_models_command)
+        self.server.handle("tuna/setProviderPreference", self.set_provider_preference)
+
+    async def search(self, params: ListModelsParams) -> Listing:
+        service = self.model.require()
+        catalog = await self.catalog.wait()
+        state = service.state("client")
+        keys: dict[str, bool] = {}
+        if catalog is None:
+            return Listing([], 0, None, state.model, state.recent_models, keys)
+
+        def key_status(p: str) -> bool:
+            if p not in keys:
+                keys[p] = service.has_key(p)
+            return keys[p]
+
+        items, total = catalog.search(
+            params.query,
+            keyed=key_status,
+            provider=params.provider,
+            limit=params.limit,
+            offset=params.offset,
+            current=state.model,
+            recents=state.recent_models,
+        )
+        for info in items:
+            key_status(info.provider)
+        return Listing(items, total, catalog, state.model, state.recent_models, keys)
+
+    async def list_models(self, params: Any) -> ListModelsResult:
+        return self._to_wire(await self.search(ListModelsParams.parse(params)))
+
+    async def list_models_command(self, *args: Any) -> ListModelsResult:
+        return self._to_wire(await self.search(ListModelsParams.from_command(args)))
+
+    @staticmethod
+    def _to_wire(listing: Listing) -> ListModelsResult:
+        return {
+            "items": [
+                model_info_to_wire(
+                    i,
+                    listing.catalog,
+                    current=listing.current,
+                    recents=listing.recents,
+                    key_status=listing.keys.__getitem__,
+                )
+                for i in listing.items
+            ],
+            "total": listing.total,
+            "catalog": listing.catalog.describe if listing.catalog else None,
+        }
+
+    async def set_provider_preference(self, params: Any) -> dict[str, Any]:
+        method = "tuna/setProviderPreference"
+        p = SetProviderPreferenceParams.parse(params)
+        canonical = canonical_id(p.model.split(":", 1)[-1].strip())
+        try:  # it becomes a key of preferences.toml: the rules of a model id apply
+            check_model_id(canonical, whole=p.model)
+        except ModelStringError as exc:
+            raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
+        service = self.model.require()
+        catalog = await self.catalog.wait()
+        if catalog is not None:
+            for prov in p.providers:
+                if prov not in catalog.providers:
+                    raise JsonRpcInvalidParams(
+                        f"{method}: unknown provider {prov!r}{catalog.provider_hint(prov)}"
+                    )
+        from ..storage.preferences import PreferencesError
+
+        prefs = service.preferences
+        try:
+            prefs.set_providers(canonical, p.providers)
+        except PreferencesError as exc:
+            raise RequestFailed(
+                f"Could not save the provider preference: {exc}. Nothing was changed.",
+                data={"reason": "invalid-config", "path": str(exc.path)},
+            ) from exc
+        return {"model": canonical, "providers": p.providers, "path": str(prefs.path)}
