@@ -105,6 +105,10 @@ class Session:
     changes: list[dict[str, Any]] = field(default_factory=list)
     catalog_events: list[dict[str, Any]] = field(default_factory=list)
     init_result: Any = None
+    # window/showMessageRequest received, and the title of the action to answer each with
+    # (None: dismiss it, as a user closing the notification does)
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    answer: Callable[[dict[str, Any]], str | None] = lambda _q: None
 
     async def request(self, method: str, params: Any = None) -> Any:
         return plain(await self.client.protocol.send_request_async(method, params))
@@ -149,6 +153,7 @@ async def lsp_session(
     client_name: str = "pytest",
     command: list[str] | None = None,
     wait_initial: bool = True,
+    workspace: Path | None = None,
 ) -> AsyncIterator[Session]:
     config = ClientServerConfig(server_command=command or SERVER_CMD, server_env=env or home.env())
     client = await config.start()
@@ -162,12 +167,29 @@ async def lsp_session(
     def _catalog(params: Any) -> None:
         session.catalog_events.append(plain(params))
 
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def _question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        question = {
+            "type": int(params.type),
+            "message": params.message,
+            "actions": [a.title for a in params.actions or []],
+        }
+        session.questions.append(question)
+        title = session.answer(question)
+        return types.MessageActionItem(title=title) if title is not None else None
+
     try:
         session.init_result = await client.initialize_session(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(),
                 client_info=types.ClientInfo(name=client_name, version="1"),
                 initialization_options=init_options,
+                root_uri=workspace.as_uri() if workspace else None,
+                workspace_folders=[
+                    types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)
+                ]
+                if workspace
+                else None,
             )
         )
         if wait_initial:

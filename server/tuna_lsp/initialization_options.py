@@ -15,6 +15,7 @@ class InitializationOptions:
     catalog_url: str = DEFAULT_CATALOG_URL
     catalog_auto_refresh: bool = False
     include_tunacode_registry: bool = True
+    stale_overwrite: str = "ask"  # PROTOCOL.md section 9: "ask", "restore" or "accept"
 
 
 _CAMEL = {
@@ -22,7 +23,9 @@ _CAMEL = {
     "catalogUrl": "catalog_url",
     "catalogAutoRefresh": "catalog_auto_refresh",
     "includeTunacodeRegistry": "include_tunacode_registry",
+    "staleOverwrite": "stale_overwrite",
 }
+STALE_OVERWRITE = ("ask", "restore", "accept")
 
 
 def _text(value: Any) -> bool:
@@ -34,6 +37,16 @@ _ACCEPTS: dict[str, Callable[[Any], bool]] = {
     "catalog_url": _text,
     "catalog_auto_refresh": lambda v: isinstance(v, bool),
     "include_tunacode_registry": lambda v: isinstance(v, bool),
+    "stale_overwrite": lambda v: v in STALE_OVERWRITE,
+}
+
+
+_EXPECTED = {
+    "config_path": "a path (a string)",
+    "catalog_url": "a URL (a string)",
+    "catalog_auto_refresh": "true or false",
+    "include_tunacode_registry": "true or false",
+    "stale_overwrite": "'ask', 'restore' or 'accept'",
 }
 
 
@@ -51,7 +64,9 @@ def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
             continue  # unknown options are other tools' business
         if not _ACCEPTS[name](value):
             problems.append(
-                f"initializationOptions.{key} has the wrong type ({type(value).__name__}); using the default"
+                f"initializationOptions.{key} is {value!r:.40}, expected "
+                + _EXPECTED.get(name, f"a value of another type than {type(value).__name__}")
+                + f"; using the default ({getattr(opts, name)!r})"
             )
             continue
         setattr(opts, name, value)

@@ -10,7 +10,7 @@ mirrors them, and a test compares the two. Must not import lsprotocol.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
@@ -263,8 +263,8 @@ class ModelStateWire(TypedDict):
     provider: str
     modelId: str
     scope: StateScope
-    workspaceFolder: NotRequired[str | None]
-    workspaceModel: NotRequired[str | None]
+    workspaceFolder: str | None
+    workspaceModel: str | None
     persistedModel: str | None
     configPath: str
     name: str | None
@@ -274,8 +274,8 @@ class ModelStateWire(TypedDict):
     recentModels: list[str]
     warnings: list[str]
     origin: Origin
-    viaEditor: NotRequired[bool]
-    overwrite: NotRequired[OverwriteWire | None]
+    viaEditor: bool
+    overwrite: OverwriteWire | None
     resolvedFrom: str | None
     configValid: bool
     catalog: dict[str, Any] | None

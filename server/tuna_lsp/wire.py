@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from .protocol import CostWire, ModelInfoWire, ModelStateWire
+from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
 
 if TYPE_CHECKING:
     from .core.catalog import Catalog, ModelInfo
     from .core.model_service import ModelState
+    from .core.overwrite import Overwrite
     from .text.config_schema import Finding
 
 
@@ -22,6 +23,8 @@ def state_to_wire(state: ModelState) -> ModelStateWire:
         "provider": state.provider,
         "modelId": state.model_id,
         "scope": state.scope,
+        "workspaceFolder": state.workspace_folder,
+        "workspaceModel": state.workspace_model,
         "persistedModel": state.persisted_model,
         "configPath": state.config_path,
         "name": state.name,
@@ -31,9 +34,21 @@ def state_to_wire(state: ModelState) -> ModelStateWire:
         "recentModels": list(state.recent_models),
         "warnings": list(state.warnings),
         "origin": state.origin,
+        "viaEditor": state.via_editor,
+        "overwrite": overwrite_to_wire(state.overwrite) if state.overwrite else None,
         "resolvedFrom": state.resolved_from,
         "configValid": state.config_valid,
         "catalog": state.catalog,
+    }
+
+
+def overwrite_to_wire(found: Overwrite) -> OverwriteWire:
+    return {
+        "model": found.model,
+        "replacedModel": found.replaced_model,
+        "droppedKeys": list(found.dropped_keys),
+        "at": found.at,
+        "resolution": found.resolution,
     }
 
 

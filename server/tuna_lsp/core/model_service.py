@@ -1,9 +1,11 @@
-"""The model choice of one server process: effective model, session override, and how it changes.
+"""The model choice of one server process: the effective model across the session, workspace and
+global scopes (PROTOCOL.md 3a), and how it changes.
 
-The domain heart of the server. It combines the shared config (config_store), the catalog, the
-routing preferences and the history into `ModelState`, and implements a set (validate, resolve,
-write, record) and the reaction to an external change of the file. It knows nothing of LSP:
-handlers in `features/` translate requests to calls here and results to the wire (`conversion`).
+The domain heart of the server. It combines the shared config (config_store), the workspace
+choices (preferences), the catalog, the routing preferences and the history into `ModelState`, and
+implements a set (validate, resolve, write, record), a clear, the reaction to an external change of
+the file, and the stale-overwrite guard (core.overwrite). It knows nothing of LSP: handlers in
+`features/` translate requests to calls here and results to the wire (`wire`).
 """
 
 from __future__ import annotations
@@ -12,21 +14,29 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..storage.config_store import DEFAULT_MODEL, ConfigError, ConfigSnapshot, ConfigStore
+from ..storage.config_store import (
+    DEFAULT_MODEL,
+    ConfigError,
+    ConfigSnapshot,
+    ConfigStore,
+    with_model,
+)
+from . import overwrite as ow
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
 if TYPE_CHECKING:
     from ..storage.history import History
     from ..storage.preferences import Preferences
+    from ..storage.write_marks import WriteMarks
     from .catalog import Catalog
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["session", "global", "default"]
+Scope = Literal["session", "workspace", "global", "default"]
 Origin = Literal["initial", "client", "external"]
 
 
@@ -48,6 +58,10 @@ class ModelState:
     resolved_from: str | None = None
     config_valid: bool = True
     catalog: dict[str, Any] | None = None
+    workspace_folder: str | None = None
+    workspace_model: str | None = None
+    via_editor: bool = False
+    overwrite: ow.Overwrite | None = None
 
     def change_key(self) -> tuple[Any, ...]:
         """What makes a tuna/modelChanged: the fields PROTOCOL.md names, plus warnings and validity.
@@ -62,9 +76,20 @@ class ModelState:
             self.api_key_env_var,
             tuple(self.warnings),
             self.config_valid,
+            self.workspace_model,
+            (self.overwrite.at, self.overwrite.resolution) if self.overwrite else None,
         )
 
 
+class ScopeError(Exception):
+    """A scope this server cannot serve (workspace without a folder): bad input, nothing changed."""
+
+
+class OverwriteError(Exception):
+    """`restoreOverwrite` with nothing pending: nothing changed."""
+
+
+@dataclass
 @dataclass
 class SetOutcome:
     state: ModelState
@@ -145,6 +170,8 @@ class ModelService:
         *,
         environ: Mapping[str, str] | None = None,
         client_name: str | None = None,
+        workspace_folder: str | None = None,
+        marks: WriteMarks | None = None,
     ) -> None:
         self.store = store
         self.history = history
@@ -156,6 +183,10 @@ class ModelService:
         self.invalid: ConfigError | None = self.snapshot.error
         self.session: ModelRef | None = None
         self.session_extra: tuple[str | None, list[str]] = (None, [])
+        self.workspace_folder = workspace_folder
+        self.marks = marks
+        self.via_editor = marks is not None and marks.made_by_us(self.snapshot.raw)
+        self.overwrite: ow.Overwrite | None = None
         self.stats = Stats()
         self.set_lock = asyncio.Lock()
 
@@ -174,10 +205,13 @@ class ModelService:
         persisted = snap.default_model
         warnings: list[str] = []
         resolved_from = None
+        workspace = self._workspace_ref(warnings)
         if self.session is not None:
             ref, scope = self.session, "session"
             resolved_from, extra = self.session_extra
             warnings += extra
+        elif workspace is not None:
+            ref, scope = workspace, "workspace"
         else:
             scope = "global" if persisted else "default"
             text = persisted or DEFAULT_MODEL
@@ -211,6 +245,9 @@ class ModelService:
             )
         if self.preferences.error is not None:
             warnings.append(f"routing preferences ignored: {self.preferences.error}")
+        pending = self.overwrite is not None and self.overwrite.resolution == "pending"
+        if pending and self.overwrite is not None:
+            warnings.append(overwrite_message(self.overwrite, snap.path))
         return ModelState(
             model=ref.model,
             provider=ref.provider,
@@ -228,7 +265,30 @@ class ModelService:
             resolved_from=resolved_from,
             config_valid=self.invalid is None,
             catalog=self.catalog.describe if self.catalog else None,
+            workspace_folder=self.workspace_folder,
+            workspace_model=workspace.model if workspace else None,
+            via_editor=True if origin == "client" else self.via_editor,
+            overwrite=self.overwrite,
         )
+
+    def _workspace_ref(self, warnings: list[str]) -> ModelRef | None:
+        """This folder's remembered model, if it has a usable one."""
+        if self.workspace_folder is None:
+            return None
+        value = self.preferences.workspace_model(self.workspace_folder)
+        if value is None:
+            return None
+        try:
+            ref = parse_model(value)
+            if ref.provider is None:
+                raise ModelStringError("it has no provider; expected 'provider:model_id'")
+        except ModelStringError as exc:
+            warnings.append(
+                f"the workspace model for {self.workspace_folder} in {self.preferences.path} "
+                f"is ignored: {exc}"
+            )
+            return None
+        return ref
 
     # ---- validation -----------------------------------------------------------------------
 
@@ -265,12 +325,16 @@ class ModelService:
     # ---- changes --------------------------------------------------------------------------
 
     async def set_model(self, text: object, scope: str) -> SetOutcome:
-        """Raises ModelStringError (bad input) or ConfigError (nothing changed)."""
+        """Raises ModelStringError or ScopeError (bad input) or ConfigError (nothing changed)."""
+        if scope == "workspace":
+            self._require_folder("set")
         ref, resolved_from, warnings = await self.resolve(text)
         log.debug("set: resolved to %s (from %s)", ref.model, resolved_from or "as given")
         async with self.set_lock:
             if scope == "session":
                 return self._set_session(ref, resolved_from, warnings)
+            if scope == "workspace":
+                return self._set_workspace(ref, resolved_from, warnings)
             return await self._set_global(ref, resolved_from, warnings)
 
     def _set_session(
@@ -296,13 +360,8 @@ class ModelService:
         before = self.state("client")
         t0 = time.perf_counter()
         try:
-            try:
-                old, new = self.store.set_model(ref.model, blocking=False)
-            except BlockingIOError:
-                loop = asyncio.get_running_loop()
-                old, new = await loop.run_in_executor(None, self.store.set_model, ref.model)
-        except ConfigError as exc:
-            self.stats.failures[exc.reason] = self.stats.failures.get(exc.reason, 0) + 1
+            old, new = await self._update(lambda data: with_model(data, ref.model))
+        except ConfigError:
             raise
         wrote = new is not old
         if wrote:
@@ -312,6 +371,7 @@ class ModelService:
             self.stats.unchanged_sets += 1
         self.snapshot = new
         self.invalid = None
+        self.via_editor = True
         self.session = None
         self.session_extra = (None, [])
         self._remember_provider(ref)
@@ -321,7 +381,134 @@ class ModelService:
         if changed:
             self._record(before.model, after, "client")
         where = f"saved to {self.store.path}" if wrote else f"already saved in {self.store.path}"
-        return SetOutcome(after, f"Model set to {ref.model} and {where}", changed)
+        message = f"Model set to {ref.model} and {where}"
+        if after.scope == "workspace":
+            message += (
+                f"; this window still uses {after.model}, the workspace's model (clear it to "
+                "use the global one here)"
+            )
+        return SetOutcome(after, message, changed)
+
+    async def _update(
+        self, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
+        """One locked read-modify-write of the shared config, marked as tuna-lsp's own. Tries the
+        lock at once on the loop (the common case, no thread hop), else waits in a thread."""
+        mark = self.marks.add if self.marks is not None else None
+        try:
+            try:
+                return self.store.update(change, blocking=False, on_write=mark)
+            except BlockingIOError:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(
+                    None, lambda: self.store.update(change, on_write=mark)
+                )
+        except ConfigError as exc:
+            self.stats.failures[exc.reason] = self.stats.failures.get(exc.reason, 0) + 1
+            raise
+
+    def _require_folder(self, doing: str) -> str:
+        if self.workspace_folder is None:
+            raise ScopeError(
+                f"cannot {doing} a workspace model: this window has no workspace folder (a single "
+                "file is open); expected scope 'session' (this window) or 'global' (the shared config)"
+            )
+        return self.workspace_folder
+
+    def _write_workspace(self, model: str | None) -> bool:
+        from ..storage.preferences import PreferencesError
+
+        folder = self._require_folder("set" if model else "clear")
+        try:
+            return self.preferences.set_workspace(folder, model)
+        except PreferencesError as exc:
+            self.stats.failures["invalid-config"] = self.stats.failures.get("invalid-config", 0) + 1
+            raise ConfigError("invalid-config", exc.path, exc.cause) from exc
+
+    def _set_workspace(
+        self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
+    ) -> SetOutcome:
+        before = self.state("client")
+        wrote = self._write_workspace(ref.model)
+        self.session = None
+        self.session_extra = (None, [])
+        self._remember_provider(ref)
+        after = self.state("client")
+        after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
+        changed = wrote or (before.model, before.scope) != (after.model, after.scope)
+        if changed:
+            self._record(before.model, after, "client")
+        cli = after.persisted_model or DEFAULT_MODEL
+        return SetOutcome(
+            after,
+            f"Model set to {ref.model} for this workspace ({self.workspace_folder}), remembered in "
+            f"{self.preferences.path}; the tunacode CLI's own default is unchanged ({cli})",
+            changed,
+        )
+
+    async def clear_model(self, scope: Literal["session", "workspace"]) -> SetOutcome:
+        """Drop a session or workspace choice. Raises ScopeError or ConfigError."""
+        async with self.set_lock:
+            before = self.state("client")
+            if scope == "session":
+                had = self.session is not None
+                self.session = None
+                self.session_extra = (None, [])
+            else:
+                had = self._write_workspace(None)
+            after = self.state("client")
+            if not had:
+                what = "session" if scope == "session" else f"workspace ({self.workspace_folder})"
+                return SetOutcome(
+                    after, f"No {what} model was set; this window uses {after.model}", False
+                )
+            if (before.model, before.scope) != (after.model, after.scope):
+                self._record(before.model, after, "client")
+            return SetOutcome(
+                after,
+                f"The {scope} model is cleared; this window now uses {after.model} ({after.scope})",
+                True,
+            )
+
+    async def restore_overwrite(self) -> SetOutcome:
+        """Put back the model a stale overwrite undid (and the keys it dropped). Exactly one
+        server writes: under the lock, a file that no longer shows the overwrite is left alone.
+        Raises OverwriteError (nothing pending) or ConfigError (nothing changed)."""
+        async with self.set_lock:
+            pending = self.overwrite
+            if pending is None or pending.resolution != "pending":
+                raise OverwriteError(
+                    "there is no stale overwrite to restore"
+                    + (f" (the last one was {pending.resolution})" if pending else "")
+                    + "; nothing was changed"
+                )
+            if self.invalid is not None:
+                raise ConfigError("invalid-config", self.store.path, self.invalid.cause)
+            before = self.state("client")
+            old, new = await self._update(lambda data: ow.restored(pending, data))
+            wrote = new is not old
+            self.snapshot = new
+            self.via_editor = True
+            self.overwrite = pending.resolved("restored")
+            after = self.state("client")
+            if wrote:
+                self.stats.saves += 1
+                self._record(before.model, after, "restored")
+                done = f"restored to {pending.replaced_model} in {self.store.path}"
+                if pending.dropped_keys:
+                    done += f", with {', '.join(pending.dropped_keys)} put back"
+            else:
+                done = f"already restored in {self.store.path} (by another window)"
+            return SetOutcome(after, f"Model {done}", wrote)
+
+    def keep_overwrite(self) -> ModelState | None:
+        """The user kept what the overwrite wrote: record it, write nothing."""
+        if self.overwrite is None or self.overwrite.resolution != "pending":
+            return None
+        self.overwrite = self.overwrite.resolved("kept")
+        state = self.state("client")
+        self._record(self.overwrite.replaced_model, state, "kept")
+        return state
 
     def _remember_provider(self, ref: ModelRef) -> None:
         """A global pick of provider:model is the user's preference for that model."""
@@ -339,7 +526,29 @@ class ModelService:
         except PreferencesError as exc:
             log.warning("provider preference not saved: %s", exc)
 
-    def _record(self, previous: str | None, state: ModelState, origin: Origin) -> None:
+    def _follow_overwrite(self, previous: ConfigSnapshot, snap: ConfigSnapshot) -> None:
+        """Recognize a new stale overwrite, or see a pending one resolved elsewhere."""
+        if self.overwrite is not None and self.overwrite.resolution == "pending":
+            if snap.data is not None and not ow.still_in_effect(self.overwrite, snap.data):
+                # another window restored it, or the model was changed since: no longer pending
+                restored = snap.default_model == self.overwrite.replaced_model
+                self.overwrite = self.overwrite.resolved("restored" if restored else "kept")
+            return
+        if self.via_editor or previous.data is None or snap.data is None:
+            return
+        found = ow.detect(previous.data, snap.data)
+        if found is not None:
+            self.overwrite = found
+            log.warning("%s", overwrite_message(found, snap.path))
+            self.history.record(
+                previous=found.replaced_model,
+                model=found.model or DEFAULT_MODEL,
+                scope="global",
+                origin="stale-overwrite",
+                client=None,
+            )
+
+    def _record(self, previous: str | None, state: ModelState, origin: str) -> None:
         self.history.record(
             previous=previous,
             model=state.model,
@@ -365,7 +574,10 @@ class ModelService:
             )
             return (self.state("external") if newly else None), shown
         self.invalid = None
+        previous = self.snapshot
         self.snapshot = snap
+        self.via_editor = self.marks is not None and self.marks.made_by_us(snap.raw)
+        self._follow_overwrite(previous, snap)
         after = self.state("external")
         if after.change_key() == before.change_key():
             return None, None
@@ -378,3 +590,12 @@ class ModelService:
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "external")
         return after, None
+
+
+def overwrite_message(found: ow.Overwrite, path: object) -> str:
+    """What the user is told: both models and the dropped keys' names, never a value."""
+    dropped = f" and dropped {', '.join(found.dropped_keys)}" if found.dropped_keys else ""
+    return (
+        f"A stale copy of {path} was written back (a running tunacode saves the config it loaded "
+        f"at start): it replaced {found.replaced_model} with {found.model or 'no model'}{dropped}"
+    )

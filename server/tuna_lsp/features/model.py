@@ -1,6 +1,7 @@
-"""The model feature: initialization, `tuna/getModel`, `tuna/setModel`, `tuna/history`,
-`tuna/stats`, the `tuna.setModel` / `tuna.getModel` commands of `workspace/executeCommand`, and
-the `tuna/modelChanged` notification, whatever caused the change (PROTOCOL.md sections 3-6).
+"""The model feature: initialization, `tuna/getModel`, `tuna/setModel`, `tuna/clearModel`,
+`tuna/restoreOverwrite`, `tuna/history`, `tuna/stats`, the `tuna.setModel` / `tuna.getModel` /
+`tuna.clearModel` commands, the `tuna/modelChanged` notification whatever caused the change, and
+the stale-overwrite guard's question to the user (PROTOCOL.md sections 3-6 and 9).
 
 `ModelFeature` owns the model service (the domain), the watcher of the shared config and what was
 last sent to the client. Each handler reads its params (`protocol`), calls the service, converts
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..core.model_service import ModelService
+from ..core.model_service import ModelService, OverwriteError, ScopeError
 from ..core.model_string import ModelStringError
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions, parse_options
 from ..log import ClientLogHandler
 from ..protocol import (
+    ClearModelParams,
     HistoryParams,
     ModelStateWire,
     NotInitialized,
@@ -38,6 +40,7 @@ from ..protocol import (
 from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
 from ..storage.history import History
 from ..storage.preferences import Preferences
+from ..storage.write_marks import WriteMarks
 from ..wire import state_to_wire
 
 if TYPE_CHECKING:
@@ -68,7 +71,8 @@ class ModelFeature:
         self.options = InitializationOptions()
         self.option_problems: list[str] = []
         self.service: ModelService | None = None
-        self.watcher: ConfigWatcher | None = None
+        self.watchers: list[ConfigWatcher] = []
+        self._asked: set[str] = set()  # overwrites the user was asked about, by time
         self.write_guards: list[WriteGuard] = []
         self._last_key: tuple[Any, ...] | None = None
         self._last_origin: Origin = "initial"
@@ -81,10 +85,13 @@ class ModelFeature:
         s.handle(types.SHUTDOWN, self.on_shutdown)
         s.handle("tuna/getModel", self.get_model)
         s.handle("tuna/setModel", self.set_model)
+        s.handle("tuna/clearModel", self.clear_model)
+        s.handle("tuna/restoreOverwrite", self.restore_overwrite)
         s.handle("tuna/history", self.history)
         s.handle("tuna/stats", self.stats)
         s.handle_command("tuna.setModel", self.set_model_command)
         s.handle_command("tuna.getModel", self.get_model_command)
+        s.handle_command("tuna.clearModel", self.clear_model_command)
 
     def require(self) -> ModelService:
         if self.service is None:
@@ -102,12 +109,15 @@ class ModelFeature:
         info = params.client_info
         client_name = f"{info.name} {info.version or ''}".strip() if info else None
         path = resolve_config_path(self.options.config_path, os.environ)
+        state_dir = Path(platformdirs.user_state_dir("tunacode"))
         self.service = ModelService(
             ConfigStore(path),
-            History(Path(platformdirs.user_state_dir("tunacode")) / "model-history.jsonl"),
+            History(state_dir / "model-history.jsonl"),
             Preferences(Path(platformdirs.user_config_dir("tunacode")) / "preferences.toml"),
             self.catalog,
             client_name=client_name,
+            workspace_folder=workspace_folder(params),
+            marks=WriteMarks(state_dir / "config-writes.json"),
         )
 
     def initialized(self, params: types.InitializedParams) -> None:
@@ -120,13 +130,16 @@ class ModelFeature:
         from ..storage.config_watcher import ConfigWatcher
 
         self.catalog.start(self.options)
-        self.watcher = ConfigWatcher(service.store.path, self.on_config_event)
-        self.server.run_task(self.watcher.run(), "config watcher")
+        self.watchers.append(ConfigWatcher(service.store.path, self.on_config_event))
+        if service.workspace_folder is not None:  # other windows' workspace choices, hand edits
+            self.watchers.append(ConfigWatcher(service.preferences.path, self.on_preferences_event))
+        for watcher in self.watchers:
+            self.server.run_task(watcher.run(), f"watcher of {watcher.path.name}")
         log.info("tuna-lsp ready; shared config %s", service.store.path)
 
     def on_shutdown(self, params: Any) -> None:
-        if self.watcher is not None:
-            self.watcher.stop()
+        for watcher in self.watchers:
+            watcher.stop()
 
     # ---- requests --------------------------------------------------------------------------------
 
@@ -147,6 +160,42 @@ class ModelFeature:
         # Generic clients show nothing of a command's result: say it.
         self.show(types.MessageType.Info, result["message"])
         return result
+
+    async def clear_model(self, params: Any) -> SetModelResult:
+        return await self.do_clear(ClearModelParams.parse(params))
+
+    async def clear_model_command(self, *args: Any) -> SetModelResult:
+        result = await self.do_clear(ClearModelParams.from_command(args))
+        self.show(types.MessageType.Info, result["message"])
+        return result
+
+    async def do_clear(self, p: ClearModelParams) -> SetModelResult:
+        service = self.require()
+        try:
+            outcome = await service.clear_model(p.scope)
+        except ScopeError as exc:
+            raise JsonRpcInvalidParams(f"tuna/clearModel: {exc}") from exc
+        except ConfigError as exc:
+            raise config_failure(exc) from exc
+        log.info("%s", outcome.message)
+        self.publish(service.state("client"))
+        return {**state_to_wire(outcome.state), "message": outcome.message}
+
+    async def restore_overwrite(self, params: Any) -> SetModelResult:
+        params_object(params, "tuna/restoreOverwrite")
+        service = self.require()
+        try:
+            outcome = await service.restore_overwrite()
+        except OverwriteError as exc:
+            raise RequestFailed(
+                f"Could not restore: {exc}.",
+                data={"reason": "no-overwrite", "path": str(service.store.path)},
+            ) from exc
+        except ConfigError as exc:
+            raise config_failure(exc) from exc
+        log.info("%s", outcome.message)
+        self.publish(service.state("client"))
+        return {**state_to_wire(outcome.state), "message": outcome.message}
 
     def history(self, params: Any) -> dict[str, Any]:
         p = HistoryParams.parse(params)
@@ -171,7 +220,7 @@ class ModelFeature:
                     raise refusal
         try:
             outcome = await service.set_model(model, scope)
-        except ModelStringError as exc:
+        except (ModelStringError, ScopeError) as exc:
             raise JsonRpcInvalidParams(str(exc)) from exc
         except ConfigError as exc:
             log.warning("set %s failed: %s (%s)", scope, exc.cause, exc.reason)
@@ -194,6 +243,46 @@ class ModelFeature:
             self.show(types.MessageType.Warning, warning)
         if state is not None:
             self.publish(state)
+        found = service.overwrite
+        if found is not None and found.resolution == "pending" and found.at not in self._asked:
+            self._asked.add(found.at)
+            self.server.run_task(self.guard(found.at), "stale overwrite guard")
+
+    async def on_preferences_event(self) -> None:
+        self.publish(self.require().state("external"))
+
+    async def guard(self, at: str) -> None:
+        """Act on a new stale overwrite as the user's `staleOverwrite` option says."""
+        service = self.require()
+        found = service.overwrite
+        policy = self.options.stale_overwrite
+        if found is None or policy == "accept":
+            return
+        if policy == "ask":
+            restore = f"Restore {found.replaced_model}"
+            keep = f"Keep {found.model or 'the file as it is'}"
+            from ..core.model_service import overwrite_message
+
+            answer = await self.server.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=overwrite_message(found, service.store.path) + ".",
+                    actions=[types.MessageActionItem(restore), types.MessageActionItem(keep)],
+                )
+            )
+            if service.overwrite is None or service.overwrite.at != at:
+                return  # a newer overwrite took its place: that one has its own question
+            if answer is None or answer.title != restore:
+                if answer is not None and (state := service.keep_overwrite()) is not None:
+                    self.publish(state)
+                return
+        try:
+            outcome = await service.restore_overwrite()
+        except (OverwriteError, ConfigError) as exc:
+            log.warning("the stale overwrite was not restored: %s", exc)
+            return
+        log.info("%s", outcome.message)
+        self.publish(service.state("client"))
 
     def on_catalog_loaded(self, catalog: Catalog | None) -> None:
         if self.service is None:
@@ -223,3 +312,16 @@ class ModelFeature:
 
     def show(self, kind: types.MessageType, message: str) -> None:
         self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+
+def workspace_folder(params: types.InitializeParams) -> str | None:
+    """The folder this server serves: the first workspace folder, else the root (PROTOCOL.md 3a)."""
+    from pygls.uris import to_fs_path
+
+    uri = None
+    if params.workspace_folders:
+        uri = params.workspace_folders[0].uri
+    elif params.root_uri:
+        uri = params.root_uri
+    path = to_fs_path(uri) if uri else params.root_path
+    return os.path.realpath(path) if path else None

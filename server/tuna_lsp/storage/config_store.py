@@ -248,11 +248,25 @@ class ConfigStore:
         return self._lock
 
     def set_model(
-        self, model: str, *, blocking: bool = True
+        self, model: str, *, blocking: bool = True, on_write: Callable[[bytes], None] | None = None
     ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
         """Make `model` the default and the first recent. Returns (before, after); `after is before`
         when the file already says so (nothing written). Raises ConfigError, leaving the file as
         it was. With blocking=False, raises BlockingIOError if the lock is busy right now."""
+        return self.update(
+            lambda data: with_model(data, model), blocking=blocking, on_write=on_write
+        )
+
+    def update(
+        self,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        *,
+        blocking: bool = True,
+        on_write: Callable[[bytes], None] | None = None,
+    ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
+        """Read-modify-write under the lock: `change` gets the file's current data and returns the
+        new data, or None to write nothing. `on_write` sees the new bytes just before they replace
+        the file. Returns (before, after), `after is before` when nothing was written."""
         from filelock import Timeout
 
         lock = self._filelock()
@@ -276,11 +290,13 @@ class ConfigStore:
             before = self.read()
             if before.error is not None:
                 raise before.error
-            new_data = with_model(before.data or {}, model)
-            if before.exists and new_data == before.data:
-                log.debug("set: %s already holds %s; nothing written", self.path, model)
+            new_data = change(dict(before.data or {}))
+            if new_data is None or (before.exists and new_data == before.data):
+                log.debug("set: %s already says so; nothing written", self.path)
                 return before, before
             raw = render(new_data)
+            if on_write is not None:
+                on_write(raw)
             mode = self._write_atomically(raw, before)
             return before, ConfigSnapshot(self.path, True, data=new_data, mode=mode, raw=raw)
         finally:

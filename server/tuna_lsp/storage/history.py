@@ -18,6 +18,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 DEDUP_WINDOW_S = 10.0
 _TAIL_BYTES = 64 * 1024
+# Changes every server watching the file sees: recorded once, by whichever gets there first.
+SEEN_BY_EVERY_SERVER = ("external", "stale-overwrite")
 
 
 class History:
@@ -45,7 +47,7 @@ class History:
                 line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate (in a client's name): escape it
                 line = (json.dumps(entry) + "\n").encode("ascii")
-            if origin != "external":
+            if origin not in SEEN_BY_EVERY_SERVER:
                 self._append(line)
                 return
             # Every server sees an external change: check and append under one lock, so that
@@ -77,7 +79,7 @@ class History:
     def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
         for old in self.entries(limit=5):
             if (old.get("origin"), old.get("previous"), old.get("model")) != (
-                "external",
+                entry["origin"],
                 entry["previous"],
                 entry["model"],
             ):

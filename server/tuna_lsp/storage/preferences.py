@@ -1,8 +1,13 @@
-"""Routing preferences: `preferences.toml` in the user config dir, hand-editable, server-written.
+"""The server's own preferences: `preferences.toml` in the user config dir, hand-editable,
+server-written.
 
     [providers]
-    # canonical model id = providers in order of preference
+    # canonical model id = providers in order of preference (routing, PROTOCOL.md section 5)
     "gpt-4.1" = ["openrouter", "openai"]
+
+    [workspaces]
+    # workspace folder = its model (the workspace scope, PROTOCOL.md section 3a)
+    "/home/u/src/app" = "anthropic:claude-sonnet-4-5"
 
 The user's comments, order and layout survive every write (tomlkit). A file that does not parse,
 or whose `[providers]` has the wrong shape, is reported and never overwritten. The file is re-read
@@ -21,9 +26,10 @@ from .atomic_file import replace_file
 
 log = logging.getLogger(__name__)
 HEADER = (
-    "# tuna-lsp routing preferences: which provider serves a model given without one.\n"
-    "# Edit freely; comments and order are kept. Keys are canonical model ids (the last '/'\n"
-    "# segment, lowercased); values list provider ids, most preferred first.\n"
+    "# tuna-lsp preferences. Edit freely; comments and order are kept.\n"
+    "# [providers]: canonical model id (the last '/' segment, lowercased) = provider ids, most\n"
+    "# preferred first, for a model given without a provider.\n"
+    "# [workspaces]: workspace folder (absolute path) = the model for that folder.\n"
 )
 
 
@@ -35,6 +41,11 @@ class PreferencesError(Exception):
 
 
 def _check(doc: Any, path: Path) -> None:
+    spaces = doc.get("workspaces")
+    if spaces is not None and not isinstance(spaces, dict):
+        raise PreferencesError(
+            path, '[workspaces] must be a table of "folder path" = "provider:model"'
+        )
     table = doc.get("providers")
     if table is None:
         return
@@ -52,6 +63,7 @@ class Preferences:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._table: dict[str, list[str]] = {}
+        self._workspaces: dict[str, Any] = {}
         self.error: PreferencesError | None = None
 
     def _load(self) -> Any:
@@ -86,10 +98,18 @@ class Preferences:
                 log.warning("routing preferences ignored: %s", exc)
             self.error = exc
             self._table = {}
+            self._workspaces = {}
             return
         self.error = None
         table = (doc or {}).get("providers") or {}
         self._table = {str(k).lower(): [str(v) for v in vals] for k, vals in table.items()}
+        self._workspaces = {str(k): v for k, v in ((doc or {}).get("workspaces") or {}).items()}
+
+    def workspace_model(self, folder: str) -> Any:
+        """The raw value remembered for a folder (the caller checks it is a model string)."""
+        self.refresh()
+        value = self._workspaces.get(folder)
+        return str(value) if isinstance(value, str) else value
 
     def providers_for(self, canonical: str) -> list[str]:
         self.refresh()
@@ -102,28 +122,47 @@ class Preferences:
     def set_providers(self, canonical: str, providers: list[str]) -> bool:
         """Write the list for one model; True if the file changed. Raises PreferencesError."""
         import tomlkit
-        from filelock import FileLock, Timeout
 
         bad = [p for p in providers if not PROVIDER_RE.fullmatch(p)]
         if bad:
             raise PreferencesError(self.path, f"not a provider id: {bad[0]!r}")
+        arr = tomlkit.array()
+        arr.extend(providers)
+        return self._edit("providers", canonical, arr, lambda cur: list(cur) == providers)
+
+    def set_workspace(self, folder: str, model: str | None) -> bool:
+        """Remember (or with None, forget) a folder's model; True if the file changed."""
+        return self._edit("workspaces", folder, model, lambda cur: cur == model)
+
+    def _edit(self, table_name: str, key: str, value: Any, same: Any) -> bool:
+        """Set or remove one key of one table under the lock, keeping everything else."""
+        import tomlkit
+        from filelock import FileLock, Timeout
+
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = FileLock(str(self.path) + ".lock", timeout=2, thread_local=False)
         try:
             with lock:
                 doc = self._load()
                 if doc is None:
+                    if value is None:
+                        return False
                     doc = tomlkit.parse(HEADER)
-                table = doc.get("providers")
+                table = doc.get(table_name)
                 if table is None:
+                    if value is None:
+                        return False
                     table = tomlkit.table()
-                    doc["providers"] = table
-                current = table.get(canonical)
-                if current is not None and list(current) == providers:
-                    return False
-                arr = tomlkit.array()
-                arr.extend(providers)
-                table[canonical] = arr
+                    doc[table_name] = table
+                current = table.get(key)
+                if value is None:
+                    if current is None:
+                        return False
+                    del table[key]
+                else:
+                    if current is not None and same(current):
+                        return False
+                    table[key] = value
                 self._write(tomlkit.dumps(doc))
         except Timeout as exc:
             raise PreferencesError(self.path, "another writer held the lock for over 2 s") from exc
