@@ -16,7 +16,7 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .initialization_options import InitializationOptions
-from .transport import TunaProtocol, converter_factory, serve_stdio, serve_tcp
+from .transport import TunaProtocol, converter_factory, serve_stdio, serve_tcp, serve_unix
 from .wire import state_to_wire
 
 if TYPE_CHECKING:  # at start-up only what the first status needs is imported
@@ -69,6 +69,9 @@ class TunaLanguageServer(LanguageServer):
 
     def start_tcp(self, host: str, port: int) -> None:
         serve_tcp(self, host, port)
+
+    def start_unix(self, path: str) -> None:
+        serve_unix(self, path)
 
     def shutdown(self) -> None:
         if self.watcher is not None:
