@@ -1,4 +1,5 @@
-"""`tuna-lsp`: the console script. stdio by default; `--tcp` binds 127.0.0.1 unless `--host` says."""
+"""`tuna-lsp`: the console script. stdio by default; `--tcp` binds 127.0.0.1 unless `--host` says;
+`--socket PATH` listens on a Unix socket only this user can open. Each serves one client."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tuna-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
-    parser.add_argument("--tcp", action="store_true", help="listen on a TCP port instead of stdio")
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument(
+        "--tcp", action="store_true", help="serve one client on a TCP port instead of stdio"
+    )
+    transport.add_argument(
+        "--socket",
+        metavar="PATH",
+        help="serve one client on a Unix socket created at PATH, mode 0600 (private to this user)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
     parser.add_argument("--log-file", help="write logs to this file instead of stderr")
@@ -38,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     from .setup import create_server
 
     server = create_server()
-    if args.tcp:
+    if args.socket:
+        server.start_unix(args.socket)
+    elif args.tcp:
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             logging.getLogger("tuna_lsp").warning(
                 "listening on %s: anyone who can reach this port can rewrite your tunacode config",

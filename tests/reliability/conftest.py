@@ -155,7 +155,7 @@ async def rel(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[R
 # ---- figures at the end of the run ------------------------------------------------------------
 
 
-SUITES = ("crash", "concurrency", "bad-input", "permissions", "secrets")
+SUITES = ("crash", "concurrency", "bad-input", "permissions", "hardening", "secrets")
 PARTIAL: set[str] = set()  # suites of which only some tests were selected: no record for them
 
 

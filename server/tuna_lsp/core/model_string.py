@@ -18,6 +18,9 @@ EXPECTED = (
 # whitespace, control characters, and lone UTF-16 surrogates (JSON can carry "\ud800", but no
 # UTF-8 file or message can: one written to the config broke every later write and notification)
 _BAD_ID_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# PROTOCOL.md 2: model strings end up on command lines and in files other programs read (a
+# shell profile, once): nothing a shell would expand is ever accepted.
+_OUTSIDE_ALPHABET = re.compile(r"[^A-Za-z0-9._/:@~+()\-]")
 
 
 class ModelStringError(ValueError):
@@ -62,6 +65,12 @@ def check_model_id(model_id: str, *, whole: str) -> None:
         raise ModelStringError(
             f"model id {_describe(model_id)} contains {bad.group()!r} (no whitespace or control "
             f"characters allowed); {EXPECTED}"
+        )
+    outside = _OUTSIDE_ALPHABET.search(model_id)
+    if outside:
+        raise ModelStringError(
+            f"model id {_describe(model_id)} contains {outside.group()!r}; a model id uses only "
+            f"letters, digits and . _ / : @ ~ + ( ) -; {EXPECTED}"
         )
 
 

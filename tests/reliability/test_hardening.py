@@ -1,0 +1,331 @@
+"""Hostile clients and hostile inputs (issue 14): what an attacker on the same machine, or a broken
+or malicious client, can make a real `tuna-lsp` do.
+
+TCP serves one connection and one `initialize`; `--socket` is private (0600); frames over the caps
+are answered and skipped, never the end of the process nor a server that grows with the input; a
+client that does not read its replies cannot grow the server; `configPath` must name a bounded
+`.json` regular file; a catalog refresh is bounded in bytes, time and redirects. Each case records
+what it tried, that nothing was lost (the user's files unchanged, every later request answered),
+and the server's peak RSS (VmHWM), so `make reliability` shows the worst input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SERVER_CMD, Home
+
+from .harness import (
+    SUMMARIES,
+    SuiteFigures,
+    figures,
+    frame,
+    n,
+    rich_config,
+)
+
+SUITE = "hardening"
+
+
+def summary(f: SuiteFigures) -> str:
+    return (
+        f"hardening: {n(f.get('inputs'))} hostile inputs (second connections, second initialize, "
+        f"oversized frames, unread replies, bad config paths, bad catalog sources), "
+        f"{n(f.get('lost'))} lost or changed files, {n(f.get('unanswered'))} unanswered, "
+        f"peak RSS of the worst input {f.get('peakRssMiB'):.0f} MiB"
+    )
+
+
+SUMMARIES[SUITE] = summary
+RSS_BOUND_MIB = 160  # a started server with its catalog sits near 60-90 MiB
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM in /proc/{pid}/status")
+
+
+def record(pid: int, *, inputs: int = 1) -> float:
+    peak = peak_rss_mib(pid)
+    figures(SUITE).add(inputs=inputs)
+    figures(SUITE).max(peakRssMiB=peak)
+    return peak
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+async def until_idle(pid: int, timeout: float) -> None:
+    """Until the process used no CPU for 0.3 s: it finished, or is blocked on us."""
+    deadline = time.monotonic() + timeout
+    last = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        now = cpu_ticks(pid)
+        if now == last:
+            return
+        last = now
+    raise AssertionError(f"pid {pid} still busy after {timeout} s")
+
+
+# ---- a raw client over a stream socket -----------------------------------------------------------
+
+
+class Conn:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.next_id = 0
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        self.writer.write(frame(json.dumps(msg).encode()))
+        await self.writer.drain()
+
+    async def read(self, timeout: float = 30) -> dict[str, Any] | None:
+        try:
+            header = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
+        except asyncio.IncompleteReadError:
+            return None
+        length = int(header.split(b":", 1)[1].split(b"\r\n")[0])
+        return json.loads(await asyncio.wait_for(self.reader.readexactly(length), timeout))  # type: ignore[no-any-return]
+
+    async def call(self, method: str, params: Any = None, timeout: float = 30) -> dict[str, Any]:
+        self.next_id += 1
+        await self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = await self.read(max(0.1, deadline - time.monotonic()))
+            assert msg is not None, f"connection closed waiting for {method}"
+            if msg.get("id") == self.next_id and "method" not in msg:
+                return msg
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def connect(opener: Any, timeout: float, proc: subprocess.Popen[bytes]) -> Conn:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return Conn(*await opener())
+        except OSError:
+            assert proc.poll() is None, f"the server exited: {proc.returncode}"
+            assert time.monotonic() < deadline, "the server never listened"
+            await asyncio.sleep(0.05)
+
+
+def init_params(home: Home, config: Path | None = None) -> dict[str, Any]:
+    return {
+        "processId": os.getpid(),
+        "capabilities": {},
+        "rootUri": None,
+        "initializationOptions": {"configPath": str(config or home.config)},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def spawned(args: list[str], home: Home, log: Path) -> Any:
+    proc = subprocess.Popen(
+        [*SERVER_CMD, *args, "--log-file", str(log), "--log-level", "DEBUG"],
+        env=home.env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=str(home.root),
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+async def test_tcp_serves_one_connection_and_one_initialize(home: Home, tmp_path: Path) -> None:
+    """The attack of issue 14: a second local user connects to the editor's port, re-initializes
+    with configPath at the victim's shell profile, then sets a model that is a shell command."""
+    home.write_config(rich_config())
+    before = home.config.read_bytes()
+    profile = home.root / ".bash_profile"
+    profile.write_text("# the victim's profile\n")
+    port = free_port()
+    with spawned(["--tcp", "--port", str(port)], home, tmp_path / "tcp.log") as proc:
+        first = await connect(lambda: asyncio.open_connection("127.0.0.1", port), 20, proc)
+        r = await first.call("initialize", init_params(home))
+        assert "result" in r, r
+        await first.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        # a second connection is refused, or closed unanswered: never given the wire
+        try:
+            second = Conn(*await asyncio.open_connection("127.0.0.1", port))
+        except ConnectionRefusedError:
+            pass
+        else:
+            with contextlib.suppress(ConnectionError):
+                await second.send({"jsonrpc": "2.0", "id": 1, "method": "tuna/getModel"})
+            assert await second.read(10) is None, "a second connection was answered"
+            second.close()
+        # the first client still owns the server, and cannot re-point the config either
+        again = await first.call("initialize", init_params(home, profile))
+        assert again.get("error", {}).get("code") == -32600, again
+        assert "already initialized" in again["error"]["message"]
+        bad = await first.call("tuna/setModel", {"model": "openai:$(touch${IFS}/tmp/pwned)"})
+        assert bad.get("error", {}).get("code") == -32602, bad
+        state = await first.call("tuna/getModel", {})
+        assert state["result"]["configPath"] == str(home.config)
+        assert profile.read_text() == "# the victim's profile\n"
+        assert home.config.read_bytes() == before
+        record(proc.pid, inputs=3)
+        first.close()
+
+
+async def test_unix_socket_is_private_and_serves_one_client(home: Home, tmp_path: Path) -> None:
+    home.write_config(rich_config())
+    path = tmp_path / "tuna.sock"
+    with spawned(["--socket", str(path)], home, tmp_path / "unix.log") as proc:
+        conn = await connect(lambda: asyncio.open_unix_connection(str(path)), 20, proc)
+        st = os.stat(path) if path.exists() else None
+        r = await conn.call("initialize", init_params(home))
+        assert "result" in r, r
+        # the socket was 0600 from its creation; once taken, nobody else can even connect
+        assert st is None or (stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600), st
+        with pytest.raises(OSError):
+            await asyncio.open_unix_connection(str(path))
+        assert (await conn.call("tuna/getModel", {}))["result"]["model"] == "openai:gpt-4.1"
+        record(proc.pid, inputs=1)
+        await conn.call("shutdown")
+        await conn.send({"jsonrpc": "2.0", "method": "exit"})
+        assert await asyncio.to_thread(proc.wait, 20) == 0
+    assert not path.exists()
+
+
+async def test_unix_socket_mode_before_any_client(home: Home, tmp_path: Path) -> None:
+    path = tmp_path / "s.sock"
+    with spawned(["--socket", str(path)], home, tmp_path / "unix.log") as proc:
+        deadline = time.monotonic() + 20
+        while not path.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "no socket"
+            await asyncio.sleep(0.05)
+        st = os.stat(path)
+        assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+        figures(SUITE).add(inputs=1)
+
+
+# ---- frames over the caps ------------------------------------------------------------------------
+
+
+async def test_oversized_header_line_is_answered_not_fatal(rel: Any, home: Home) -> None:
+    home.write_config(rich_config())
+    before = home.config.read_bytes()
+    srv = await rel.start(home, "long-header")
+    assert srv.proc is not None and srv.proc.stdin is not None
+    srv.proc.stdin.write(b"X-Junk: " + b"a" * (2 * 2**20) + b"\r\nContent-Length: 2\r\n\r\n{}")
+    await srv.proc.stdin.drain()
+    await srv.wait_for(
+        lambda: any("longer than" in str(e.get("message")) for e in srv.errors), 30, "the error"
+    )
+    assert (await srv.request("tuna/getModel"))["model"] == "openai:gpt-4.1"
+    assert home.config.read_bytes() == before
+    assert record(srv.pid) < RSS_BOUND_MIB
+
+
+async def test_declared_huge_body_is_refused_and_never_held(rel: Any, home: Home) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "huge-body")
+    assert srv.proc is not None and srv.proc.stdin is not None
+    size = 200 * 2**20
+    head = b'{"jsonrpc":"2.0","id":4242,"method":"tuna/getModel","params":{"pad":"'
+    srv.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % size + head)
+    chunk = b"z" * 2**20
+    sent = len(head)
+    while sent < size:
+        part = chunk[: size - sent]
+        srv.proc.stdin.write(part)
+        await srv.proc.stdin.drain()
+        sent += len(part)
+    await srv.wait_for(
+        lambda: any("larger than" in str(e.get("message")) for e in srv.errors), 60, "the error"
+    )
+    err = next(e for e in srv.errors if "larger than" in str(e.get("message")))
+    assert err["code"] == -32600, err
+    assert (await srv.request("tuna/getModel"))["model"] == "openai:gpt-4.1"
+    assert record(srv.pid) < RSS_BOUND_MIB
+
+
+async def test_bad_content_length_is_answered(rel: Any, home: Home) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "bad-length")
+    assert srv.proc is not None and srv.proc.stdin is not None
+    for bad in (b"Content-Length: lots\r\n\r\n", b"Content-Length: 99999999999999999999\r\n\r\n"):
+        count = len(srv.errors)
+        srv.proc.stdin.write(bad)
+        await srv.proc.stdin.drain()
+        if b"lots" in bad:
+            await srv.wait_for(lambda c=count: len(srv.errors) > c, 30, "the error")
+        else:  # its body never comes: the server must not wait on it; it answers at once
+            await srv.wait_for(lambda c=count: len(srv.errors) > c, 30, "the error")
+            break
+    assert not srv.eof
+    figures(SUITE).add(inputs=2)
+
+
+async def test_unread_replies_do_not_grow_the_server(rel: Any, home: Home, tmp_path: Path) -> None:
+    """Back-pressure: 200 large listings sent by a client that reads nothing until the server
+    went idle. The server stops reading instead of buffering every reply; nothing is lost."""
+    home.write_config(rich_config())
+    srv = await rel.start(home, "unread")
+    await srv.request("tuna/listModels", {"limit": 1})  # the catalog is in
+    assert srv.proc is not None and srv.proc.stdin is not None and srv._reader is not None
+    baseline = peak_rss_mib(srv.pid)
+    # stop the recording client's reader: from here on, nobody reads the server's output
+    srv._reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await srv._reader
+    total = 200
+    body = b"".join(
+        frame(json.dumps({"jsonrpc": "2.0", "id": 10_000 + i, "method": "tuna/listModels",
+                          "params": {"limit": 1000}}).encode())
+        for i in range(total)
+    )  # fmt: skip
+    srv.proc.stdin.write(body)
+    with contextlib.suppress(TimeoutError):  # the pipe may fill: the point of the test
+        await asyncio.wait_for(srv.proc.stdin.drain(), 60)
+    await until_idle(srv.pid, 120)
+    held = peak_rss_mib(srv.pid)
+    # now read everything: every request answered
+    out = srv.proc.stdout
+    assert out is not None
+    answered = 0
+    deadline = time.monotonic() + 120
+    while answered < total and time.monotonic() < deadline:
+        header = await asyncio.wait_for(out.readuntil(b"\r\n\r\n"), 60)
+        length = int(header.split(b":", 1)[1].split(b"\r\n")[0])
+        msg = json.loads(await out.readexactly(length))
+        if isinstance(msg.get("id"), int) and msg["id"] >= 10_000 and "result" in msg:
+            answered += 1
+    figures(SUITE).add(unanswered=total - answered)
+    assert answered == total
+    print(f"unread replies: {baseline:.0f} MiB before, {held:.0f} MiB peak")
+    assert held - baseline < 64, f"the server grew from {baseline:.0f} to {held:.0f} MiB"
+    record(srv.pid)
+    srv._reader = None  # the recording reader is gone: stop by killing
+    await srv.kill()
