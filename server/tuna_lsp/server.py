@@ -15,9 +15,10 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
@@ -28,10 +29,11 @@ from pygls.protocol import (
     LanguageServerProtocol,
     default_converter,
 )
+from pygls.protocol.language_server import lsp_method
 
 from . import __version__
 from .initialization_options import InitializationOptions
-from .wire import state_to_wire
+from .wire import fit_capabilities, state_to_wire
 
 if TYPE_CHECKING:  # at start-up only what the first status needs is imported
     from .core.catalog import Catalog
@@ -81,7 +83,16 @@ class _PipeWriter:
 
 class TunaProtocol(LanguageServerProtocol):
     """Our results and notifications are plain JSON dicts already: send them as they are.
-    (pygls would walk every value through cattrs, which costs more than the durable write.)"""
+    (pygls would walk every value through cattrs, which costs more than the durable write.)
+    The capabilities pygls builds from the registered features are fitted to the client's."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        fit_capabilities(result.capabilities, params.capabilities)
+        return result
 
     def _serialize_message(self, data: Any) -> Any:
         kind = type(data)

@@ -238,7 +238,7 @@ class ModelService:
                 close = catalog.closest_providers(ref.provider)
                 hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 raise ModelStringError(
-                    f"unknown provider {ref.provider!r}{hint} Expected 'provider:model_id' with a "
+                    f"unknown provider {ref.provider!r}{hint or '.'} Expected 'provider:model_id' with a "
                     "known provider id (e.g. 'openai:gpt-4.1')"
                 )
             if catalog.model(ref.provider, ref.model_id) is None:
