@@ -193,11 +193,11 @@ def quick_fixes(
 ) -> list[types.CodeAction | types.Command]:
     """Replace with each "did you mean" suggestion; remove a duplicate recent. As `CodeAction`
     literals, or to a client without them as `tuna.applyEdit` commands (when it can apply edits)."""
-    fixes: list[tuple[str, list[types.TextEdit]]] = []
+    fixes: list[tuple[str, list[types.TextEdit], bool]] = []  # title, edits, preferred
     for suggestion in finding.data.get("suggestions") or []:
         if isinstance(suggestion, str):
             edit = types.TextEdit(range=diag.range, new_text=suggestion)
-            fixes.append((f"Change to {suggestion!r}", [edit]))
+            fixes.append((f"Change to {suggestion!r}", [edit], not fixes))
     remove = finding.data.get("remove")
     if isinstance(remove, list) and len(remove) == 2 and all(isinstance(x, int) for x in remove):
         start, end = remove
@@ -206,16 +206,16 @@ def quick_fixes(
         cut = text.rfind(",", 0, start)
         cut = cut if cut >= 0 and not text[cut + 1 : start].strip() else start
         edit = types.TextEdit(range=pos.range(cut, end), new_text="")
-        fixes.append(("Remove the duplicate recent model", [edit]))
+        fixes.append(("Remove the duplicate recent model", [edit], False))
     out: list[types.CodeAction | types.Command] = []
-    for i, (title, edits) in enumerate(fixes):
+    for title, edits, preferred in fixes:
         if client.code_action_literals:
             out.append(
                 types.CodeAction(
                     title=title,
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diag],
-                    is_preferred=(i == 0) if client.is_preferred else None,
+                    is_preferred=True if preferred and client.is_preferred else None,
                     edit=types.WorkspaceEdit(changes={uri: edits}),
                 )
             )
