@@ -20,10 +20,13 @@ import pytest
 import pytest_asyncio
 import pytest_lsp
 from conftest import Home, Session, lsp_session, run_tunacode, wait_until
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the tests of one client share its server, so they share the module's event loop
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 GOOD = {
     "default_model": "openai:gpt-4.1",
@@ -94,6 +97,31 @@ def offset_of(text: str, pos: types.Position, encoding: str) -> int:
 
 def text_at(text: str, rng: types.Range, encoding: str) -> str:
     return text[offset_of(text, rng.start, encoding) : offset_of(text, rng.end, encoding)]
+
+
+# ---- the server's own conversion, in process -----------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", list(_CODECS))
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list('a"{: \n' + "é☃🐟𝄞􏿿")), max_size=40))
+def test_doc_positions_round_trip(encoding: str, text: str) -> None:
+    """wire.DocPositions against this file's own counting: every offset to a position and back,
+    the end of a text with and without a final line break included."""
+    from pygls.workspace import PositionCodec, TextDocument
+    from tuna_lsp.wire import DocPositions
+
+    doc = TextDocument("file:///t/tunacode.json", text, position_codec=PositionCodec(encoding))
+    pos = DocPositions(doc)
+    for offset in range(len(text) + 1):
+        expected = position(text, offset, encoding)
+        if offset == len(text) and text.endswith("\n"):
+            expected = types.Position(line=expected.line, character=0)
+        assert pos.position(offset) == expected, (text, offset)
+        assert pos.offset(expected) == offset, (text, offset)
+    # past the end of a line or of the text: clamped, never beyond the text
+    assert pos.offset(types.Position(line=text.count("\n") + 5, character=3)) == len(text)
+    assert pos.offset(types.Position(line=0, character=10_000)) == len(text.split("\n")[0])
 
 
 # ---- one server per client ------------------------------------------------------------------
@@ -184,6 +212,7 @@ def found(ed: Editor, text: str, diags: list[types.Diagnostic]) -> list[tuple[st
 # ---- the tests ------------------------------------------------------------------------------
 
 
+@in_module_loop
 async def test_capabilities_fit_the_client(editor: Editor) -> None:
     caps = editor.s.init_result.capabilities
     assert caps.position_encoding == editor.encoding
@@ -215,6 +244,7 @@ CONFIG_FOUND = [
 ]
 
 
+@in_module_loop
 async def test_config_diagnostics_for_each_rule(editor: Editor) -> None:
     text = CONFIG
     uri, diags = await editor.open("tunacode.json", text)
@@ -261,6 +291,7 @@ async def test_config_diagnostics_for_each_rule(editor: Editor) -> None:
     assert await diagnostics(editor.s, uri) == []
 
 
+@in_module_loop
 async def test_incremental_changes_in_the_negotiated_encoding(editor: Editor) -> None:
     text = f'{{"{MB}": "{MB}", "recent_models": ["{MB}", "opnai:gpt-4.1", "openai:o3"]}}'
     uri, diags = await editor.open("tunacode.json", text)
@@ -315,6 +346,7 @@ PREFERENCES = (
 )
 
 
+@in_module_loop
 async def test_preferences_diagnostics(editor: Editor) -> None:
     text = PREFERENCES
     uri, diags = await editor.open("preferences.toml", text)
@@ -357,6 +389,7 @@ def edits_read(ed: Editor, text: str, items: list[types.CompletionItem]) -> set[
     return out
 
 
+@in_module_loop
 async def test_completion_models_env_and_providers(editor: Editor) -> None:
     kinds = editor.caps.text_document and editor.caps.text_document.completion
     listed = kinds and kinds.completion_item_kind and kinds.completion_item_kind.value_set
@@ -396,6 +429,7 @@ async def test_completion_models_env_and_providers(editor: Editor) -> None:
     assert {int(i.kind) for i in result.items if i.kind} <= allowed
 
 
+@in_module_loop
 async def test_hover_on_a_model_string(editor: Editor) -> None:
     text = (
         f'{{"{MB}": "{MB}",\n "recent_models": ["openai:gpt-4.1-tünä-🐟", "openai:gpt-4.1"],'
@@ -457,6 +491,7 @@ async def fix_edits(
     return list(changes[uri])
 
 
+@in_module_loop
 async def test_code_actions_quick_fixes_and_set_model(editor: Editor) -> None:
     text = (
         f'{{"{MB}": "{MB}", "recent_models": ["{MB}", "antropic:claude-sonnet-4-20250514",'

@@ -166,9 +166,12 @@ class DocPositions:
     def offset(self, position: types.Position) -> int:
         if position.line >= len(self.lines):
             return len(self.text)
-        # a copy: the codec clamps a character past the line's end in place
-        copy = types.Position(line=position.line, character=position.character)
-        where = self.codec.position_from_client_units(self.lines, copy)
+        # Past the line's end means its end (pygls would clamp to one unit before it, in place).
+        content = self.lines[position.line].splitlines()[0]
+        character = min(position.character, self.codec.client_num_units(content))
+        where = self.codec.position_from_client_units(
+            self.lines, types.Position(line=position.line, character=character)
+        )
         return min(len(self.text), self.starts[where.line] + where.character)
 
 
