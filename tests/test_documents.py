@@ -523,6 +523,12 @@ async def test_code_actions_quick_fixes_and_set_model(editor: Editor) -> None:
             (target, fixed)
         ]
 
+    # a fix run after the document changed, or with arguments of another shape, is refused
+    for args in ({"uri": uri, "version": 99, "edits": []}, "x"):
+        with pytest.raises(JsonRpcException) as err:
+            await editor.s.command("tuna.applyEdit", args)
+        assert err.value.code == -32602 and "tuna.applyEdit: " in err.value.message
+
     # "set this model", from anywhere in a model string after wide characters
     at = editor.at(text, '"openai:o3"', 5)
     actions = await code_actions(editor, uri, types.Range(start=at, end=at), [])

@@ -29,6 +29,7 @@ from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, par
 from ..server import TunaLanguageServer
 from ..wire import ClientFeatures, DocPositions
 from .catalog import wait_catalog
+from .params import RequestFailed
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
     from ..text.config_schema import ConfigChecker, Finding
@@ -245,9 +246,14 @@ def register(server: TunaLanguageServer) -> None:
             raise JsonRpcInvalidParams(
                 f"tuna.applyEdit: an edit is not {{range, newText}}: {exc}"
             ) from exc
-        await ls.workspace_apply_edit_async(
+        result = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: text_edits}))
         )
+        if not result.applied:
+            raise RequestFailed(
+                f"tuna.applyEdit: the editor did not apply the fix to {uri}"
+                + (f": {result.failure_reason}" if result.failure_reason else "")
+            )
 
 
 def _sent_diagnostic(sent: Sequence[types.Diagnostic], ours: types.Diagnostic) -> types.Diagnostic:
