@@ -154,7 +154,10 @@ async def lsp_session(
     command: list[str] | None = None,
     wait_initial: bool = True,
     workspace: Path | None = None,
+    capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[Session]:
+    """A started, initialized session; `capabilities` are what the client declares (none, unless
+    given: `pytest_lsp.client_capabilities("neovim@v0.11")` gives a real client's)."""
     config = ClientServerConfig(server_command=command or SERVER_CMD, server_env=env or home.env())
     client = await config.start()
     session = Session(client)
@@ -181,7 +184,7 @@ async def lsp_session(
     try:
         session.init_result = await client.initialize_session(
             types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
+                capabilities=capabilities or types.ClientCapabilities(),
                 client_info=types.ClientInfo(name=client_name, version="1"),
                 initialization_options=init_options,
                 root_uri=workspace.as_uri() if workspace else None,

@@ -1,16 +1,32 @@
 """End-to-end: the config files as documents (diagnostics, completion, hover, code actions),
-against the real server, and the schema rules checked against the real tunacode CLI's loader."""
+against the real server, under the capabilities real clients declare, and the schema rules
+checked against the real tunacode CLI's loader.
+
+Every document feature runs once per client (a module-scoped server each). The texts put 2-, 3-
+and 4-byte UTF-8 characters (the 4-byte ones astral: two UTF-16 units) before the ranges, and
+every range the server returns is read back out of the text in the position encoding the client
+negotiated, independently of pygls, and must be the expected substring.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
+import pytest_lsp
 from conftest import Home, Session, lsp_session, run_tunacode, wait_until
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+
+# the tests of one client share its server, so they share the module's event loop
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 GOOD = {
     "default_model": "openai:gpt-4.1",
@@ -18,6 +34,513 @@ GOOD = {
     "env": {"OPENAI_API_KEY": "sk-doc-SECRET"},
     "settings": {"theme": "dracula", "max_retries": 3, "ripgrep": {"timeout": 10}},
 }
+MB = "ü☃🐟"  # 2-, 3- and 4-byte UTF-8; the fish is astral (a surrogate pair in UTF-16)
+
+
+def plaintext_client() -> types.ClientCapabilities:
+    """A minimal client: plain-text hover, no code action literals (Command objects only), no
+    encodings offered (so UTF-16), no completion kinds listed (so only Text to Reference). It
+    does take labelDetails, so that branch runs too."""
+    return types.ClientCapabilities(
+        workspace=types.WorkspaceClientCapabilities(apply_edit=True),
+        text_document=types.TextDocumentClientCapabilities(
+            synchronization=types.TextDocumentSyncClientCapabilities(did_save=True),
+            completion=types.CompletionClientCapabilities(
+                completion_item=types.ClientCompletionItemOptions(label_details_support=True)
+            ),
+            hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.PlainText]),
+            code_action=types.CodeActionClientCapabilities(),
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(),
+        ),
+    )
+
+
+# name -> (capabilities, the encoding it must get)
+CLIENTS: dict[str, tuple[Any, str]] = {
+    "neovim-0.11": ("neovim@v0.11", "utf-8"),
+    "neovim-0.6": ("neovim@v0.6", "utf-16"),
+    "emacs-29.1": ("emacs@v29.1", "utf-32"),
+    "vscode-1.65": ("visual-studio-code@v1.65", "utf-16"),
+    "plaintext": (plaintext_client, "utf-16"),
+}
+
+
+# ---- positions, counted here without pygls ------------------------------------------------
+
+_CODECS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
+
+
+def _units(s: str, encoding: str) -> int:
+    codec, width = _CODECS[encoding]
+    return len(s.encode(codec)) // width
+
+
+def position(text: str, offset: int, encoding: str) -> types.Position:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return types.Position(
+        line=text.count("\n", 0, offset), character=_units(text[line_start:offset], encoding)
+    )
+
+
+def offset_of(text: str, pos: types.Position, encoding: str) -> int:
+    codec, width = _CODECS[encoding]
+    lines = text.split("\n")
+    assert pos.line < len(lines), f"{pos} is past the end of the text"
+    raw = lines[pos.line].encode(codec)
+    assert pos.character * width <= len(raw), f"{pos} is past the end of its line"
+    try:
+        before = raw[: pos.character * width].decode(codec)
+    except UnicodeDecodeError as exc:
+        raise AssertionError(f"{pos} splits a character in {encoding}") from exc
+    return sum(len(x) + 1 for x in lines[: pos.line]) + len(before)
+
+
+def text_at(text: str, rng: types.Range, encoding: str) -> str:
+    return text[offset_of(text, rng.start, encoding) : offset_of(text, rng.end, encoding)]
+
+
+# ---- the server's own conversion, in process -----------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", list(_CODECS))
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list('a"{: \n' + "é☃🐟𝄞􏿿")), max_size=40))
+def test_doc_positions_round_trip(encoding: str, text: str) -> None:
+    """wire.DocPositions against this file's own counting: every offset to a position and back,
+    the end of a text with and without a final line break included."""
+    from pygls.workspace import PositionCodec, TextDocument
+    from tuna_lsp.wire import DocPositions
+
+    doc = TextDocument("file:///t/tunacode.json", text, position_codec=PositionCodec(encoding))
+    pos = DocPositions(doc)
+    for offset in range(len(text) + 1):
+        expected = position(text, offset, encoding)
+        if offset == len(text) and text.endswith("\n"):
+            expected = types.Position(line=expected.line, character=0)
+        assert pos.position(offset) == expected, (text, offset)
+        assert pos.offset(expected) == offset, (text, offset)
+    # past the end of a line or of the text: clamped, never beyond the text
+    assert pos.offset(types.Position(line=text.count("\n") + 5, character=3)) == len(text)
+    assert pos.offset(types.Position(line=0, character=10_000)) == len(text.split("\n")[0])
+
+
+# ---- one server per client ------------------------------------------------------------------
+
+
+@dataclass
+class Editor:
+    """A session under one client's capabilities, with what it declared."""
+
+    name: str
+    s: Session
+    home: Home
+    caps: types.ClientCapabilities
+    encoding: str
+    applied: list[types.WorkspaceEdit] = field(default_factory=list)
+    opened: int = 0
+
+    def declares(self, path: str) -> bool:
+        value: Any = self.caps
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        return bool(value)
+
+    @property
+    def literals(self) -> bool:
+        return self.declares("text_document.code_action.code_action_literal_support")
+
+    async def open(self, name: str, text: str) -> tuple[str, list[types.Diagnostic]]:
+        """Open `text` as a fresh document named `name` (tunacode.json or preferences.toml);
+        its URI and first diagnostics."""
+        self.opened += 1
+        folder = self.home.root / "docs" / str(self.opened)
+        path = folder / ("tunacode" if name == "preferences.toml" else "") / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        uri = path.as_uri()
+        language = "toml" if name.endswith(".toml") else "json"
+        self.s.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=text
+                )
+            )
+        )
+        return uri, await diagnostics(self.s, uri)
+
+    def at(self, text: str, needle: str, plus: int = 0) -> types.Position:
+        return position(text, text.index(needle) + plus, self.encoding)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=list(CLIENTS))
+async def editor(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Editor]:
+    spec, encoding = CLIENTS[request.param]
+    caps = spec() if callable(spec) else pytest_lsp.client_capabilities(spec)
+    home = Home(tmp_path_factory.mktemp(request.param) / "home")
+    home.root.mkdir()
+    home.write_config(GOOD)
+    async with lsp_session(home, capabilities=caps, client_name=request.param) as s:
+        ed = Editor(request.param, s, home, caps, encoding)
+
+        @s.client.feature(types.WORKSPACE_APPLY_EDIT)
+        def _apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            ed.applied.append(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        await s.wait_catalog()
+        yield ed
+
+
+async def diagnostics(s: Session, uri: str, pred: Any = None) -> list[types.Diagnostic]:
+    def ready() -> Any:
+        d = s.client.diagnostics.get(uri)
+        return d is not None and (pred is None or pred(d))
+
+    await wait_until(ready, 10, f"diagnostics for {uri}")
+    return list(s.client.diagnostics[uri])
+
+
+def codes(diags: list[types.Diagnostic]) -> list[str]:
+    return [str(d.code) for d in diags]
+
+
+def found(ed: Editor, text: str, diags: list[types.Diagnostic]) -> list[tuple[str, str]]:
+    return sorted((str(d.code), text_at(text, d.range, ed.encoding)) for d in diags)
+
+
+# ---- the tests ------------------------------------------------------------------------------
+
+
+@in_module_loop
+async def test_capabilities_fit_the_client(editor: Editor) -> None:
+    caps = editor.s.init_result.capabilities
+    assert caps.position_encoding == editor.encoding
+    if editor.literals:
+        assert isinstance(caps.code_action_provider, types.CodeActionOptions)
+        assert types.CodeActionKind.QuickFix in caps.code_action_provider.code_action_kinds
+    else:
+        assert caps.code_action_provider is True
+
+
+CONFIG = (
+    f'{{"{MB} note": "{MB}", "default_model": "anthropic:claude-sonnet-4-20250514",\n'
+    f' "recent_models": ["{MB}", "antropic:claude-sonnet-4-20250514", "openai:gpt-4.1",'
+    f' "openai:gpt-4.1", "openai:gpt-4.1-nanoo", 7],\n'
+    f' "env": {{"{MB}": "{MB}", "OPENAI_API_KEY": 12}},\n'
+    f' "settings": {{"theme": "{MB}", "max_retries": "3", "ripgrep": {{"enable_metrics": 1}}}}}}'
+)
+CONFIG_FOUND = [
+    ("dropped-by-cli", f"{MB} note"),
+    ("missing-key", "anthropic:claude-sonnet-4-20250514"),
+    ("model-format", MB),
+    ("unknown-provider", "antropic"),
+    ("duplicate-recent", '"openai:gpt-4.1"'),
+    ("unknown-model", "openai:gpt-4.1-nanoo"),
+    ("schema", "7"),
+    ("schema", "12"),
+    ("schema", '"3"'),
+    ("schema", "1"),
+]
+
+
+@in_module_loop
+async def test_config_diagnostics_for_each_rule(editor: Editor) -> None:
+    text = CONFIG
+    uri, diags = await editor.open("tunacode.json", text)
+    assert found(editor, text, diags) == sorted(CONFIG_FOUND)
+    by_code: dict[str, list[types.Diagnostic]] = {}
+    for d in diags:
+        by_code.setdefault(str(d.code), []).append(d)
+    unknown = by_code["unknown-provider"][0]
+    assert unknown.severity == types.DiagnosticSeverity.Error
+    assert "did you mean 'anthropic'" in unknown.message
+    dup = by_code["duplicate-recent"][0]
+    assert dup.severity == types.DiagnosticSeverity.Warning
+    assert "already recent_models[2]" in dup.message
+    assert "gpt-4.1-nano" in by_code["unknown-model"][0].message
+    assert "ANTHROPIC_API_KEY" in by_code["missing-key"][0].message
+    assert sorted(d.message.split(" must ")[0] for d in by_code["schema"]) == [
+        "env.OPENAI_API_KEY",
+        "recent_models[5]",
+        "settings.max_retries",
+        "settings.ripgrep.enable_metrics",
+    ]
+    assert all("tunacode 0.2.3 refuses to start" in d.message for d in by_code["schema"])
+    assert by_code["dropped-by-cli"][0].severity == types.DiagnosticSeverity.Information
+    assert all(d.data is None for d in diags), "data only helps a client that keeps it"
+
+    # a syntax error after wide characters, then fixed again
+    broken = f'{{"{MB}": "{MB}",\n "env": {{"{MB}": "{MB}", oops}}}}'
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)],
+        )
+    )
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, broken, diags) == [("syntax", "o")]
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=json.dumps(GOOD))],
+        )
+    )
+    assert await diagnostics(editor.s, uri) == []
+
+
+@in_module_loop
+async def test_incremental_changes_in_the_negotiated_encoding(editor: Editor) -> None:
+    text = f'{{"{MB}": "{MB}", "recent_models": ["{MB}", "opnai:gpt-4.1", "openai:o3"]}}'
+    uri, diags = await editor.open("tunacode.json", text)
+    assert ("unknown-provider", "opnai") in found(editor, text, diags)
+    # the client types the missing "e" of "opnai", sent as a range in its own units
+    at = text.index("opnai") + 2
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=position(text, at, editor.encoding),
+                        end=position(text, at, editor.encoding),
+                    ),
+                    text="e",
+                )
+            ],
+        )
+    )
+    text = text[:at] + "e" + text[at:]
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, text, diags) == [("dropped-by-cli", MB), ("model-format", MB)]
+    # and one that replaces a range holding an astral character
+    start, end = text.index(f'["{MB}"') + 2, text.index(f'["{MB}"') + 2 + len(MB)
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=position(text, start, editor.encoding),
+                        end=position(text, end, editor.encoding),
+                    ),
+                    text="nosuch:x",
+                )
+            ],
+        )
+    )
+    text = text[:start] + "nosuch:x" + text[end:]
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, text, diags) == [("dropped-by-cli", MB), ("unknown-provider", "nosuch")]
+
+
+PREFERENCES = (
+    f"# {MB} mine\n[providers]\n"
+    f'"gpt-4.1" = ["{MB}", "opnrouter", "anthropic"]  # {MB}\n'
+    f'"no-such-model-{MB}" = ["openai"]\n'
+    f'"{MB}-o3" = "openai"\n'
+)
+
+
+@in_module_loop
+async def test_preferences_diagnostics(editor: Editor) -> None:
+    text = PREFERENCES
+    uri, diags = await editor.open("preferences.toml", text)
+    assert found(editor, text, diags) == sorted(
+        [
+            ("unknown-provider", MB),
+            ("unknown-provider", "opnrouter"),
+            ("not-served", "anthropic"),
+            ("unknown-model", f"no-such-model-{MB}"),
+            ("schema", f"{MB}-o3"),
+        ]
+    )
+    assert any("did you mean 'openrouter'" in d.message for d in diags)
+    broken = f'[providers]\n"gpt-4.1" = ["{MB}", oops]\n'
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)],
+        )
+    )
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, broken, diags) == [("syntax", "o")]
+    assert diags[0].severity == types.DiagnosticSeverity.Error
+
+
+async def complete(ed: Editor, uri: str, pos: types.Position) -> types.CompletionList:
+    result = await ed.s.client.text_document_completion_async(
+        types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=uri), position=pos)
+    )
+    assert isinstance(result, types.CompletionList) and result.items, result
+    return result
+
+
+def edits_read(ed: Editor, text: str, items: list[types.CompletionItem]) -> set[str]:
+    out = set()
+    for item in items:
+        assert isinstance(item.text_edit, types.TextEdit), item
+        out.add(text_at(text, item.text_edit.range, ed.encoding))
+    return out
+
+
+@in_module_loop
+async def test_completion_models_env_and_providers(editor: Editor) -> None:
+    kinds = editor.caps.text_document and editor.caps.text_document.completion
+    listed = kinds and kinds.completion_item_kind and kinds.completion_item_kind.value_set
+    allowed = set(listed or range(1, 19))
+
+    text = f'{{"{MB}": "{MB}", "default_model": "claude son'
+    uri, _ = await editor.open("tunacode.json", text)
+    result = await complete(editor, uri, position(text, len(text), editor.encoding))
+    assert all("claude" in i.label and "son" in i.label for i in result.items[:20])
+    assert edits_read(editor, text, result.items) == {"claude son"}
+    assert all(i.detail for i in result.items)
+    if editor.declares("text_document.completion.completion_item.label_details_support"):
+        assert all(i.label_details is not None for i in result.items)
+    else:
+        assert all(i.label_details is None for i in result.items)
+
+    state = await editor.s.request("tuna/getModel")
+    text = f'{{"{MB}": "{MB}", "recent_models": ["openai:gpt-4.1", "'
+    uri, _ = await editor.open("tunacode.json", text)
+    result = await complete(editor, uri, position(text, len(text), editor.encoding))
+    assert edits_read(editor, text, result.items) == {""}
+    expected = list(dict.fromkeys([state["model"], *state["recentModels"]]))
+    assert [i.label for i in result.items[: len(expected)]] == expected, "current, recents"
+
+    text = f'{{"{MB}": "{MB}", "env": {{"{MB}": "{MB}", "ANTH'
+    uri, _ = await editor.open("tunacode.json", text)
+    result = await complete(editor, uri, position(text, len(text), editor.encoding))
+    assert "ANTHROPIC_API_KEY" in [i.label for i in result.items]
+    assert edits_read(editor, text, result.items) == {"ANTH"}
+
+    text = f'[providers]\n"gpt-4.1" = ["{MB}", "op'
+    uri, _ = await editor.open("preferences.toml", text)
+    result = await complete(editor, uri, position(text, len(text), editor.encoding))
+    labels = [i.label for i in result.items]
+    assert {"openai", "openrouter"} <= set(labels) and all(x.startswith("op") for x in labels)
+    assert edits_read(editor, text, result.items) == {"op"}
+    assert {int(i.kind) for i in result.items if i.kind} <= allowed
+
+
+@in_module_loop
+async def test_hover_on_a_model_string(editor: Editor) -> None:
+    text = (
+        f'{{"{MB}": "{MB}",\n "recent_models": ["openai:gpt-4.1-tünä-🐟", "openai:gpt-4.1"],'
+        f' "env": {{"OPENAI_API_KEY": "sk-doc-SECRET"}}}}'
+    )
+    uri, _ = await editor.open("tunacode.json", text)
+    target = text.index('"openai:gpt-4.1"') + 1
+    for inside in (0, 7, len("openai:gpt-4.1")):  # at the start, in the middle, at the end
+        hover = await editor.s.client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=position(text, target + inside, editor.encoding),
+            )
+        )
+        assert hover is not None and hover.range is not None
+        assert text_at(text, hover.range, editor.encoding) == "openai:gpt-4.1"
+    assert isinstance(hover.contents, types.MarkupContent)
+    value = hover.contents.value
+    assert "GPT-4.1" in value and "OpenAI" in value and "Context window: 1,047,576" in value
+    assert "Price: $2.00 input / $8.00 output" in value
+    assert "OPENAI_API_KEY): present" in value and "sk-doc-SECRET" not in value
+    formats = editor.caps.text_document and editor.caps.text_document.hover
+    if formats and types.MarkupKind.Markdown in (formats.content_format or []):
+        assert hover.contents.kind == types.MarkupKind.Markdown and "**" in value
+    else:
+        assert hover.contents.kind == types.MarkupKind.PlainText
+        assert "**" not in value and "`" not in value
+
+
+async def code_actions(
+    ed: Editor, uri: str, rng: types.Range, diags: list[types.Diagnostic]
+) -> list[types.CodeAction | types.Command]:
+    result = await ed.s.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=rng,
+            context=types.CodeActionContext(diagnostics=diags),
+        )
+    )
+    return list(result or [])
+
+
+async def fix_edits(
+    ed: Editor, uri: str, action: types.CodeAction | types.Command
+) -> list[types.TextEdit]:
+    """The edits a quick fix makes: a literal's own, or those the server sends back with
+    workspace/applyEdit when the client runs the fix's command."""
+    if isinstance(action, types.CodeAction):
+        assert ed.literals, f"{ed.name} takes no code action literals: {action}"
+        assert action.kind == types.CodeActionKind.QuickFix
+        assert action.edit is not None and action.edit.changes is not None
+        return list(action.edit.changes[uri])
+    assert action.command == "tuna.applyEdit", action
+    before = len(ed.applied)
+    await ed.s.command(action.command, *(action.arguments or []))
+    await wait_until(lambda: len(ed.applied) > before, 5, "workspace/applyEdit")
+    changes = ed.applied[-1].changes
+    assert changes is not None
+    return list(changes[uri])
+
+
+@in_module_loop
+async def test_code_actions_quick_fixes_and_set_model(editor: Editor) -> None:
+    text = (
+        f'{{"{MB}": "{MB}", "recent_models": ["{MB}", "antropic:claude-sonnet-4-20250514",'
+        f' "openai:o3", "openai:o3"]}}'
+    )
+    uri, diags = await editor.open("tunacode.json", text)
+    for code, target, fixed in (
+        ("unknown-provider", "antropic", "anthropic"),
+        ("duplicate-recent", ', "openai:o3"', ""),
+    ):
+        diag = next(d for d in diags if d.code == code)
+        actions = await code_actions(editor, uri, diag.range, [diag])
+        if not editor.literals:
+            assert all(isinstance(a, types.Command) for a in actions), actions
+        fixes = [
+            a for a in actions if not isinstance(a, types.Command) or a.command != "tuna.setModel"
+        ]
+        assert fixes, f"no quick fix for {code}"
+        fix = fixes[0]
+        assert fix.title == (
+            "Change to 'anthropic'" if fixed else "Remove the duplicate recent model"
+        )
+        if isinstance(fix, types.CodeAction):
+            preferred = editor.declares("text_document.code_action.is_preferred_support")
+            assert fix.is_preferred is (True if preferred and fixed else None)
+            assert list(fix.diagnostics or []) == [diag]
+        edits = await fix_edits(editor, uri, fix)
+        assert [(text_at(text, e.range, editor.encoding), e.new_text) for e in edits] == [
+            (target, fixed)
+        ]
+
+    # a fix run after the document changed, or with arguments of another shape, is refused
+    for args in ({"uri": uri, "version": 99, "edits": []}, "x"):
+        with pytest.raises(JsonRpcException) as err:
+            await editor.s.command("tuna.applyEdit", args)
+        assert err.value.code == -32602 and "tuna.applyEdit: " in err.value.message
+
+    # "set this model", from anywhere in a model string after wide characters
+    at = editor.at(text, '"openai:o3"', 5)
+    actions = await code_actions(editor, uri, types.Range(start=at, end=at), [])
+    action = next(
+        a for a in actions if isinstance(a, types.Command) and a.command == "tuna.setModel"
+    )
+    assert list(action.arguments or []) == ["openai:o3"]
+    await editor.s.command("tuna.setModel", *(action.arguments or []))
+    assert editor.home.read_config()["default_model"] == "openai:o3"
+
+
+# ---- not about positions or clients: one plain session each -------------------------------
 
 
 def uri_of(path: Path) -> str:
@@ -47,82 +570,6 @@ async def change_doc(s: Session, uri: str, text: str, version: int) -> None:
     )
 
 
-async def diagnostics(s: Session, uri: str, pred: Any = None) -> list[types.Diagnostic]:
-    def ready() -> Any:
-        d = s.client.diagnostics.get(uri)
-        return d is not None and (pred is None or pred(d))
-
-    await wait_until(ready, 10, f"diagnostics for {uri}")
-    return list(s.client.diagnostics[uri])
-
-
-def codes(diags: list[types.Diagnostic]) -> list[str]:
-    return [str(d.code) for d in diags]
-
-
-def text_at(text: str, rng: types.Range) -> str:
-    lines = text.splitlines(keepends=True)
-    start = sum(len(x) for x in lines[: rng.start.line]) + rng.start.character
-    end = sum(len(x) for x in lines[: rng.end.line]) + rng.end.character
-    return text[start:end]
-
-
-async def wait_catalog(s: Session) -> None:
-    await s.wait_catalog()
-
-
-async def test_diagnostics_for_each_rule(home: Home) -> None:
-    text = json.dumps(
-        {
-            "default_model": "opnai:gpt-4.1",
-            "recent_models": ["openai:gpt-4.1", "openai:gpt-4.1", "openai:gpt-4.1-nanoo", 7],
-            "env": {"OPENAI_API_KEY": 12},
-            "settings": {"max_retries": "3", "ripgrep": {"enable_metrics": 1}, "max_tokens": None},
-            "hooks": {"pre": []},
-        },
-        indent=4,
-    )
-    async with lsp_session(home) as s:
-        await wait_catalog(s)
-        uri = await open_doc(s, home.config, text)
-        diags = await diagnostics(s, uri)
-        by_code: dict[str, list[types.Diagnostic]] = {}
-        for d in diags:
-            by_code.setdefault(str(d.code), []).append(d)
-        unknown = by_code["unknown-provider"][0]
-        assert unknown.severity == types.DiagnosticSeverity.Error
-        assert text_at(text, unknown.range) == "opnai"
-        assert "did you mean 'openai'" in unknown.message
-        dup = by_code["duplicate-recent"][0]
-        assert (
-            dup.severity == types.DiagnosticSeverity.Warning
-            and "already recent_models[0]" in dup.message
-        )
-        model = by_code["unknown-model"][0]
-        assert (
-            text_at(text, model.range) == "openai:gpt-4.1-nanoo" and "gpt-4.1-nano" in model.message
-        )
-        schema = sorted(d.message.split(" must ")[0] for d in by_code["schema"])
-        assert schema == [
-            "env.OPENAI_API_KEY",
-            "recent_models[3]",
-            "settings.max_retries",
-            "settings.ripgrep.enable_metrics",
-        ]
-        assert all("tunacode 0.2.3 refuses to start" in d.message for d in by_code["schema"])
-        assert text_at(text, by_code["schema"][0].range) in ('"3"', "12", "1", "7")
-        assert by_code["dropped-by-cli"][0].severity == types.DiagnosticSeverity.Information
-        assert text_at(text, by_code["dropped-by-cli"][0].range) == "hooks"
-
-        # syntax errors at the right place, and fixed again
-        broken = '{\n    "default_model": "openai:gpt-4.1",\n    "env": {,}\n}'
-        await change_doc(s, uri, broken, 2)
-        diags = await diagnostics(s, uri)
-        assert codes(diags) == ["syntax"] and diags[0].range.start.line == 2
-        await change_doc(s, uri, json.dumps(GOOD, indent=4), 3)
-        assert await diagnostics(s, uri) == []
-
-
 async def test_missing_key_warning_names_the_variable_never_a_value(home: Home) -> None:
     text = json.dumps(
         {
@@ -131,7 +578,7 @@ async def test_missing_key_warning_names_the_variable_never_a_value(home: Home) 
         }
     )
     async with lsp_session(home) as s:
-        await wait_catalog(s)
+        await s.wait_catalog()
         uri = await open_doc(s, home.config, text)
         diags = await diagnostics(s, uri)
         missing = [d for d in diags if d.code == "missing-key"]
@@ -178,7 +625,7 @@ except Exception as exc:
 async def test_server_flags_exactly_what_the_cli_refuses(home: Home) -> None:
     verdicts = []
     async with lsp_session(home) as s:
-        await wait_catalog(s)
+        await s.wait_catalog()
         for i, text in enumerate(CLI_CASES):
             home.write_config(text)
             cli = run_tunacode(home, LOADS).stdout.strip()
@@ -190,126 +637,6 @@ async def test_server_flags_exactly_what_the_cli_refuses(home: Home) -> None:
             verdicts.append((text, cli, server))
     assert [v for v in verdicts if v[1] != v[2]] == []
     assert sum(v[1] == "refused" for v in verdicts) >= 10
-
-
-async def test_completion_models_env_and_providers(home: Home) -> None:
-    home.write_config(GOOD)
-    async with lsp_session(home) as s:
-        await wait_catalog(s)
-        text = '{\n    "default_model": "claude son'
-        uri = await open_doc(s, home.config, text)
-        result = await s.client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=len('    "default_model": "claude son')),
-            )
-        )
-        assert result is not None and result.items
-        assert all("claude" in i.label and "son" in i.label for i in result.items[:20])
-        assert result.items[0].detail and result.items[0].text_edit is not None
-
-        text2 = '{\n    "recent_models": ["openai:gpt-4.1", "'
-        await change_doc(s, uri, text2, 2)
-        result = await s.client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=1, character=len(text2.splitlines()[1])),
-            )
-        )
-        labels = [i.label for i in result.items]
-        assert labels[:2] == ["openai:gpt-4.1", "anthropic:claude-sonnet-4-20250514"], (
-            "current, recents"
-        )
-
-        text3 = '{\n    "env": {\n        "ANTH'
-        await change_doc(s, uri, text3, 3)
-        result = await s.client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=2, character=len('        "ANTH')),
-            )
-        )
-        assert "ANTHROPIC_API_KEY" in [i.label for i in result.items]
-
-        home.preferences.parent.mkdir(parents=True)
-        ptext = '[providers]\n"gpt-4.1" = ["op'
-        puri = await open_doc(s, home.preferences, ptext, "toml")
-        result = await s.client.text_document_completion_async(
-            types.CompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=puri),
-                position=types.Position(line=1, character=len('"gpt-4.1" = ["op')),
-            )
-        )
-        labels = [i.label for i in result.items]
-        assert (
-            "openai" in labels
-            and "openrouter" in labels
-            and all(x.startswith("op") for x in labels)
-        )
-
-
-async def test_hover_on_a_model_string(home: Home) -> None:
-    home.write_config(GOOD)
-    text = json.dumps(GOOD, indent=4)
-    async with lsp_session(home) as s:
-        uri = await open_doc(s, home.config, text)
-        line = next(i for i, x in enumerate(text.splitlines()) if "default_model" in x)
-        hover = await s.client.text_document_hover_async(
-            types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(
-                    line=line, character=text.splitlines()[line].index("gpt") + 1
-                ),
-            )
-        )
-        assert hover is not None
-        md = hover.contents.value
-        assert "GPT-4.1" in md and "OpenAI" in md and "Context window: 1,047,576" in md
-        assert "Price: $2.00 input / $8.00 output" in md and "OPENAI_API_KEY): present" in md
-        assert "sk-doc-SECRET" not in md
-        assert text_at(text, hover.range) == "openai:gpt-4.1"
-
-
-async def test_code_actions_set_model_and_quick_fix(home: Home) -> None:
-    home.write_config(GOOD)
-    text = json.dumps(
-        {**GOOD, "recent_models": ["antropic:claude-sonnet-4-20250514", "openai:o3"]}, indent=4
-    )
-    async with lsp_session(home) as s:
-        await wait_catalog(s)
-        path = home.root / "elsewhere" / "tunacode.json"
-        path.parent.mkdir()
-        path.write_text(text)
-        uri = await open_doc(s, path, text)
-        diags = await diagnostics(s, uri)
-        bad = next(d for d in diags if d.code == "unknown-provider")
-        actions = await s.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=bad.range,
-                context=types.CodeActionContext(diagnostics=[bad]),
-            )
-        )
-        fix = next(a for a in actions if a.kind == types.CodeActionKind.QuickFix)
-        assert fix.title == "Change to 'anthropic'"
-        edit = fix.edit.changes[uri][0]
-        assert edit.new_text == "anthropic" and text_at(text, edit.range) == "antropic"
-        line = next(i for i, x in enumerate(text.splitlines()) if "openai:o3" in x)
-        col = text.splitlines()[line].index("o3")
-        actions = await s.client.text_document_code_action_async(
-            types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(
-                    start=types.Position(line=line, character=col),
-                    end=types.Position(line=line, character=col),
-                ),
-                context=types.CodeActionContext(diagnostics=[]),
-            )
-        )
-        action = next(a for a in actions if isinstance(a, types.Command))
-        assert action.command == "tuna.setModel" and list(action.arguments) == ["openai:o3"]
-        await s.command("tuna.setModel", *action.arguments)
-        assert home.read_config()["default_model"] == "openai:o3"
 
 
 async def test_unsaved_edits_block_writes_until_saved(home: Home) -> None:
@@ -334,20 +661,3 @@ async def test_unsaved_edits_block_writes_until_saved(home: Home) -> None:
         )
         r = await s.request("tuna/setModel", {"model": "openai:gpt-4o"})
         assert r["scope"] == "global" and home.read_config()["settings"]["theme"] == "nord"
-
-
-async def test_preferences_diagnostics(home: Home) -> None:
-    home.preferences.parent.mkdir(parents=True)
-    text = '# mine\n[providers]\n"gpt-4.1" = ["openai", "opnrouter", "anthropic"]\n"no-such-model-x" = ["openai"]\n'
-    async with lsp_session(home) as s:
-        await wait_catalog(s)
-        uri = await open_doc(s, home.preferences, text, "toml")
-        diags = await diagnostics(s, uri)
-        by = {str(d.code): d for d in diags}
-        assert text_at(text, by["unknown-provider"].range) == "opnrouter"
-        assert "did you mean 'openrouter'" in by["unknown-provider"].message
-        assert text_at(text, by["not-served"].range) == "anthropic"
-        assert text_at(text, by["unknown-model"].range) == "no-such-model-x"
-        await change_doc(s, uri, "[providers\n", 2)
-        diags = await diagnostics(s, uri)
-        assert codes(diags) == ["syntax"] and diags[0].severity == types.DiagnosticSeverity.Error

@@ -175,6 +175,7 @@ BAD_SET_PARAMS = [
     ("openai:gpt-4.1", "params must be an object"),
     ({"model": "opnai:gpt-4.1"}, "did you mean 'openai'"),
     ({"model": "antropic:claude-sonnet-4"}, "did you mean 'anthropic'"),
+    ({"model": "nosuchprov:x"}, "unknown provider 'nosuchprov'. Expected 'provider:model_id'"),
 ]
 
 

@@ -17,9 +17,10 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
 from pygls.io_ import StdoutWriter
 from pygls.protocol import (
     JsonRPCNotification,
@@ -28,6 +29,9 @@ from pygls.protocol import (
     LanguageServerProtocol,
     default_converter,
 )
+from pygls.protocol.language_server import lsp_method
+
+from .wire import fit_capabilities
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -111,7 +115,16 @@ class _PipeWriter:
 
 class TunaProtocol(LanguageServerProtocol):
     """Our results and notifications are plain JSON dicts already: send them as they are.
-    (pygls would walk every value through cattrs, which costs more than the durable write.)"""
+    (pygls would walk every value through cattrs, which costs more than the durable write.)
+    The capabilities pygls builds from the registered features are fitted to the client's."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        result = yield from super().lsp_initialize(params)
+        fit_capabilities(result.capabilities, params.capabilities)
+        return result
 
     def _serialize_message(self, data: Any) -> Any:
         kind = type(data)

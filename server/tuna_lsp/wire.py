@@ -1,16 +1,26 @@
 """Domain values to wire values, in one place: camelCase dicts for the tuna/* methods, and
-lsprotocol types for the config documents' diagnostics, completions, hovers and actions."""
+lsprotocol types for the config documents' diagnostics, completions, hovers and actions.
+
+Document results are built from offsets (code points) through `DocPositions`, in the position
+encoding the client negotiated, and in the optional forms it declared (`ClientFeatures`)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
+from pygls.workspace import ServerTextPosition
 
 from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
 
 if TYPE_CHECKING:
+    from pygls.workspace import TextDocument
+
     from .core.catalog import Catalog, ModelInfo
     from .core.model_service import ModelState
     from .core.overwrite import Overwrite
@@ -91,64 +101,169 @@ _SEVERITY = {
     "information": types.DiagnosticSeverity.Information,
     "hint": types.DiagnosticSeverity.Hint,
 }
+# A client that lists no completion kinds knows the first protocol's, Text (1) to Reference (18).
+_FIRST_KINDS = frozenset(range(1, 19))
 
 
-def span(text: str, start: int, end: int) -> types.Range:
-    from .text.json_doc import line_col
+@dataclass(frozen=True)
+class ClientFeatures:
+    """The optional forms the client declared at `initialize` (PROTOCOL.md section 8). Every
+    document result is built in these forms, and nothing the client did not declare is sent."""
 
-    sl, sc = line_col(text, start)
-    el, ec = line_col(text, end)
-    return types.Range(
-        start=types.Position(line=sl, character=sc), end=types.Position(line=el, character=ec)
-    )
+    label_details: bool = False
+    is_preferred: bool = False
+    hover_markdown: bool = False
+    code_action_literals: bool = False
+    apply_edit: bool = False
+    diagnostic_version: bool = False
+    completion_kinds: frozenset[int] = _FIRST_KINDS
+
+    @classmethod
+    def of(cls, caps: types.ClientCapabilities | None) -> ClientFeatures:
+        if caps is None:
+            return cls()
+        td = "text_document."
+        kinds = get_capability(caps, f"{td}completion.completion_item_kind.value_set")
+        return cls(
+            label_details=bool(
+                get_capability(caps, f"{td}completion.completion_item.label_details_support")
+            ),
+            is_preferred=bool(get_capability(caps, f"{td}code_action.is_preferred_support")),
+            hover_markdown=types.MarkupKind.Markdown
+            in (get_capability(caps, f"{td}hover.content_format") or ()),
+            code_action_literals=get_capability(
+                caps, f"{td}code_action.code_action_literal_support"
+            )
+            is not None,
+            apply_edit=bool(get_capability(caps, "workspace.apply_edit")),
+            diagnostic_version=bool(
+                get_capability(caps, f"{td}publish_diagnostics.version_support")
+            ),
+            completion_kinds=frozenset(int(k) for k in kinds) if kinds else _FIRST_KINDS,
+        )
+
+    def kind(
+        self, wanted: types.CompletionItemKind, fallback: types.CompletionItemKind
+    ) -> types.CompletionItemKind:
+        return wanted if wanted in self.completion_kinds else fallback
 
 
-def diagnostic(text: str, finding: Finding) -> types.Diagnostic:
+def fit_capabilities(caps: types.ServerCapabilities, client: types.ClientCapabilities) -> None:
+    """What the server announces, in the forms the client declared: `CodeActionOptions` only to
+    a client that takes code action literals (LSP 3.17), plain `true` to the others."""
+    if caps.code_action_provider is not None and not ClientFeatures.of(client).code_action_literals:
+        caps.code_action_provider = True
+
+
+class DocPositions:
+    """Offsets into a document's text (code points of the Python str, what the text analysis
+    works in) to LSP positions and back, in the position encoding negotiated at `initialize`.
+    pygls's position codec counts the units; the lines are pygls's own, the ones it applies
+    incremental changes with."""
+
+    def __init__(self, doc: TextDocument) -> None:
+        self.text = doc.source
+        self.lines = doc.lines
+        self.codec = doc.position_codec
+        self.starts = list(accumulate((len(line) for line in self.lines), initial=0))
+
+    def position(self, offset: int) -> types.Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect_right(self.starts, offset) - 1
+        if line == len(self.lines):  # the very end of the text
+            if not self.lines or self.lines[-1].endswith(("\n", "\r")):
+                return types.Position(line=len(self.lines), character=0)
+            line -= 1  # on the last line, which has no line break
+        where = ServerTextPosition(line, offset - self.starts[line])
+        return self.codec.position_to_client_units(self.lines, where)
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(start=self.position(start), end=self.position(end))
+
+    def offset(self, position: types.Position) -> int:
+        if position.line >= len(self.lines):
+            return len(self.text)
+        # Past the line's end means its end (pygls would clamp to one unit before it, in place).
+        content = self.lines[position.line].splitlines()[0]
+        character = min(position.character, self.codec.client_num_units(content))
+        where = self.codec.position_from_client_units(
+            self.lines, types.Position(line=position.line, character=character)
+        )
+        return min(len(self.text), self.starts[where.line] + where.character)
+
+
+def diagnostic(pos: DocPositions, finding: Finding) -> types.Diagnostic:
+    # No `data`: quick fixes are found again from the text (clients without `dataSupport` drop it).
     return types.Diagnostic(
-        range=span(text, finding.start, finding.end),
+        range=pos.range(finding.start, finding.end),
         message=finding.message,
         severity=_SEVERITY[finding.severity],
         code=finding.code,
         source="tunacode",
-        data=finding.data or None,
     )
 
 
-def quick_fixes(uri: str, text: str, diag: types.Diagnostic) -> list[types.CodeAction]:
-    """Replace with each "did you mean" suggestion; remove a duplicate recent."""
-    data = diag.data if isinstance(diag.data, dict) else {}
-    out: list[types.CodeAction] = []
-    for suggestion in data.get("suggestions") or []:
-        if not isinstance(suggestion, str):
-            continue
-        out.append(
-            types.CodeAction(
-                title=f"Change to {suggestion!r}",
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diag],
-                is_preferred=not out,
-                edit=types.WorkspaceEdit(
-                    changes={uri: [types.TextEdit(range=diag.range, new_text=suggestion)]}
-                ),
-            )
-        )
-    remove = data.get("remove")
+def quick_fixes(
+    uri: str,
+    version: int | None,
+    pos: DocPositions,
+    finding: Finding,
+    diag: types.Diagnostic,
+    client: ClientFeatures,
+) -> list[types.CodeAction | types.Command]:
+    """Replace with each "did you mean" suggestion; remove a duplicate recent. As `CodeAction`
+    literals, or to a client without them as `tuna.applyEdit` commands (when it can apply edits)."""
+    fixes: list[tuple[str, list[types.TextEdit], bool]] = []  # title, edits, preferred
+    for suggestion in finding.data.get("suggestions") or []:
+        if isinstance(suggestion, str):
+            edit = types.TextEdit(range=diag.range, new_text=suggestion)
+            fixes.append((f"Change to {suggestion!r}", [edit], not fixes))
+    remove = finding.data.get("remove")
     if isinstance(remove, list) and len(remove) == 2 and all(isinstance(x, int) for x in remove):
         start, end = remove
+        text = pos.text
         # take the separating comma and whitespace before the item with it
         cut = text.rfind(",", 0, start)
         cut = cut if cut >= 0 and not text[cut + 1 : start].strip() else start
-        out.append(
-            types.CodeAction(
-                title="Remove the duplicate recent model",
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diag],
-                edit=types.WorkspaceEdit(
-                    changes={uri: [types.TextEdit(range=span(text, cut, end), new_text="")]}
-                ),
+        edit = types.TextEdit(range=pos.range(cut, end), new_text="")
+        fixes.append(("Remove the duplicate recent model", [edit], False))
+    out: list[types.CodeAction | types.Command] = []
+    for title, edits, preferred in fixes:
+        if client.code_action_literals:
+            out.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diag],
+                    is_preferred=True if preferred and client.is_preferred else None,
+                    edit=types.WorkspaceEdit(changes={uri: edits}),
+                )
             )
-        )
+        elif client.apply_edit:
+            out.append(apply_edit_command(title, uri, version, edits))
     return out
+
+
+def apply_edit_command(
+    title: str, uri: str, version: int | None, edits: list[types.TextEdit]
+) -> types.Command:
+    """A quick fix for a client that takes only `Command`s: the server applies the edit with
+    `workspace/applyEdit` when the command runs, if the document is still at `version`."""
+    wire_edits = [
+        {
+            "range": {
+                "start": {"line": e.range.start.line, "character": e.range.start.character},
+                "end": {"line": e.range.end.line, "character": e.range.end.character},
+            },
+            "newText": e.new_text,
+        }
+        for e in edits
+    ]
+    return types.Command(
+        title=title,
+        command="tuna.applyEdit",
+        arguments=[{"uri": uri, "version": version, "edits": wire_edits}],
+    )
 
 
 def set_model_action(model: str) -> types.Command:
@@ -165,35 +280,50 @@ def _money(value: float | None) -> str:
     return "?" if value is None else f"${value:,.2f}"
 
 
-def model_markdown(
+def model_hover(
     model: str,
     info: ModelInfo | None,
     provider_name: str | None,
     env_var: str,
     key_present: bool,
     provider_known: bool,
-) -> str:
+    *,
+    markdown: bool,
+) -> types.MarkupContent:
+    """What a model string stands for, in markdown or, to a client without it, plain text."""
+
+    def bold(s: str) -> str:
+        return f"**{s}**" if markdown else s
+
+    def code(s: str) -> str:
+        return f"`{s}`" if markdown else f"({s})"
+
     if not provider_known:
-        return f"**{model}**\n\nUnknown provider: not in the model catalog."
-    lines = [f"**{info.name if info and info.name else model}** `{model}`", ""]
-    lines.append(f"Provider: {provider_name or model.split(':')[0]}")
-    if info is None:
-        lines.append("\nNot in the model catalog (a custom or new model).")
+        paragraphs = [bold(model), "Unknown provider: not in the model catalog."]
     else:
-        if info.context_window:
-            lines.append(f"\nContext window: {info.context_window:,} tokens")
-        if info.output_limit:
-            lines.append(f"\nOutput limit: {info.output_limit:,} tokens")
-        if info.cost_input is not None or info.cost_output is not None:
-            lines.append(
-                f"\nPrice: {_money(info.cost_input)} input / {_money(info.cost_output)} output per 1M tokens"
-            )
-    key = "present" if key_present else "missing"
-    lines.append(f"\nAPI key ({env_var}): {key}")
-    return "\n".join(lines)
+        paragraphs = [
+            f"{bold(info.name if info and info.name else model)} {code(model)}",
+            f"Provider: {provider_name or model.split(':')[0]}",
+        ]
+        if info is None:
+            paragraphs.append("Not in the model catalog (a custom or new model).")
+        else:
+            if info.context_window:
+                paragraphs.append(f"Context window: {info.context_window:,} tokens")
+            if info.output_limit:
+                paragraphs.append(f"Output limit: {info.output_limit:,} tokens")
+            if info.cost_input is not None or info.cost_output is not None:
+                paragraphs.append(
+                    f"Price: {_money(info.cost_input)} input / {_money(info.cost_output)} output per 1M tokens"
+                )
+        paragraphs.append(f"API key ({env_var}): {'present' if key_present else 'missing'}")
+    kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+    return types.MarkupContent(kind=kind, value=("\n\n" if markdown else "\n").join(paragraphs))
 
 
-def model_completion(item: dict[str, Any], replace: types.Range, rank: int) -> types.CompletionItem:
+def model_completion(
+    item: dict[str, Any], replace: types.Range, rank: int, client: ClientFeatures
+) -> types.CompletionItem:
     detail = [item["providerName"]]
     if item["contextWindow"]:
         detail.append(f"{item['contextWindow'] // 1000}k context")
@@ -202,11 +332,17 @@ def model_completion(item: dict[str, Any], replace: types.Range, rank: int) -> t
     if item["apiKey"] == "missing":
         detail.append("no API key")
     tag = "current" if item["current"] else "recent" if item["recent"] else None
+    description = tag or item["name"] or ""
+    label_details = None
+    if client.label_details:
+        label_details = types.CompletionItemLabelDetails(description=description)
+    elif description:
+        detail.insert(0, description)  # a client without labelDetails shows the detail
     return types.CompletionItem(
         label=item["model"],
         kind=types.CompletionItemKind.Value,
         detail=" · ".join(detail),
-        label_details=types.CompletionItemLabelDetails(description=tag or item["name"] or ""),
+        label_details=label_details,
         sort_text=f"{rank:05d}",
         filter_text=item["model"],
         text_edit=types.TextEdit(range=replace, new_text=item["model"]),
@@ -224,11 +360,16 @@ def env_completion(var: str, providers: list[str], replace: types.Range) -> type
 
 
 def provider_completion(
-    pid: str, name: str | None, serves: bool, replace: types.Range, rank: int
+    pid: str,
+    name: str | None,
+    serves: bool,
+    replace: types.Range,
+    rank: int,
+    client: ClientFeatures,
 ) -> types.CompletionItem:
     return types.CompletionItem(
         label=pid,
-        kind=types.CompletionItemKind.EnumMember,
+        kind=client.kind(types.CompletionItemKind.EnumMember, types.CompletionItemKind.Value),
         detail=(name or pid) + (" · serves this model" if serves else ""),
         sort_text=f"{0 if serves else 1}{rank:05d}",
         text_edit=types.TextEdit(range=replace, new_text=pid),

@@ -1,6 +1,11 @@
 """The config files as documents: `textDocument/publishDiagnostics`, `textDocument/completion`,
-`textDocument/hover` and `textDocument/codeAction` for tunacode.json and preferences.toml,
-whatever path they are opened from (the shared config, a symlink to it, any `tunacode.json`).
+`textDocument/hover` and `textDocument/codeAction` (and the `tuna.applyEdit` command its quick
+fixes use with clients that take no code action literals) for tunacode.json and
+preferences.toml, whatever path they are opened from (the shared config, a symlink to it, any
+`tunacode.json`).
+
+The text analysis works in offsets; every position read or sent goes through `DocPositions`, in
+the encoding negotiated at `initialize`, and every result takes the forms the client declared.
 
 Other documents are ignored. Unsaved edits are the editor's: while the shared config is open
 with unsaved changes, the server refuses to write it (see `unsaved_config`).
@@ -10,17 +15,20 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from .. import wire as conv
 from ..core.model_service import env_var_for
 from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
-from ..protocol import RequestFailed
+from ..protocol import ListModelsParams, RequestFailed
 from ..server import TunaLanguageServer
+from ..wire import ClientFeatures, DocPositions
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
     from ..text.config_schema import ConfigChecker, Finding
@@ -65,10 +73,13 @@ def publish(ls: TunaLanguageServer, uri: str) -> None:
     if kind is None:
         return
     doc = ls.workspace.get_text_document(uri)
-    text = doc.source
-    diags = [conv.diagnostic(text, f) for f in findings_for(ls, kind, text)]
+    pos = DocPositions(doc)
+    diags = [conv.diagnostic(pos, f) for f in findings_for(ls, kind, pos.text)]
+    declared = ClientFeatures.of(ls.client_capabilities).diagnostic_version
     ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=doc.version)
+        types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diags, version=doc.version if declared else None
+        )
     )
 
 
@@ -137,31 +148,26 @@ def register(server: TunaLanguageServer) -> None:
     async def completion(
         ls: TunaLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        from ..text.json_doc import offset_of
-
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None or ls.service is None:
             return None
-        doc = ls.workspace.get_text_document(params.text_document.uri)
-        text = doc.source
-        offset = offset_of(text, params.position.line, params.position.character)
+        pos = DocPositions(ls.workspace.get_text_document(params.text_document.uri))
+        offset = pos.offset(params.position)
         catalog = await ls.model_feature.catalog.wait()
         if catalog is None:
             return None
+        client = ClientFeatures.of(ls.client_capabilities)
         if kind == "config":
-            return await _config_completion(ls, text, offset)
-        return _preferences_completion(ls, text, offset)
+            return await _config_completion(ls, pos, offset, client)
+        return _preferences_completion(ls, pos, offset, client)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: TunaLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        from ..text.json_doc import offset_of
-
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None or ls.service is None:
             return None
-        text = ls.workspace.get_text_document(params.text_document.uri).source
-        offset = offset_of(text, params.position.line, params.position.character)
-        tok = _string_token(text, offset, kind)
+        pos = DocPositions(ls.workspace.get_text_document(params.text_document.uri))
+        tok = _string_token(pos.text, pos.offset(params.position), kind)
         if tok is None:
             return None
         start, end, value = tok
@@ -173,19 +179,18 @@ def register(server: TunaLanguageServer) -> None:
         if ref.provider is None or catalog is None:
             return None
         info = catalog.model(ref.provider, ref.model_id)
-        md = conv.model_markdown(
+        contents = conv.model_hover(
             ref.model,
             info,
             catalog.provider_name(ref.provider),
             env_var_for(ref.provider, catalog),
             ls.service.has_key(ref.provider),
             ref.provider in catalog.providers,
+            markdown=ClientFeatures.of(ls.client_capabilities).hover_markdown,
         )
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md),
-            range=conv.span(text, start, end),
-        )
+        return types.Hover(contents=contents, range=pos.range(start, end))
 
+    # The options go only to a client that takes code action literals: `wire.fit_capabilities`.
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(
@@ -195,19 +200,23 @@ def register(server: TunaLanguageServer) -> None:
     def code_action(
         ls: TunaLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
-        from ..text.json_doc import offset_of
-
         kind = doc_kind(ls, params.text_document.uri)
         if kind is None:
             return None
         uri = params.text_document.uri
-        text = ls.workspace.get_text_document(uri).source
+        doc = ls.workspace.get_text_document(uri)
+        pos = DocPositions(doc)
+        client = ClientFeatures.of(ls.client_capabilities)
+        start, end = pos.offset(params.range.start), pos.offset(params.range.end)
         actions: list[types.CodeAction | types.Command] = []
-        for diag in params.context.diagnostics:
-            actions += conv.quick_fixes(uri, text, diag)
+        # The fixes come from the text as it is now, not from `Diagnostic.data` (clients without
+        # `dataSupport` drop it, and a diagnostic may be older than the text).
+        for finding in findings_for(ls, kind, pos.text):
+            if finding.data and finding.start <= end and start <= finding.end:
+                diag = _sent_diagnostic(params.context.diagnostics, conv.diagnostic(pos, finding))
+                actions += conv.quick_fixes(uri, doc.version, pos, finding, diag, client)
         if kind == "config":
-            offset = offset_of(text, params.range.start.line, params.range.start.character)
-            tok = _string_token(text, offset, kind)
+            tok = _string_token(pos.text, start, kind)
             if tok is not None:
                 try:
                     ref = parse_model(tok[2])
@@ -216,6 +225,49 @@ def register(server: TunaLanguageServer) -> None:
                 if ref is not None and ref.provider is not None:
                     actions.append(conv.set_model_action(ref.model))
         return actions
+
+    @server.command("tuna.applyEdit")
+    async def apply_edit(ls: TunaLanguageServer, *args: Any) -> None:
+        """A quick fix run as a command: `[{uri, version, edits}]`, from `wire.apply_edit_command`."""
+        arg = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
+        uri, version, edits = arg.get("uri"), arg.get("version"), arg.get("edits")
+        if not isinstance(uri, str) or not isinstance(edits, list):
+            raise JsonRpcInvalidParams(
+                "tuna.applyEdit: expected one argument {uri, version, edits}, as a quick fix sends it"
+            )
+        doc = ls.workspace.text_documents.get(uri)
+        if doc is None or doc.version != version:
+            raise JsonRpcInvalidParams(
+                f"tuna.applyEdit: {uri} changed since the fix was offered; ask for the fix again"
+            )
+        try:
+            text_edits = [
+                types.TextEdit(
+                    range=types.Range(
+                        start=types.Position(**e["range"]["start"]),
+                        end=types.Position(**e["range"]["end"]),
+                    ),
+                    new_text=e["newText"],
+                )
+                for e in edits
+            ]
+        except (KeyError, TypeError) as exc:
+            raise JsonRpcInvalidParams(
+                f"tuna.applyEdit: an edit is not {{range, newText}}: {exc}"
+            ) from exc
+        result = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: text_edits}))
+        )
+        if not result.applied:
+            raise RequestFailed(
+                f"tuna.applyEdit: the editor did not apply the fix to {uri}"
+                + (f": {result.failure_reason}" if result.failure_reason else "")
+            )
+
+
+def _sent_diagnostic(sent: Sequence[types.Diagnostic], ours: types.Diagnostic) -> types.Diagnostic:
+    """The client's own copy of a diagnostic when it sent one, as the spec would have it."""
+    return next((d for d in sent if d.code == ours.code and d.range == ours.range), ours)
 
 
 def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | None:
@@ -234,21 +286,22 @@ def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | N
 
 
 async def _config_completion(
-    ls: TunaLanguageServer, text: str, offset: int
+    ls: TunaLanguageServer, pos: DocPositions, offset: int, client: ClientFeatures
 ) -> types.CompletionList | None:
     from ..text.json_doc import context_at
 
-    ctx = context_at(text, offset)
+    ctx = context_at(pos.text, offset)
     if ctx.string_start is None:
         return None
-    replace = conv.span(text, ctx.string_start + 1, offset)
+    replace = pos.range(ctx.string_start + 1, offset)
     top = ctx.path[0] if ctx.path else None
     if not ctx.at_key and top in ("default_model", "recent_models") and len(ctx.path) <= 2:
-        from ..protocol import ListModelsParams
-
         query = ListModelsParams(ctx.prefix.replace(":", " ") or None, limit=200)
         listing = ls.listing_feature.__class__._to_wire(await ls.listing_feature.search(query))
-        items = [conv.model_completion(item, replace, i) for i, item in enumerate(listing["items"])]
+        items = [
+            conv.model_completion(item, replace, i, client)
+            for i, item in enumerate(listing["items"])
+        ]
         return types.CompletionList(is_incomplete=listing["total"] > len(items), items=items)
     if top == "env" and ctx.at_key and len(ctx.path) == 1 and ls.service and ls.service.catalog:
         catalog = ls.service.catalog
@@ -267,11 +320,12 @@ async def _config_completion(
 
 
 def _preferences_completion(
-    ls: TunaLanguageServer, text: str, offset: int
+    ls: TunaLanguageServer, pos: DocPositions, offset: int, client: ClientFeatures
 ) -> types.CompletionList | None:
     catalog = ls.service.catalog if ls.service else None
     if catalog is None:
         return None
+    text = pos.text
     line_start = text.rfind("\n", 0, offset) + 1
     before = text[line_start:offset]
     if before.count('"') % 2 == 0 or "[" not in text[:offset].rsplit("=", 1)[-1]:
@@ -279,10 +333,12 @@ def _preferences_completion(
     prefix = before.rsplit('"', 1)[-1]
     key = _preferences_key(text, offset)
     serving = [i.provider for i in catalog.serving(canonical_id(key))] if key else []
-    replace = conv.span(text, offset - len(prefix), offset)
+    replace = pos.range(offset - len(prefix), offset)
     ids = serving + sorted(p for p in catalog.providers if p not in serving)
     items = [
-        conv.provider_completion(pid, catalog.provider_name(pid), pid in serving, replace, i)
+        conv.provider_completion(
+            pid, catalog.provider_name(pid), pid in serving, replace, i, client
+        )
         for i, pid in enumerate(ids)
         if pid.startswith(prefix) and PROVIDER_RE.fullmatch(pid)
     ]

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from ..core.catalog import Catalog, did_you_mean
 from ..core.model_string import ModelStringError, parse_model
-from .json_doc import Node, offset_of, value_ranges
+from .json_doc import Node, value_ranges
 
 Severity = Literal["error", "warning", "information", "hint"]
 CLI_REFUSES = frozenset({"syntax", "schema"})
@@ -232,8 +232,7 @@ class ConfigChecker:
         try:
             doc = tomlkit.parse(text)
         except Exception as exc:
-            line, col = getattr(exc, "line", 1) or 1, getattr(exc, "col", 1) or 1
-            start = offset_of(text, line - 1, col - 1, utf16=False)
+            start = _toml_error_offset(text, getattr(exc, "line", 1), getattr(exc, "col", 0))
             msg = str(exc).split(" at line ")[0]
             return [Finding(start, min(len(text), start + 1), "error", "syntax",
                             f"Invalid TOML: {msg}. The server ignores this file until it parses.")]  # fmt: skip
@@ -274,6 +273,15 @@ class ConfigChecker:
                     out.append(Finding(sstart, send, "warning", "not-served",
                                        f"{prov} does not serve {key} according to the catalog"))  # fmt: skip
         return out
+
+
+def _toml_error_offset(text: str, line: Any, col: Any) -> int:
+    """The offset tomlkit's error names: a 1-based line of `str.splitlines` and a 0-based column
+    in code points (tomlkit counts in the Python str, as the text analysis does)."""
+    row: int = line if isinstance(line, int) and line >= 1 else 1
+    column: int = col if isinstance(col, int) and col >= 0 else 0
+    start = sum(len(x) for x in text.splitlines(keepends=True)[: row - 1])
+    return min(len(text), start + column)
 
 
 _TABLE = re.compile(r"^\s*\[([^\]]*)\]\s*(#.*)?$")

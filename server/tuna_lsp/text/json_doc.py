@@ -164,31 +164,3 @@ def string_at(text: str, offset: int) -> Token | None:
         if tok.start > offset:
             break
     return None
-
-
-def line_col(text: str, offset: int) -> tuple[int, int]:
-    """0-based line and UTF-16 column, as LSP positions count."""
-    line = text.count("\n", 0, offset)
-    start = text.rfind("\n", 0, offset) + 1
-    col = len(text[start:offset].encode("utf-16-le")) // 2
-    return line, col
-
-
-def offset_of(text: str, line: int, col_utf16: int, *, utf16: bool = True) -> int:
-    """The offset of a 0-based line and column (UTF-16 units, as LSP counts, or characters)."""
-    start = 0
-    for _ in range(line):
-        nl = text.find("\n", start)
-        if nl < 0:
-            return len(text)
-        start = nl + 1
-    end = text.find("\n", start)
-    end = len(text) if end < 0 else end
-    if not utf16:
-        return min(end, start + col_utf16)
-    units = 0
-    i = start
-    while i < end and units < col_utf16:
-        units += 2 if ord(text[i]) > 0xFFFF else 1
-        i += 1
-    return i
