@@ -14,6 +14,8 @@ from typing import Any, Literal, TypedDict
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from .core.json_kind import json_kind
+
 REQUEST_FAILED = -32803
 SERVER_NOT_INITIALIZED = -32002
 
@@ -47,20 +49,6 @@ class NotInitialized(JsonRpcException):
 # ---- reading params -------------------------------------------------------------------------
 
 
-def kind_of(value: Any) -> str:
-    """A JSON value's type as a user would name it."""
-    if value is None:
-        return "null"
-    return {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-    }.get(type(value), type(value).__name__)
-
-
 def params_object(params: Any, method: str) -> dict[str, Any]:
     """Params as a dict; null and [] (Neovim's empty table) mean no params."""
     if params is None or params == []:
@@ -68,7 +56,7 @@ def params_object(params: Any, method: str) -> dict[str, Any]:
     if isinstance(params, dict):
         return params
     raise JsonRpcInvalidParams(
-        f"{method}: params must be an object, got {kind_of(params)}; expected {{...}} (see PROTOCOL.md)"
+        f"{method}: params must be an object, got {json_kind(params)}; expected {{...}} (see PROTOCOL.md)"
     )
 
 

@@ -26,6 +26,7 @@ from ..storage.config_store import (
     with_model,
 )
 from . import overwrite as ow
+from .catalog import env_var_for
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
 if TYPE_CHECKING:
@@ -149,15 +150,6 @@ class FixedCatalog:
 
     async def wait(self) -> Catalog | None:
         return self.current
-
-
-def env_var_for(provider: str, catalog: Catalog | None) -> str:
-    """As tunacode does: the catalog's first env var, else PROVIDER_API_KEY."""
-    if catalog is not None:
-        names = catalog.env_vars(provider)
-        if names:
-            return names[0]
-    return f"{provider.upper().replace('-', '_')}_API_KEY"
 
 
 class ModelService:

@@ -24,7 +24,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from .. import wire as conv
-from ..core.model_service import env_var_for
+from ..core.catalog import env_var_for
 from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..protocol import ListModelsParams, RequestFailed
 from ..server import TunaLanguageServer
@@ -60,7 +60,7 @@ def checker(ls: TunaLanguageServer) -> ConfigChecker:
     from ..text.config_schema import ConfigChecker
 
     catalog = ls.service.catalog if ls.service else None
-    return ConfigChecker(catalog, env_var_for=lambda p: env_var_for(p, catalog))
+    return ConfigChecker(catalog)
 
 
 def findings_for(ls: TunaLanguageServer, kind: str, text: str) -> list[Finding]:

@@ -17,11 +17,12 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ..core.json_kind import json_kind
 from .atomic_file import replace_file
 
 log = logging.getLogger(__name__)
@@ -106,31 +107,21 @@ def validate(data: object) -> str | None:
     """What makes this parsed document unusable for us, or None. The CLI's own rules for the
     fields the server owns; the rest is the user's and the CLI's business."""
     if not isinstance(data, dict):
-        return f"the top level must be a JSON object, got {_json_type(data)}"
+        return f"the top level must be a JSON object, got {json_kind(data)}"
     dm = data.get("default_model")
     if "default_model" in data and not (isinstance(dm, str) and dm.strip()):
-        return f"default_model must be a non-empty string, got {_json_type(dm)}"
+        return f"default_model must be a non-empty string, got {json_kind(dm)}"
     rm = data.get("recent_models")
     if "recent_models" in data:
         if not isinstance(rm, list):
-            return f"recent_models must be a list of strings, got {_json_type(rm)}"
+            return f"recent_models must be a list of strings, got {json_kind(rm)}"
         for i, item in enumerate(rm):
             if not (isinstance(item, str) and item.strip()):
-                return f"recent_models[{i}] must be a non-empty string, got {_json_type(item)}"
+                return f"recent_models[{i}] must be a non-empty string, got {json_kind(item)}"
     env = data.get("env")
     if "env" in data and not isinstance(env, dict):
-        return f"env must be an object, got {_json_type(env)}"
+        return f"env must be an object, got {json_kind(env)}"
     return None
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    for typ, name in names.items():
-        if type(value) is typ:
-            return name
-    return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
 def render(data: Mapping[str, Any]) -> bytes:
@@ -217,23 +208,35 @@ class ConfigStore:
             return ConfigSnapshot(self.path, True, error=err, mode=mode, raw=raw)
         return ConfigSnapshot(self.path, True, data=data, mode=mode, raw=raw)
 
-    def read(
-        self, settle: float = SETTLE_S, sleep: Callable[[float], None] = time.sleep
-    ) -> ConfigSnapshot:
-        """Read; if the content is invalid, re-read until it settles (an in-place writer may be
-        half-way through) or `settle` seconds pass."""
+    def settling(self, settle: float = SETTLE_S) -> Generator[float, None, ConfigSnapshot]:
+        """The one settle rule, for the sync and the async reader: read; while the content is
+        invalid (an in-place writer such as tunacode may be half-way through), yield a pause and
+        read again, until it is valid or `settle` seconds pass (extended while it still moves)."""
         snap = self.read_once()
-        if snap.valid or snap.error is None or snap.error.reason != "invalid-config":
+        if snap.error is None or snap.error.reason != "invalid-config":
             return snap
         deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
-            sleep(SETTLE_STEP_S)
+            yield SETTLE_STEP_S
             again = self.read_once()
-            if again.valid or again.raw != snap.raw:
+            if again.error is None:
+                return again
+            if again.raw != snap.raw:  # still moving: wait for it to settle from here
                 snap = again
-                if snap.valid:
-                    return snap
+                deadline = max(deadline, time.monotonic() + SETTLE_STEP_S * 5)
         return snap
+
+    def read(
+        self, settle: float = SETTLE_S, sleep: Callable[[float], None] = time.sleep
+    ) -> ConfigSnapshot:
+        """Read, waiting (blocking) for an invalid content to settle; see `settling`."""
+        steps = self.settling(settle)
+        try:
+            while True:
+                sleep(next(steps))
+        except StopIteration as done:
+            snapshot: ConfigSnapshot = done.value
+            return snapshot
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from .config_store import SETTLE_S, SETTLE_STEP_S, ConfigSnapshot, ConfigStore
+from .config_store import SETTLE_S, ConfigSnapshot, ConfigStore
 
 log = logging.getLogger(__name__)
 # watchfiles groups events for `step` ms of quiet (max `debounce` ms); its defaults (50/1600 ms)
@@ -28,20 +28,14 @@ POLL_MS = 1000
 
 
 async def read_settled(store: ConfigStore, settle: float = SETTLE_S) -> ConfigSnapshot:
-    snap = store.read_once()
-    if snap.error is None or snap.error.reason != "invalid-config":
-        return snap
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + settle
-    while loop.time() < deadline:
-        await asyncio.sleep(SETTLE_STEP_S)
-        again = store.read_once()
-        if again.error is None:
-            return again
-        if again.raw != snap.raw:  # still moving: wait for it to settle from here
-            snap = again
-            deadline = max(deadline, loop.time() + SETTLE_STEP_S * 5)
-    return snap
+    """Read, waiting (on the loop) for an invalid content to settle; see `ConfigStore.settling`."""
+    steps = store.settling(settle)
+    try:
+        while True:
+            await asyncio.sleep(next(steps))
+    except StopIteration as done:
+        snapshot: ConfigSnapshot = done.value
+        return snapshot
 
 
 def _nearest_existing(path: Path) -> Path:

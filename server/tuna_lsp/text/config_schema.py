@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..core.catalog import Catalog, did_you_mean
+from ..core.catalog import Catalog, did_you_mean, env_var_for
+from ..core.json_kind import json_kind
 from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, value_ranges
 
@@ -52,17 +53,6 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    names: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _type_ok(value: Any, want: str) -> bool:
     if want == "int?" and value is None:
         return True
@@ -80,11 +70,9 @@ class ConfigChecker:
         self,
         catalog: Catalog | None,
         environ: Mapping[str, str] | None = None,
-        env_var_for: Callable[[str], str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.environ = environ if environ is not None else os.environ
-        self.env_var_for = env_var_for or (lambda p: f"{p.upper().replace('-', '_')}_API_KEY")
 
     # ---- tunacode.json --------------------------------------------------------------------
 
@@ -108,13 +96,14 @@ class ConfigChecker:
             out.append(Finding(node.start, node.end, "error", "schema", f"{message}. {REFUSE}."))
 
         if not isinstance(data, dict):
-            schema((), f"The file must hold a JSON object, got {_kind(data)}")
+            schema((), f"The file must hold a JSON object, got {json_kind(data)}")
             return out
         if "default_model" in data:
             dm = data["default_model"]
             if not (isinstance(dm, str) and dm.strip()):
                 schema(
-                    ("default_model",), f"default_model must be a non-empty string, got {_kind(dm)}"
+                    ("default_model",),
+                    f"default_model must be a non-empty string, got {json_kind(dm)}",
                 )
             else:
                 out += self._model(dm, at(("default_model",)), current=True, env=data.get("env"))
@@ -123,7 +112,7 @@ class ConfigChecker:
             if not isinstance(recents, list):
                 schema(
                     ("recent_models",),
-                    f"recent_models must be a list of model strings, got {_kind(recents)}",
+                    f"recent_models must be a list of model strings, got {json_kind(recents)}",
                 )
             else:
                 seen: dict[str, int] = {}
@@ -131,7 +120,7 @@ class ConfigChecker:
                     if not (isinstance(item, str) and item.strip()):
                         schema(
                             ("recent_models", i),
-                            f"recent_models[{i}] must be a non-empty string, got {_kind(item)}",
+                            f"recent_models[{i}] must be a non-empty string, got {json_kind(item)}",
                         )
                         continue
                     node = at(("recent_models", i))
@@ -148,12 +137,14 @@ class ConfigChecker:
             if not isinstance(env, dict):
                 schema(
                     ("env",),
-                    f"env must be an object of environment variable names to strings, got {_kind(env)}",
+                    f"env must be an object of environment variable names to strings, got {json_kind(env)}",
                 )
             else:
                 for name, value in env.items():
                     if not isinstance(value, str):
-                        schema(("env", name), f"env.{name} must be a string, got {_kind(value)}")
+                        schema(
+                            ("env", name), f"env.{name} must be a string, got {json_kind(value)}"
+                        )
         if "settings" in data:
             self._settings(data["settings"], ("settings",), SETTINGS, schema)
         for key in data:
@@ -176,7 +167,7 @@ class ConfigChecker:
     ) -> None:
         dotted = ".".join(str(p) for p in path)
         if not isinstance(value, dict):
-            schema(path, f"{dotted} must be an object, got {_kind(value)}")
+            schema(path, f"{dotted} must be an object, got {json_kind(value)}")
             return
         for key, want in rules.items():
             if key not in value:
@@ -186,7 +177,7 @@ class ConfigChecker:
             elif not _type_ok(value[key], want):
                 schema(
                     (*path, key),
-                    f"{dotted}.{key} must be {TYPE_NAMES[want]}, got {_kind(value[key])}",
+                    f"{dotted}.{key} must be {TYPE_NAMES[want]}, got {json_kind(value[key])}",
                 )
 
     def _model(self, text: str, node: Node, *, current: bool, env: Any) -> list[Finding]:
@@ -216,7 +207,7 @@ class ConfigChecker:
                                f"{ref.model} is not in the model catalog (fine for a custom or new "
                                f"model){hint}", {"suggestions": close, "whole": True}))  # fmt: skip
         if current:
-            var = self.env_var_for(ref.provider)
+            var = env_var_for(ref.provider, self.catalog)
             in_doc = isinstance(env, dict) and isinstance(env.get(var), str) and env[var].strip()
             if not in_doc and not self.environ.get(var, "").strip():
                 out.append(Finding(start, end, "warning", "missing-key",
