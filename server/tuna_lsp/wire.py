@@ -171,7 +171,8 @@ class DocPositions:
         offset = max(0, min(offset, len(self.text)))
         line = bisect_right(self.starts, offset) - 1
         if line == len(self.lines):  # the very end of the text
-            if not self.lines or self.lines[-1].endswith(("\n", "\r")):
+            last = self.lines[-1] if self.lines else ""
+            if not last or last.splitlines()[0] != last:  # it ends with a line break
                 return types.Position(line=len(self.lines), character=0)
             line -= 1  # on the last line, which has no line break
         where = ServerTextPosition(line, offset - self.starts[line])
