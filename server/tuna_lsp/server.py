@@ -29,10 +29,6 @@ class TunaLanguageServer(LanguageServer):
             "tuna-lsp", __version__, protocol_cls=TunaProtocol, converter_factory=converter_factory
         )
         self.events = Events()
-        # Bridge until the documents feature is an object of its own: it reads these.
-        self.model_feature: Any = None
-        self.listing_feature: Any = None
-        self.dirty_uris: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def handle(self, method: str, handler: Callable[..., Any], options: Any = None) -> None:
@@ -42,10 +38,6 @@ class TunaLanguageServer(LanguageServer):
 
     def handle_command(self, name: str, handler: Callable[..., Any]) -> None:
         self.command(name)(functools.partial(handler))
-
-    @property
-    def service(self) -> Any:
-        return self.model_feature.service if self.model_feature is not None else None
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run in the background, keeping a reference (the loop keeps only a weak one) and

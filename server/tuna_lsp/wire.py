@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -21,7 +21,7 @@ from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
-    from .core.catalog import Catalog, ModelInfo
+    from .core.catalog import Catalog, Listing, ModelInfo
     from .core.model_service import ModelState
     from .core.overwrite import Overwrite
     from .text.config_schema import Finding
@@ -322,31 +322,41 @@ def model_hover(
     return types.MarkupContent(kind=kind, value=("\n\n" if markdown else "\n").join(paragraphs))
 
 
+def tokens(n: int) -> str:
+    """A token count as people say it: 8k, 128k, 1M, 1.05M."""
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.3g}M"
+    return f"{n / 1000:.3g}k" if n >= 1000 else str(n)
+
+
 def model_completion(
-    item: dict[str, Any], replace: types.Range, rank: int, client: ClientFeatures
+    info: ModelInfo, listing: Listing, replace: types.Range, rank: int, client: ClientFeatures
 ) -> types.CompletionItem:
-    detail = [item["providerName"]]
-    if item["contextWindow"]:
-        detail.append(f"{item['contextWindow'] // 1000}k context")
-    if item["cost"] and item["cost"]["input"] is not None:
-        detail.append(f"${item['cost']['input']:g}/${item['cost']['output'] or 0:g} per 1M")
-    if item["apiKey"] == "missing":
+    detail = [
+        (listing.catalog.provider_name(info.provider) if listing.catalog else None) or info.provider
+    ]
+    if info.context_window:
+        detail.append(f"{tokens(info.context_window)} context")
+    if info.cost_input is not None:
+        detail.append(f"${info.cost_input:g}/${info.cost_output or 0:g} per 1M")
+    if not listing.keys.get(info.provider, True):
         detail.append("no API key")
-    tag = "current" if item["current"] else "recent" if item["recent"] else None
-    description = tag or item["name"] or ""
+    current, recent = info.model == listing.current, info.model in listing.recents
+    tag = "current" if current else "recent" if recent else None
+    description = tag or info.name or ""
     label_details = None
     if client.label_details:
         label_details = types.CompletionItemLabelDetails(description=description)
     elif description:
         detail.insert(0, description)  # a client without labelDetails shows the detail
     return types.CompletionItem(
-        label=item["model"],
+        label=info.model,
         kind=types.CompletionItemKind.Value,
         detail=" · ".join(detail),
         label_details=label_details,
         sort_text=f"{rank:05d}",
-        filter_text=item["model"],
-        text_edit=types.TextEdit(range=replace, new_text=item["model"]),
+        filter_text=info.model,
+        text_edit=types.TextEdit(range=replace, new_text=info.model),
     )
 
 

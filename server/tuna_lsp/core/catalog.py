@@ -203,6 +203,19 @@ def load_catalog(cache_dir: Path | None = None, *, include_tunacode: bool = True
     return Catalog.from_layers(layers)
 
 
+@dataclass
+class Listing:
+    """One page of models, with what is needed to show each: the current model, the recents and
+    whether each provider has a key (asked once per provider)."""
+
+    items: list[ModelInfo]
+    total: int
+    catalog: Catalog | None
+    current: str
+    recents: list[str]
+    keys: dict[str, bool]
+
+
 def did_you_mean(close: Sequence[str]) -> str:
     """The suggestion clause every "unknown X" message ends with: "; did you mean 'a', 'b'?"."""
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

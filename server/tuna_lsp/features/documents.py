@@ -26,12 +26,17 @@ from pygls.uris import to_fs_path
 from .. import wire as conv
 from ..core.catalog import env_var_for
 from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
+from ..events import CATALOG_LOADED, Events
 from ..protocol import ListModelsParams, RequestFailed
-from ..server import TunaLanguageServer
 from ..wire import ClientFeatures, DocPositions
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
-    from ..text.config_schema import ConfigChecker, Finding
+    from ..core.catalog import Catalog
+    from ..server import TunaLanguageServer
+    from ..text.config_schema import Finding
+    from .catalog import CatalogFeature
+    from .listing import ListingFeature
+    from .model import ModelFeature
 
 log = logging.getLogger(__name__)
 
@@ -40,138 +45,198 @@ def _real(path: Path | str) -> str:
     return os.path.realpath(path)
 
 
-def doc_kind(ls: TunaLanguageServer, uri: str) -> str | None:
-    """ "config", "preferences" or None."""
-    path = to_fs_path(uri)
-    if not path or ls.service is None:
-        return None
-    p = Path(path)
-    if _real(p) == _real(ls.service.store.path) or p.name == "tunacode.json":
-        return "config"
-    prefs = ls.service.preferences
-    if (prefs is not None and _real(p) == _real(prefs.path)) or (
-        p.name == "preferences.toml" and p.parent.name == "tunacode"
-    ):
-        return "preferences"
-    return None
+class DocumentsFeature:
+    def __init__(
+        self,
+        server: TunaLanguageServer,
+        events: Events,
+        model: ModelFeature,
+        catalog: CatalogFeature,
+        listing: ListingFeature,
+    ) -> None:
+        self.server = server
+        self.model = model
+        self.catalog = catalog
+        self.listing = listing
+        self.dirty: set[str] = set()  # open documents edited since their last open or save
+        events.subscribe(CATALOG_LOADED, self.on_catalog_loaded)
+        model.write_guards.append(self.unsaved_refusal)
 
-
-def checker(ls: TunaLanguageServer) -> ConfigChecker:
-    from ..text.config_schema import ConfigChecker
-
-    catalog = ls.service.catalog if ls.service else None
-    return ConfigChecker(catalog)
-
-
-def findings_for(ls: TunaLanguageServer, kind: str, text: str) -> list[Finding]:
-    c = checker(ls)
-    return c.check_config(text) if kind == "config" else c.check_preferences(text)
-
-
-def publish(ls: TunaLanguageServer, uri: str) -> None:
-    kind = doc_kind(ls, uri)
-    if kind is None:
-        return
-    doc = ls.workspace.get_text_document(uri)
-    pos = DocPositions(doc)
-    diags = [conv.diagnostic(pos, f) for f in findings_for(ls, kind, pos.text)]
-    declared = ClientFeatures.of(ls.client_capabilities).diagnostic_version
-    ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=diags, version=doc.version if declared else None
+    def register(self) -> None:
+        s = self.server
+        s.handle(types.TEXT_DOCUMENT_DID_OPEN, self.did_open)
+        s.handle(types.TEXT_DOCUMENT_DID_CHANGE, self.did_change)
+        s.handle(types.TEXT_DOCUMENT_DID_SAVE, self.did_save)
+        s.handle(types.TEXT_DOCUMENT_DID_CLOSE, self.did_close)
+        s.handle(
+            types.TEXT_DOCUMENT_COMPLETION,
+            self.completion,
+            types.CompletionOptions(trigger_characters=['"', ":", "/"]),
         )
-    )
+        s.handle(types.TEXT_DOCUMENT_HOVER, self.hover)
+        # The options go only to a client that takes code action literals: `wire.fit_capabilities`.
+        s.handle(
+            types.TEXT_DOCUMENT_CODE_ACTION,
+            self.code_action,
+            types.CodeActionOptions(
+                code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor]
+            ),
+        )
+        s.handle_command("tuna.applyEdit", self.apply_edit)
 
+    @property
+    def client(self) -> ClientFeatures:
+        return ClientFeatures.of(self.server.client_capabilities)
 
-def republish_all(ls: TunaLanguageServer) -> None:
-    """The catalog arrived or changed: the findings that depend on it may differ."""
-    for uri in list(ls.workspace.text_documents):
-        publish(ls, uri)
-
-
-def unsaved_config(ls: TunaLanguageServer) -> str | None:
-    """The URI of an open, edited-but-unsaved buffer of the shared config, if any: a buffer
-    changed since it was opened or saved whose text differs from the file on disk."""
-    if ls.service is None or not ls.dirty_uris:
-        return None
-    target = _real(ls.service.store.path)
-    for uri in ls.dirty_uris:
+    def doc_kind(self, uri: str) -> str | None:
+        """ "config", "preferences" or None."""
+        service = self.model.service
         path = to_fs_path(uri)
-        if not path or _real(path) != target:
-            continue
-        try:
-            disk = Path(target).read_text(encoding="utf-8")
-        except OSError:
-            disk = None
-        if ls.workspace.get_text_document(uri).source != disk:
-            return uri
-    return None
-
-
-def unsaved_refusal(ls: TunaLanguageServer) -> RequestFailed | None:
-    """A global set is refused while the shared config has unsaved edits in the editor."""
-    if (uri := unsaved_config(ls)) is None:
+        if not path or service is None:
+            return None
+        p = Path(path)
+        if _real(p) == _real(service.store.path) or p.name == "tunacode.json":
+            return "config"
+        if _real(p) == _real(service.preferences.path) or (
+            p.name == "preferences.toml" and p.parent.name == "tunacode"
+        ):
+            return "preferences"
         return None
-    return RequestFailed(
-        dirty_message(ls, uri),
-        data={"reason": "unsaved-changes", "path": str(ls.service.store.path)},
-    )
 
+    def findings(self, kind: str, text: str) -> list[Finding]:
+        from ..text.config_schema import ConfigChecker
 
-def register(server: TunaLanguageServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: TunaLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.dirty_uris.discard(params.text_document.uri)
-        publish(ls, params.text_document.uri)
+        checker = ConfigChecker(self.catalog.current)
+        return checker.check_config(text) if kind == "config" else checker.check_preferences(text)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: TunaLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.dirty_uris.add(params.text_document.uri)
-        publish(ls, params.text_document.uri)
+    def publish(self, uri: str) -> None:
+        kind = self.doc_kind(uri)
+        if kind is None:
+            return
+        doc = self.server.workspace.get_text_document(uri)
+        pos = DocPositions(doc)
+        diags = [conv.diagnostic(pos, f) for f in self.findings(kind, pos.text)]
+        declared = self.client.diagnostic_version
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diags, version=doc.version if declared else None
+            )
+        )
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: TunaLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.dirty_uris.discard(params.text_document.uri)
+    def on_catalog_loaded(self, catalog: Catalog | None) -> None:
+        """The findings that depend on the catalog may differ now."""
+        for uri in list(self.server.workspace.text_documents):
+            self.publish(uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: TunaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.dirty_uris.discard(params.text_document.uri)
-        if doc_kind(ls, params.text_document.uri):
-            ls.text_document_publish_diagnostics(
+    # ---- unsaved edits ---------------------------------------------------------------------
+
+    def unsaved_config(self) -> str | None:
+        """The URI of an open, edited-but-unsaved buffer of the shared config, if any: a buffer
+        changed since it was opened or saved whose text differs from the file on disk."""
+        service = self.model.service
+        if service is None or not self.dirty:
+            return None
+        target = _real(service.store.path)
+        for uri in self.dirty:
+            path = to_fs_path(uri)
+            if not path or _real(path) != target:
+                continue
+            try:
+                disk = Path(target).read_text(encoding="utf-8")
+            except OSError:
+                disk = None
+            if self.server.workspace.get_text_document(uri).source != disk:
+                return uri
+        return None
+
+    def unsaved_refusal(self) -> RequestFailed | None:
+        """A global set is refused while the shared config has unsaved edits in the editor."""
+        if (uri := self.unsaved_config()) is None:
+            return None
+        return RequestFailed(
+            dirty_message(uri),
+            data={"reason": "unsaved-changes", "path": str(self.model.require().store.path)},
+        )
+
+    # ---- synchronization -------------------------------------------------------------------
+
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        self.dirty.discard(params.text_document.uri)
+        self.publish(params.text_document.uri)
+
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self.dirty.add(params.text_document.uri)
+        self.publish(params.text_document.uri)
+
+    def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
+        self.dirty.discard(params.text_document.uri)
+
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        self.dirty.discard(params.text_document.uri)
+        if self.doc_kind(params.text_document.uri):
+            self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
             )
 
-    @server.feature(
-        types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=['"', ":", "/"]),
-    )
-    async def completion(
-        ls: TunaLanguageServer, params: types.CompletionParams
-    ) -> types.CompletionList | None:
-        kind = doc_kind(ls, params.text_document.uri)
-        if kind is None or ls.service is None:
+    # ---- features --------------------------------------------------------------------------
+
+    async def completion(self, params: types.CompletionParams) -> types.CompletionList | None:
+        kind = self.doc_kind(params.text_document.uri)
+        if kind is None:
             return None
-        pos = DocPositions(ls.workspace.get_text_document(params.text_document.uri))
+        pos = DocPositions(self.server.workspace.get_text_document(params.text_document.uri))
         offset = pos.offset(params.position)
-        catalog = await ls.model_feature.catalog.wait()
+        catalog = await self.catalog.wait()
         if catalog is None:
             return None
-        client = ClientFeatures.of(ls.client_capabilities)
         if kind == "config":
-            return await _config_completion(ls, pos, offset, client)
-        return _preferences_completion(ls, pos, offset, client)
+            return await self._config_completion(pos, offset, catalog)
+        return _preferences_completion(catalog, pos, offset, self.client)
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: TunaLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        kind = doc_kind(ls, params.text_document.uri)
-        if kind is None or ls.service is None:
+    async def _config_completion(
+        self, pos: DocPositions, offset: int, catalog: Catalog
+    ) -> types.CompletionList | None:
+        from ..text.json_doc import context_at
+
+        ctx = context_at(pos.text, offset)
+        if ctx.string_start is None:
             return None
-        pos = DocPositions(ls.workspace.get_text_document(params.text_document.uri))
+        replace = pos.range(ctx.string_start + 1, offset)
+        top = ctx.path[0] if ctx.path else None
+        if not ctx.at_key and top in ("default_model", "recent_models") and len(ctx.path) <= 2:
+            query = ListModelsParams(ctx.prefix.replace(":", " ") or None, limit=200)
+            listing = await self.listing.search(query)
+            client = self.client
+            items = [
+                conv.model_completion(info, listing, replace, i, client)
+                for i, info in enumerate(listing.items)
+            ]
+            return types.CompletionList(is_incomplete=listing.total > len(items), items=items)
+        if top == "env" and ctx.at_key and len(ctx.path) == 1:
+            names: dict[str, list[str]] = {}
+            for pid, prov in catalog.providers.items():
+                for var in prov.env:
+                    names.setdefault(var, []).append(pid)
+            prefix = ctx.prefix.upper()
+            items = [
+                conv.env_completion(var, providers, replace)
+                for var, providers in sorted(names.items())
+                if var.startswith(prefix)
+            ]
+            return types.CompletionList(is_incomplete=False, items=items[:500])
+        return None
+
+    async def hover(self, params: types.HoverParams) -> types.Hover | None:
+        kind = self.doc_kind(params.text_document.uri)
+        service = self.model.service
+        if kind is None or service is None:
+            return None
+        pos = DocPositions(self.server.workspace.get_text_document(params.text_document.uri))
         tok = _string_token(pos.text, pos.offset(params.position), kind)
         if tok is None:
             return None
         start, end, value = tok
-        catalog = await ls.model_feature.catalog.wait()
+        catalog = await self.catalog.wait()
         try:
             ref = parse_model(value)
         except ModelStringError:
@@ -184,34 +249,27 @@ def register(server: TunaLanguageServer) -> None:
             info,
             catalog.provider_name(ref.provider),
             env_var_for(ref.provider, catalog),
-            ls.service.has_key(ref.provider),
+            service.has_key(ref.provider),
             ref.provider in catalog.providers,
-            markdown=ClientFeatures.of(ls.client_capabilities).hover_markdown,
+            markdown=self.client.hover_markdown,
         )
         return types.Hover(contents=contents, range=pos.range(start, end))
 
-    # The options go only to a client that takes code action literals: `wire.fit_capabilities`.
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor]
-        ),
-    )
     def code_action(
-        ls: TunaLanguageServer, params: types.CodeActionParams
+        self, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
-        kind = doc_kind(ls, params.text_document.uri)
+        uri = params.text_document.uri
+        kind = self.doc_kind(uri)
         if kind is None:
             return None
-        uri = params.text_document.uri
-        doc = ls.workspace.get_text_document(uri)
+        doc = self.server.workspace.get_text_document(uri)
         pos = DocPositions(doc)
-        client = ClientFeatures.of(ls.client_capabilities)
+        client = self.client
         start, end = pos.offset(params.range.start), pos.offset(params.range.end)
         actions: list[types.CodeAction | types.Command] = []
         # The fixes come from the text as it is now, not from `Diagnostic.data` (clients without
         # `dataSupport` drop it, and a diagnostic may be older than the text).
-        for finding in findings_for(ls, kind, pos.text):
+        for finding in self.findings(kind, pos.text):
             if finding.data and finding.start <= end and start <= finding.end:
                 diag = _sent_diagnostic(params.context.diagnostics, conv.diagnostic(pos, finding))
                 actions += conv.quick_fixes(uri, doc.version, pos, finding, diag, client)
@@ -226,8 +284,7 @@ def register(server: TunaLanguageServer) -> None:
                     actions.append(conv.set_model_action(ref.model))
         return actions
 
-    @server.command("tuna.applyEdit")
-    async def apply_edit(ls: TunaLanguageServer, *args: Any) -> None:
+    async def apply_edit(self, *args: Any) -> None:
         """A quick fix run as a command: `[{uri, version, edits}]`, from `wire.apply_edit_command`."""
         arg = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
         uri, version, edits = arg.get("uri"), arg.get("version"), arg.get("edits")
@@ -235,7 +292,7 @@ def register(server: TunaLanguageServer) -> None:
             raise JsonRpcInvalidParams(
                 "tuna.applyEdit: expected one argument {uri, version, edits}, as a quick fix sends it"
             )
-        doc = ls.workspace.text_documents.get(uri)
+        doc = self.server.workspace.text_documents.get(uri)
         if doc is None or doc.version != version:
             raise JsonRpcInvalidParams(
                 f"tuna.applyEdit: {uri} changed since the fix was offered; ask for the fix again"
@@ -255,7 +312,7 @@ def register(server: TunaLanguageServer) -> None:
             raise JsonRpcInvalidParams(
                 f"tuna.applyEdit: an edit is not {{range, newText}}: {exc}"
             ) from exc
-        result = await ls.workspace_apply_edit_async(
+        result = await self.server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: text_edits}))
         )
         if not result.applied:
@@ -285,46 +342,9 @@ def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | N
     return None
 
 
-async def _config_completion(
-    ls: TunaLanguageServer, pos: DocPositions, offset: int, client: ClientFeatures
-) -> types.CompletionList | None:
-    from ..text.json_doc import context_at
-
-    ctx = context_at(pos.text, offset)
-    if ctx.string_start is None:
-        return None
-    replace = pos.range(ctx.string_start + 1, offset)
-    top = ctx.path[0] if ctx.path else None
-    if not ctx.at_key and top in ("default_model", "recent_models") and len(ctx.path) <= 2:
-        query = ListModelsParams(ctx.prefix.replace(":", " ") or None, limit=200)
-        listing = ls.listing_feature.__class__._to_wire(await ls.listing_feature.search(query))
-        items = [
-            conv.model_completion(item, replace, i, client)
-            for i, item in enumerate(listing["items"])
-        ]
-        return types.CompletionList(is_incomplete=listing["total"] > len(items), items=items)
-    if top == "env" and ctx.at_key and len(ctx.path) == 1 and ls.service and ls.service.catalog:
-        catalog = ls.service.catalog
-        names: dict[str, list[str]] = {}
-        for pid, prov in catalog.providers.items():
-            for var in prov.env:
-                names.setdefault(var, []).append(pid)
-        prefix = ctx.prefix.upper()
-        items = [
-            conv.env_completion(var, providers, replace)
-            for var, providers in sorted(names.items())
-            if var.startswith(prefix)
-        ]
-        return types.CompletionList(is_incomplete=False, items=items[:500])
-    return None
-
-
 def _preferences_completion(
-    ls: TunaLanguageServer, pos: DocPositions, offset: int, client: ClientFeatures
+    catalog: Catalog, pos: DocPositions, offset: int, client: ClientFeatures
 ) -> types.CompletionList | None:
-    catalog = ls.service.catalog if ls.service else None
-    if catalog is None:
-        return None
     text = pos.text
     line_start = text.rfind("\n", 0, offset) + 1
     before = text[line_start:offset]
@@ -346,19 +366,19 @@ def _preferences_completion(
 
 
 def _preferences_key(text: str, offset: int) -> str | None:
-    import re
+    from ..text.config_schema import TOML_KEY
 
     lines = text[:offset].splitlines()
     for line in reversed(lines):
-        m = re.match(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=', line)
+        m = TOML_KEY.match(line)
         if m:
             return m.group(1) or m.group(2) or m.group(3)
-        if re.match(r"^\s*\[", line) and "=" not in line:
+        if line.lstrip().startswith("[") and "=" not in line:
             return None
     return None
 
 
-def dirty_message(ls: TunaLanguageServer, uri: str) -> str:
+def dirty_message(uri: str) -> str:
     path = to_fs_path(uri) or uri
     return (
         f"{path} has unsaved changes in the editor; save or revert them first, then set the "

@@ -8,11 +8,11 @@ Read params, ask the catalog (through `CatalogFeature`) and the model service (t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..core.catalog import Listing
 from ..core.model_string import ModelStringError, canonical_id, check_model_id
 from ..protocol import (
     ListModelsParams,
@@ -23,23 +23,9 @@ from ..protocol import (
 from ..wire import model_info_to_wire
 
 if TYPE_CHECKING:
-    from ..core.catalog import Catalog, ModelInfo
     from ..server import TunaLanguageServer
     from .catalog import CatalogFeature
     from .model import ModelFeature
-
-
-@dataclass
-class Listing:
-    """One page of models, with what is needed to show each: the current model, the recents and
-    whether each provider has a key (asked once per provider)."""
-
-    items: list[ModelInfo]
-    total: int
-    catalog: Catalog | None
-    current: str
-    recents: list[str]
-    keys: dict[str, bool]
 
 
 class ListingFeature:

@@ -276,7 +276,7 @@ def _toml_error_offset(text: str, line: Any, col: Any) -> int:
 
 
 _TABLE = re.compile(r"^\s*\[([^\]]*)\]\s*(#.*)?$")
-_KEY = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=')
+TOML_KEY = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=')
 _STRING = re.compile(r'"([^"\\]*)"|\'([^\']*)\'')
 
 
@@ -294,7 +294,7 @@ def _toml_entries(text: str) -> list[tuple[str, tuple[int, int, list[tuple[int, 
         if m:
             table = m.group(1).strip()
         elif table == "providers":
-            k = _KEY.match(line) if depth == 0 else None
+            k = TOML_KEY.match(line) if depth == 0 else None
             start_scan = 0
             if k:
                 key = k.group(1) or k.group(2) or k.group(3)
