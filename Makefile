@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv demo test test-python test-nvim test-vscode lint bench reliability figures package clean
+.PHONY: help venv tunacode-venv demo test test-python test-nvim test-vscode test-wheel lint bench reliability figures package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -35,7 +35,7 @@ tunacode-venv: $(TUNACODE_VENV)/.installed ## the real tunacode CLI in its own v
 demo: venv ## a real LSP client picks a model in an isolated home; shows the notification and the file
 	$(BIN)/python examples/demo.py
 
-test: venv tunacode-venv lint test-python test-vscode ## install what the tests need, run every suite
+test: venv tunacode-venv lint test-python test-wheel test-vscode ## install what the tests need, run every suite
 	@echo "all suites passed"
 
 test-python: venv tunacode-venv ## server, CLI interop, Neovim and short reliability suites (pytest)
@@ -43,6 +43,16 @@ test-python: venv tunacode-venv ## server, CLI interop, Neovim and short reliabi
 
 test-nvim: venv ## the Neovim end-to-end tests only
 	$(BIN)/pytest $(PYTEST_FLAGS) tests/test_nvim.py
+
+WHEEL_VENV := .cache/wheel-venv
+test-wheel: venv tunacode-venv ## build wheel + sdist, twine check, install the wheel in a fresh venv, run the core e2e tests on it
+	rm -rf .cache/dist $(WHEEL_VENV)
+	$(BIN)/python -m build --outdir .cache/dist . > .cache/build.log 2>&1 || (cat .cache/build.log; exit 1)
+	$(BIN)/twine check --strict .cache/dist/*
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q .cache/dist/*.whl
+	test "$$($(WHEEL_VENV)/bin/tuna-lsp --version)" = "tuna-lsp $$($(BIN)/python -c 'import tuna_lsp; print(tuna_lsp.__version__)')"
+	TUNA_LSP_SERVER=$(abspath $(WHEEL_VENV))/bin/tuna-lsp $(BIN)/pytest $(PYTEST_FLAGS) tests/test_requests.py tests/test_tunacode_interop.py tests/test_workspace.py
 
 test-vscode: venv tunacode-venv ## build, lint, unit-test and e2e-test the VS Code extension in a real code-server
 	bash vscode-extension/scripts/test.sh

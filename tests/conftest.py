@@ -20,7 +20,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SERVER_CMD = [str(BIN / "tuna-lsp")]
+# TUNA_LSP_SERVER runs the suites against another install (make test-wheel: the built wheel's).
+SERVER_CMD = [os.environ.get("TUNA_LSP_SERVER") or str(BIN / "tuna-lsp")]
 TUNACODE_PY = (
     Path(os.environ.get("TUNACODE_VENV", ROOT / ".cache" / "tunacode-venv")) / "bin" / "python"
 )
