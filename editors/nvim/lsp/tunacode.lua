@@ -13,12 +13,15 @@
 --- client whatever its root: `reuse_client` matches on the name only. `require('tunacode').setup()` adds the
 --- commands, the statusline component and a start without any file open.
 ---
+--- `cmd` finds the server when the client starts, in the order of doc/tunacode.txt |tunacode-server|;
+--- a `cmd` of your own replaces that search.
+---
 --- `init_options.configPath` is read from the user's configuration only, never from a project (PROTOCOL.md
 --- section 1): a cloned repository must not redirect where the server writes.
 
 ---@type vim.lsp.Config
 return {
-  cmd = { 'tuna-lsp' },
+  cmd = require('tunacode.server').spawn,
   -- nil: any filetype. The server reads no documents; attaching only makes the client visible per buffer.
   filetypes = nil,
   root_markers = { '.git' },
@@ -33,23 +36,16 @@ return {
     end
   end,
   on_exit = function(_, _, client_id)
-    local ok, tunacode = pcall(require, 'tunacode')
-    if ok then
-      tunacode._on_exit(client_id)
-    end
+    require('tunacode.state').on_exit(client_id)
   end,
   handlers = {
     ['tuna/modelChanged'] = function(err, result, ctx)
-      local ok, tunacode = pcall(require, 'tunacode')
-      if ok then
-        tunacode._on_model_changed(err, result, ctx)
-      end
+      require('tunacode.state').on_model_changed(err, result, ctx)
     end,
     -- the catalog loaded or was refreshed: the same state, with the model's name and context window
     ['tuna/catalogChanged'] = function(err, result, ctx)
-      local ok, tunacode = pcall(require, 'tunacode')
-      if ok and not err and type(result) == 'table' and type(result.state) == 'table' then
-        tunacode._on_model_changed(err, result.state, ctx)
+      if not err and type(result) == 'table' and type(result.state) == 'table' then
+        require('tunacode.state').on_model_changed(err, result.state, ctx)
       end
     end,
   },
