@@ -235,3 +235,9 @@ def test_config_diagnostics_in_vim_diagnostic(nvim: Nvim, home: Home) -> None:
     before = home.config.read_bytes()
     nvim.run("diagnostics")
     assert home.config.read_bytes() == before, "editing the buffer never writes the file"
+
+
+def test_unrelated_file_never_reaches_the_server(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    log = nvim.run("unrelated_file", TUNA_BIG_MB="16")
+    print(next(line for line in log.splitlines() if "server RSS" in line))

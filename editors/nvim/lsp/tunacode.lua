@@ -9,8 +9,8 @@
 --- vim.lsp.enable('tunacode')
 --- ```
 ---
---- The server holds one state per process (the "session" scope is the editor's), so every buffer shares one
---- client whatever its root: `reuse_client` matches on the name only. `require('tunacode').setup()` adds the
+--- The server holds one state per process (the "session" scope is the editor's), so the config documents share
+--- one client whatever their root: `reuse_client` matches on the name only. `require('tunacode').setup()` adds the
 --- commands, the statusline component and a start without any file open.
 ---
 --- `cmd` finds the server when the client starts, in the order of doc/tunacode.txt |tunacode-server|;
@@ -22,9 +22,14 @@
 ---@type vim.lsp.Config
 return {
   cmd = require('tunacode.server').spawn,
-  -- nil: any filetype. The server reads no documents; attaching only makes the client visible per buffer.
-  filetypes = nil,
-  root_markers = { '.git' },
+  -- Attached to the config documents only (tunacode.json, tunacode/preferences.toml): the server reads no
+  -- other file, and sending every buffer's text would only cost it memory and the pipe a message per keystroke.
+  -- The commands and the statusline need no buffer: the client runs with none attached.
+  root_dir = function(bufnr, on_dir)
+    if require('tunacode.documents').is_config(bufnr) then
+      on_dir(require('tunacode.server').workspace_root())
+    end
+  end,
   init_options = {},
   reuse_client = function(client, config)
     return client.name == config.name and not client:is_stopped()
