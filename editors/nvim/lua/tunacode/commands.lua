@@ -1,4 +1,4 @@
---- The user commands :TunaModel and :TunaTerm: argument parsing only; the work is in the other modules,
+--- The user commands :TunaModel, :TunaTerm and :TunaInstall: argument parsing only; the work is in the other modules,
 --- loaded when a command first runs (defining the commands at startup loads nothing else).
 local M = {}
 
@@ -33,6 +33,9 @@ function M.create()
   vim.api.nvim_create_user_command('TunaTerm', function(o)
     require('tunacode.terminal').open(o.fargs)
   end, { nargs = '*', desc = 'tunacode: terminal running tunacode --model <effective model>' })
+  vim.api.nvim_create_user_command('TunaInstall', function()
+    require('tunacode.install').install()
+  end, { nargs = 0, desc = "tunacode: install the server in a venv under stdpath('data'), from this plugin's clone" })
 end
 
 return M

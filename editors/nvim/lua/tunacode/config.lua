@@ -21,6 +21,7 @@ local M = {}
 ---@field complete_timeout_ms? integer how long command-line completion waits for the server
 ---@field term_position? 'split'|'vsplit'|'tab'|'current' where :TunaTerm opens its terminal
 ---@field status? tunacode.StatusOpts
+---@field python? string the Python 3.11+ :TunaInstall builds the server's venv with (default: found on PATH)
 M.defaults = {
   cmd = nil,
   cmd_env = nil,
@@ -34,6 +35,7 @@ M.defaults = {
   complete_timeout_ms = 2000,
   term_position = 'split',
   status = { session = ' [session]', missing_key = ' [no key]', short = false },
+  python = nil,
 }
 
 ---@type tunacode.Opts

@@ -1,7 +1,8 @@
 --- tunacode.nvim: pick the model the tunacode CLI uses, from Neovim, through the `tuna-lsp` language server.
 ---
 --- The public API, and only that: each function hands over to the module that owns its concern
---- (config, server, state, status, model, picker, completion, history, terminal, commands, health).
+--- (config, server, documents, state, status, model, picker, completion, history, terminal, install,
+--- commands, health).
 --- The shared config file is the server's business: no module of this plugin reads or writes it.
 local config = require('tunacode.config')
 
@@ -64,6 +65,11 @@ function M.term(args, cb)
   return require('tunacode.terminal').open(args, cb)
 end
 
+--- Installs the server in a venv under stdpath('data') from this plugin's clone (:TunaInstall). cb(err, exe).
+function M.install(cb)
+  return require('tunacode.install').install(cb)
+end
+
 --- One picker row, for a custom picker over tuna/listModels items.
 function M.format_item(item)
   return require('tunacode.picker').format_item(item)
@@ -80,7 +86,7 @@ function M.lsp_config()
   return require('tunacode.server').lsp_config()
 end
 
---- Defines :TunaModel and :TunaTerm (plugin/tunacode.lua calls this at startup).
+--- Defines :TunaModel, :TunaTerm and :TunaInstall (plugin/tunacode.lua calls this at startup).
 function M.create_commands()
   require('tunacode.commands').create()
 end
