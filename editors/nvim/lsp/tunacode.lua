@@ -44,6 +44,10 @@ return {
     require('tunacode.state').on_exit(client_id)
   end,
   handlers = {
+    -- a stale overwrite (PROTOCOL.md section 9): Restore / Keep through vim.ui.select
+    ['window/showMessageRequest'] = function(err, params, ctx)
+      return require('tunacode.prompt').show_message_request(err, params, ctx)
+    end,
     ['tuna/modelChanged'] = function(err, result, ctx)
       require('tunacode.state').on_model_changed(err, result, ctx)
     end,

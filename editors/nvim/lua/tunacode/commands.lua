@@ -2,9 +2,10 @@
 --- loaded when a command first runs (defining the commands at startup loads nothing else).
 local M = {}
 
-M.USAGE = 'usage: :TunaModel [provider:model] [default|global|session], :TunaModel! for history'
+M.USAGE = 'usage: :TunaModel [provider:model] [default|global|workspace|session], '
+  .. ':TunaModel clear session|workspace, :TunaModel restore, :TunaModel! for history'
 
---- :TunaModel[!] [model] [default|global|session]
+--- :TunaModel[!] [model] [default|global|workspace|session], :TunaModel clear {scope}, :TunaModel restore
 function M.tuna_model(opts)
   local model = require('tunacode.model')
   local picker = require('tunacode.picker')
@@ -15,6 +16,13 @@ function M.tuna_model(opts)
     return picker.pick('global')
   elseif #a == 1 and model.SCOPES[a[1]] then
     return picker.pick(a[1])
+  elseif a[1] == 'clear' then
+    if #a == 2 then
+      return model.clear(a[2])
+    end
+    return require('tunacode.notify').notify('usage: :TunaModel clear session|workspace', vim.log.levels.ERROR)
+  elseif #a == 1 and a[1] == 'restore' then
+    return model.restore()
   elseif #a <= 2 then
     return model.set(a[1], a[2])
   end
@@ -28,7 +36,8 @@ function M.create()
     complete = function(...)
       return require('tunacode.completion').tuna_model(...)
     end,
-    desc = 'tunacode: pick or set the model ([model] [default|global|session]); ! shows the history',
+    desc = 'tunacode: pick or set the model ([model] [default|global|workspace|session], clear {scope}, restore);'
+      .. ' ! shows the history',
   })
   vim.api.nvim_create_user_command('TunaTerm', function(o)
     require('tunacode.terminal').open(o.fargs)

@@ -1,5 +1,5 @@
 --- Command-line completion for :TunaModel: model strings from the server's catalog (`tuna/listModels`),
---- fuzzy matches over it, and the scope and sub-command words. Synchronous, as command-line completion must be.
+--- fuzzy matches over it, and the scope and sub-command words (clear, restore, history). Synchronous, as command-line completion must be.
 local config = require('tunacode.config')
 local server = require('tunacode.server')
 local state = require('tunacode.state')
@@ -105,13 +105,15 @@ function M.tuna_model(arglead, cmdline, cursorpos)
   if index <= 1 then
     local out = M.models(arglead)
     if arglead ~= '' then
-      for _, word in ipairs(starting_with({ 'history', 'session' }, arglead)) do
+      for _, word in ipairs(starting_with({ 'restore', 'clear', 'history', 'workspace', 'session' }, arglead)) do
         table.insert(out, 1, word)
       end
     end
     return out
+  elseif index == 2 and args[1] == 'clear' then
+    return starting_with({ 'session', 'workspace' }, arglead)
   elseif index == 2 then
-    return starting_with({ 'default', 'global', 'session' }, arglead)
+    return starting_with({ 'default', 'global', 'session', 'workspace' }, arglead)
   end
   return {}
 end

@@ -4,6 +4,8 @@ local M = {}
 
 ---@class tunacode.StatusOpts
 ---@field session? string appended when the model is set for this session only
+---@field workspace? string appended when the model is this workspace folder's choice
+---@field overwrite? string appended while a stale overwrite of the shared config waits for an answer
 ---@field missing_key? string appended when the provider's API key is missing
 ---@field short? boolean show the model id without its provider
 ---@field format? fun(state: table): string replaces the whole formatting
@@ -21,6 +23,10 @@ local M = {}
 ---@field complete_timeout_ms? integer how long command-line completion waits for the server
 ---@field term_position? 'split'|'vsplit'|'tab'|'current' where :TunaTerm opens its terminal
 ---@field status? tunacode.StatusOpts
+---@field cli? {follow?: 'ask'|'always'|'never'} whether :TunaTerm's terminals follow a global change made
+---  through tuna-lsp (default 'ask': Switch / Always / Never)
+---@field stale_overwrite? 'ask'|'restore'|'accept' what the server does when a running tunacode writes back a
+---  stale copy of the config (initializationOptions.staleOverwrite; default: the server's, 'ask')
 ---@field python? string the Python 3.11+ :TunaInstall builds the server's venv with (default: found on PATH)
 M.defaults = {
   cmd = nil,
@@ -34,7 +40,15 @@ M.defaults = {
   timeout_ms = 10000,
   complete_timeout_ms = 2000,
   term_position = 'split',
-  status = { session = ' [session]', missing_key = ' [no key]', short = false },
+  status = {
+    session = ' [session]',
+    workspace = ' [workspace]',
+    missing_key = ' [no key]',
+    overwrite = ' [overwritten]',
+    short = false,
+  },
+  cli = { follow = 'ask' },
+  stale_overwrite = nil,
   python = nil,
 }
 

@@ -1,8 +1,8 @@
 --- tunacode.nvim: pick the model the tunacode CLI uses, from Neovim, through the `tuna-lsp` language server.
 ---
 --- The public API, and only that: each function hands over to the module that owns its concern
---- (config, server, documents, state, status, model, picker, completion, history, terminal, install,
---- commands, health).
+--- (config, server, documents, state, status, model, prompt, picker, completion, history, terminal,
+--- install, commands, health).
 --- The shared config file is the server's business: no module of this plugin reads or writes it.
 local config = require('tunacode.config')
 
@@ -40,9 +40,19 @@ function M.status(opts)
   return require('tunacode.status').status(opts)
 end
 
---- Sets the model; scope 'global' (default, also 'default') or 'session'. cb(err, state).
+--- Sets the model; scope 'global' (default, also 'default'), 'workspace' or 'session'. cb(err, state).
 function M.set_model(model, scope, cb)
   return require('tunacode.model').set(model, scope, cb)
+end
+
+--- Drops the 'session' or 'workspace' choice. cb(err, state).
+function M.clear_model(scope, cb)
+  return require('tunacode.model').clear(scope, cb)
+end
+
+--- Undoes a stale overwrite of the shared config by a running tunacode (puts the replaced model back). cb(err, state).
+function M.restore(cb)
+  return require('tunacode.model').restore(cb)
 end
 
 --- vim.ui.select over the catalog, then sets the chosen model.

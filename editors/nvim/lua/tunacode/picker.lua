@@ -79,8 +79,13 @@ local function format_choice(item)
   return item.search and item.label or M.format_item(item)
 end
 
+local PROMPTS = {
+  session = 'tunacode model (this session only)',
+  workspace = 'tunacode model (this workspace folder only)',
+}
+
 local function prompt_for(scope)
-  return model.SCOPES[scope] == 'session' and 'tunacode model (this session only)' or 'tunacode model'
+  return PROMPTS[model.SCOPES[scope] or ''] or 'tunacode model'
 end
 
 local function select_model(items, scope, prompt)
@@ -95,7 +100,7 @@ local function select_model(items, scope, prompt)
 end
 
 --- Asks for a query (vim.ui.input), then picks among the catalog's matches.
----@param scope? string 'global' (default) or 'session'
+---@param scope? string 'global' (default), 'workspace' or 'session'
 ---@param query? string skips the question
 function M.search(scope, query)
   scope = scope or 'global'
@@ -125,7 +130,7 @@ end
 
 --- vim.ui.select over the catalog (current and recents first), then sets the chosen model. When the catalog
 --- is larger than the picker shows, the last entry searches the whole catalog instead.
----@param scope? string 'global' (default) or 'session'
+---@param scope? string 'global' (default), 'workspace' or 'session'
 function M.pick(scope)
   scope = scope or 'global'
   fetch_items(nil, function(err, items, total)

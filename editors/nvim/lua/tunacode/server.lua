@@ -91,8 +91,15 @@ function M.overrides()
     cmd[1] = vim.fs.normalize(cmd[1])
     cfg.cmd = cmd
   end
+  local init = {}
   if o.config_path then
-    cfg.init_options = { configPath = vim.fs.normalize(o.config_path) }
+    init.configPath = vim.fs.normalize(o.config_path)
+  end
+  if o.stale_overwrite then
+    init.staleOverwrite = o.stale_overwrite
+  end
+  if next(init) then
+    cfg.init_options = init
   end
   if o.cmd_env then
     cfg.cmd_env = o.cmd_env

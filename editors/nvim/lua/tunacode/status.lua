@@ -4,8 +4,8 @@ local state = require('tunacode.state')
 
 local M = {}
 
---- A short string for a statusline: the effective model, marked when it holds for this session only and when
---- its provider's API key is missing; '' while no server runs.
+--- A short string for a statusline: the effective model, marked when it holds for this session or workspace
+--- only, when its provider's API key is missing and while a stale overwrite waits; '' while no server runs.
 ---@param opts? tunacode.StatusOpts
 function M.status(opts)
   local s = state.current
@@ -19,9 +19,14 @@ function M.status(opts)
   local text = (o.short and s.modelId) or s.model
   if s.scope == 'session' then
     text = text .. (o.session or '')
+  elseif s.scope == 'workspace' then
+    text = text .. (o.workspace or '')
   end
   if s.apiKey == 'missing' then
     text = text .. (o.missing_key or '')
+  end
+  if type(s.overwrite) == 'table' and s.overwrite.resolution == 'pending' then
+    text = text .. (o.overwrite or '')
   end
   return text
 end
