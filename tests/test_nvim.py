@@ -278,3 +278,38 @@ def test_tunainstall_then_set_model(nvim: Nvim, home: Home, tmp_path: Path) -> N
     )
     assert home.read_config()["default_model"] == "openai:gpt-4.1"
     print(next(line for line in log.splitlines() if "install took" in line))
+
+
+def test_workspace_scope(nvim: Nvim, home: Home) -> None:
+    """Issue 13: set, mark, --model for :TunaTerm, clear; remembered by a new Neovim on the same folder."""
+    home.write_config(CONFIG)
+    before = home.config.read_bytes()
+    nvim.run("workspace", TUNA_WORKSPACE_STEP="set")
+    assert home.config.read_bytes() == before, "a workspace choice wrote the shared config"
+    nvim.run("workspace", TUNA_WORKSPACE_STEP="reopen")
+    assert home.config.read_bytes() == before
+
+
+def tunacode_bin() -> str:
+    exe = TUNACODE_PY.parent / "tunacode"
+    if not exe.exists():
+        pytest.fail(f"the tunacode CLI is missing at {exe}: run `make tunacode-venv`")
+    return str(exe)
+
+
+@pytest.mark.cli
+def test_tunaterm_follows_global_changes(nvim: Nvim, home: Home) -> None:
+    """Issue 12: the real tunacode TUI under :TunaTerm follows editor changes, never its own or a session's."""
+    home.write_config(CONFIG)
+    nvim.run("follow", timeout=240, TUNA_TUNACODE=tunacode_bin())
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
+
+
+@pytest.mark.cli
+def test_stale_overwrite_prompt_and_restore(nvim: Nvim, home: Home) -> None:
+    """Issue 12: tunacode's /theme writes back a stale copy; the prompt's Restore repairs it."""
+    home.write_config(CONFIG)
+    nvim.run("overwrite", timeout=240, TUNA_TUNACODE=tunacode_bin())
+    written = home.read_config()
+    assert written["default_model"] == "openai:gpt-4o-mini"
+    assert written["hooks"] == CONFIG["hooks"]
