@@ -123,6 +123,16 @@ function M.check()
     health.warn(w)
   end
   health.ok(('effective model: %s (scope: %s)'):format(s.model, s.scope))
+  local o = s.overwrite
+  if type(o) == 'table' and o.resolution == 'pending' then
+    health.warn(
+      ('a running tunacode wrote back a stale copy of the config: %s replaced %s'):format(
+        tostring(o.model),
+        tostring(o.replacedModel)
+      ),
+      { (':TunaModel restore puts %s back, with the keys it dropped'):format(tostring(o.replacedModel)) }
+    )
+  end
   if s.apiKey == 'missing' then
     health.warn(('no API key for %s'):format(s.provider or s.model), {
       ('set %s in the config\'s "env" or in the environment'):format(s.apiKeyEnvVar or 'the provider key'),
