@@ -52,7 +52,8 @@ H.run(function()
   local t = vim.uv.hrtime()
   vim.cmd.edit(big)
   local big_buf = vim.api.nvim_get_current_buf()
-  H.log('opened %d MiB (%d lines) in %.0f ms', big_mb, vim.api.nvim_buf_line_count(big_buf), (vim.uv.hrtime() - t) / 1e6)
+  local lines = vim.api.nvim_buf_line_count(big_buf)
+  H.log('opened %d MiB (%d lines) in %.0f ms', big_mb, lines, (vim.uv.hrtime() - t) / 1e6)
   vim.api.nvim_buf_set_lines(big_buf, 0, 1, false, { '{"id": 0}' }) -- an edit: would be a didChange
   -- an attach is scheduled from the FileType event: let the loop run past it
   local ticked = false
@@ -81,7 +82,8 @@ H.run(function()
     methods[#methods + 1] = n.method .. (n.uri and (' ' .. vim.fs.basename(vim.uri_to_fname(n.uri))) or '')
   end
   H.log('notifications sent: %s', table.concat(methods, ', '))
-  H.check(vim.tbl_contains(methods, 'textDocument/didOpen tunacode.json'), 'no didOpen for the config: %s', vim.inspect(methods))
+  local opened = vim.tbl_contains(methods, 'textDocument/didOpen tunacode.json')
+  H.check(opened, 'no didOpen for the config: %s', vim.inspect(methods))
 
   local after = rss_kib(pid)
   H.log(

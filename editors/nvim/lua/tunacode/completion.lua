@@ -1,5 +1,6 @@
 --- Command-line completion for :TunaModel: model strings from the server's catalog (`tuna/listModels`),
---- fuzzy matches over it, and the scope and sub-command words (clear, restore, history). Synchronous, as command-line completion must be.
+--- fuzzy matches over it, and the scope and sub-command words (clear, restore, history).
+--- Synchronous, as command-line completion must be.
 local config = require('tunacode.config')
 local server = require('tunacode.server')
 local state = require('tunacode.state')
