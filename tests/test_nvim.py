@@ -313,3 +313,8 @@ def test_stale_overwrite_prompt_and_restore(nvim: Nvim, home: Home) -> None:
     written = home.read_config()
     assert written["default_model"] == "openai:gpt-4o-mini"
     assert written["hooks"] == CONFIG["hooks"]
+
+
+def test_checkhealth_gives_the_servers_verdict(nvim: Nvim, home: Home) -> None:
+    home.write_config({**CONFIG, "recent_models": ["openai:gpt-4o", 7]}).chmod(0o600)
+    nvim.run("checkhealth_verdict")
