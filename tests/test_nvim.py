@@ -318,3 +318,27 @@ def test_stale_overwrite_prompt_and_restore(nvim: Nvim, home: Home) -> None:
 def test_checkhealth_gives_the_servers_verdict(nvim: Nvim, home: Home) -> None:
     home.write_config({**CONFIG, "recent_models": ["openai:gpt-4o", 7]}).chmod(0o600)
     nvim.run("checkhealth_verdict")
+
+
+def test_server_found_in_documented_order(nvim: Nvim, home: Home, tmp_path: Path) -> None:
+    """The user's cmd, the :TunaInstall venv, the clone's .venv, PATH (doc/tunacode.txt)."""
+    home.write_config(CONFIG)
+    plugin = fresh_clone(tmp_path)
+    real = Path(SERVER_CMD[0])
+    places = [
+        home.root / "xdgdata" / "nvim" / "tunacode" / "venv" / "bin",
+        tmp_path / ".venv" / "bin",
+        tmp_path / "path-bin",
+    ]
+    for place in places:
+        place.mkdir(parents=True)
+        (place / "tuna-lsp").symlink_to(real)
+    path = os.pathsep.join(
+        [str(places[2])]
+        + [
+            d
+            for d in os.environ["PATH"].split(os.pathsep)
+            if d and not (Path(d) / "tuna-lsp").exists()
+        ]
+    )
+    nvim.run("discovery", TUNA_PLUGIN_DIR=str(plugin), TUNA_PATH_BIN=str(places[2]), PATH=path)
