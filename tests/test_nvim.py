@@ -81,18 +81,20 @@ class Nvim:
         self.marker = uuid.uuid4().hex
         self.durations: list[float] = []
 
-    def run(self, scenario: str, **extra: str) -> str:
+    def run(self, scenario: str, timeout: float = RUN_TIMEOUT, **extra: str) -> str:
         server = SERVER_CMD[0]
         if not Path(server).exists():
             pytest.fail(f"the server is missing at {server}: install the project (make install)")
         env = self.home.env(
-            TUNA_NVIM_TEST_ID=self.marker,
-            TUNA_PLUGIN_DIR=str(PLUGIN),
-            TUNA_LSP_CMD=server,
-            TUNA_TEST_TIMEOUT_MS=str(WAIT_MS),
-            TUNA_PYTHON=sys.executable,
-            XDG_DATA_HOME=str(self.home.root / "xdgdata"),
-            **extra,
+            **{
+                "TUNA_NVIM_TEST_ID": self.marker,
+                "TUNA_PLUGIN_DIR": str(PLUGIN),
+                "TUNA_LSP_CMD": server,
+                "TUNA_TEST_TIMEOUT_MS": str(WAIT_MS),
+                "TUNA_PYTHON": sys.executable,
+                "XDG_DATA_HOME": str(self.home.root / "xdgdata"),
+                **extra,
+            }
         )
         for var in ("NVIM", "NVIM_LISTEN_ADDRESS", "VIMINIT", "MYVIMRC", "VIMRUNTIME", "VIM"):
             env.pop(var, None)
@@ -108,11 +110,11 @@ class Nvim:
             start_new_session=True,
         )
         try:
-            log, _ = proc.communicate(timeout=RUN_TIMEOUT)
+            log, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             log, _ = proc.communicate()
-            pytest.fail(f"{scenario}: Neovim still running after {RUN_TIMEOUT} s\n{log}")
+            pytest.fail(f"{scenario}: Neovim still running after {timeout} s\n{log}")
         self.durations.append(time.monotonic() - start)
         if proc.returncode == EXIT_NO_CATALOG:
             pytest.fail(f"{scenario}: the server does not implement tuna/listModels yet\n{log}")
@@ -235,3 +237,108 @@ def test_config_diagnostics_in_vim_diagnostic(nvim: Nvim, home: Home) -> None:
     before = home.config.read_bytes()
     nvim.run("diagnostics")
     assert home.config.read_bytes() == before, "editing the buffer never writes the file"
+
+
+def test_unrelated_file_never_reaches_the_server(nvim: Nvim, home: Home) -> None:
+    home.write_config(CONFIG)
+    log = nvim.run("unrelated_file", TUNA_BIG_MB="16")
+    print(next(line for line in log.splitlines() if "server RSS" in line))
+
+
+def fresh_clone(dest: Path) -> Path:
+    """The files a user's clone holds for the plugin and the server, without this checkout's .venv."""
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "server", dest / "server", ignore=skip)
+    shutil.copytree(PLUGIN, dest / "editors" / "nvim", ignore=skip)
+    return dest / "editors" / "nvim"
+
+
+def test_tunainstall_then_set_model(nvim: Nvim, home: Home, tmp_path: Path) -> None:
+    """Issue 15: :TunaInstall from the plugin's clone; the plugin then finds that server with no cmd."""
+    home.write_config(CONFIG)
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    plugin = fresh_clone(clone)
+    fake39 = tmp_path / "python3.9"
+    fake39.write_text('#!/bin/sh\necho "3.9.18"\n')
+    fake39.chmod(0o755)
+    # no tuna-lsp on PATH: the plugin must find the one it installed
+    path = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "tuna-lsp").exists()
+    )
+    log = nvim.run(
+        "install",
+        timeout=300,
+        TUNA_PLUGIN_DIR=str(plugin),
+        TUNA_FAKE_PYTHON39=str(fake39),
+        TUNA_INSTALL_TIMEOUT_MS="240000",
+        PATH=path,
+    )
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
+    print(next(line for line in log.splitlines() if "install took" in line))
+
+
+def test_workspace_scope(nvim: Nvim, home: Home) -> None:
+    """Issue 13: set, mark, --model for :TunaTerm, clear; remembered by a new Neovim on the same folder."""
+    home.write_config(CONFIG)
+    before = home.config.read_bytes()
+    nvim.run("workspace", TUNA_WORKSPACE_STEP="set")
+    assert home.config.read_bytes() == before, "a workspace choice wrote the shared config"
+    nvim.run("workspace", TUNA_WORKSPACE_STEP="reopen")
+    assert home.config.read_bytes() == before
+
+
+def tunacode_bin() -> str:
+    exe = TUNACODE_PY.parent / "tunacode"
+    if not exe.exists():
+        pytest.fail(f"the tunacode CLI is missing at {exe}: run `make tunacode-venv`")
+    return str(exe)
+
+
+@pytest.mark.cli
+def test_tunaterm_follows_global_changes(nvim: Nvim, home: Home) -> None:
+    """Issue 12: the real tunacode TUI under :TunaTerm follows editor changes, never its own or a session's."""
+    home.write_config(CONFIG)
+    nvim.run("follow", timeout=240, TUNA_TUNACODE=tunacode_bin())
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
+
+
+@pytest.mark.cli
+def test_stale_overwrite_prompt_and_restore(nvim: Nvim, home: Home) -> None:
+    """Issue 12: tunacode's /theme writes back a stale copy; the prompt's Restore repairs it."""
+    home.write_config(CONFIG)
+    nvim.run("overwrite", timeout=240, TUNA_TUNACODE=tunacode_bin())
+    written = home.read_config()
+    assert written["default_model"] == "openai:gpt-4o-mini"
+    assert written["hooks"] == CONFIG["hooks"]
+
+
+def test_checkhealth_gives_the_servers_verdict(nvim: Nvim, home: Home) -> None:
+    home.write_config({**CONFIG, "recent_models": ["openai:gpt-4o", 7]}).chmod(0o600)
+    nvim.run("checkhealth_verdict")
+
+
+def test_server_found_in_documented_order(nvim: Nvim, home: Home, tmp_path: Path) -> None:
+    """The user's cmd, the :TunaInstall venv, the clone's .venv, PATH (doc/tunacode.txt)."""
+    home.write_config(CONFIG)
+    plugin = fresh_clone(tmp_path)
+    real = Path(SERVER_CMD[0])
+    places = [
+        home.root / "xdgdata" / "nvim" / "tunacode" / "venv" / "bin",
+        tmp_path / ".venv" / "bin",
+        tmp_path / "path-bin",
+    ]
+    for place in places:
+        place.mkdir(parents=True)
+        (place / "tuna-lsp").symlink_to(real)
+    path = os.pathsep.join(
+        [str(places[2])]
+        + [
+            d
+            for d in os.environ["PATH"].split(os.pathsep)
+            if d and not (Path(d) / "tuna-lsp").exists()
+        ]
+    )
+    nvim.run("discovery", TUNA_PLUGIN_DIR=str(plugin), TUNA_PATH_BIN=str(places[2]), PATH=path)

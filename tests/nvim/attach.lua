@@ -1,4 +1,5 @@
--- setup() starts one server with no file open, then attaches that same client to the buffers opened later.
+-- setup() starts one server with no file open; of the buffers opened later, that same client attaches to the
+-- config documents only (tunacode.json, tunacode/preferences.toml), never to other files (issue 16).
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'harness.lua'))
 
 H.run(function()
@@ -22,10 +23,19 @@ H.run(function()
   local buf_a = vim.api.nvim_get_current_buf()
   vim.cmd.edit(b)
   local buf_b = vim.api.nvim_get_current_buf()
-  for _, buf in ipairs({ buf_a, buf_b }) do
+  local prefs = vim.fs.joinpath(H.home, 'xdgconfig', 'tunacode', 'preferences.toml')
+  vim.fn.mkdir(vim.fs.dirname(prefs), 'p')
+  vim.cmd.edit(prefs)
+  local buf_p = vim.api.nvim_get_current_buf()
+  vim.cmd.edit(H.config_path)
+  local buf_c = vim.api.nvim_get_current_buf()
+  for _, buf in ipairs({ buf_p, buf_c }) do
     H.wait(('client attached to %s'):format(vim.api.nvim_buf_get_name(buf)), function()
       return vim.lsp.buf_is_attached(buf, client.id)
     end)
+  end
+  for _, buf in ipairs({ buf_a, buf_b }) do
+    H.check(not vim.lsp.buf_is_attached(buf, client.id), 'attached to %s', vim.api.nvim_buf_get_name(buf))
   end
   H.eq(1, #vim.lsp.get_clients({ name = 'tunacode', _uninitialized = true }), 'number of tunacode clients')
 end)

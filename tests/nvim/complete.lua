@@ -46,5 +46,10 @@ H.run(function()
   H.eq(require('tunacode').state().model, all[1], 'first completion with no argument')
 
   H.eq({ 'session' }, vim.fn.getcompletion('TunaModel openai:gpt-4.1 se', 'cmdline'), 'scope completion')
-  H.eq({ 'default', 'global', 'session' }, vim.fn.getcompletion('TunaModel openai:gpt-4.1 ', 'cmdline'), 'scopes')
+  H.eq(
+    { 'default', 'global', 'session', 'workspace' },
+    vim.fn.getcompletion('TunaModel openai:gpt-4.1 ', 'cmdline'),
+    'scopes'
+  )
+  H.eq({ 'session', 'workspace' }, vim.fn.getcompletion('TunaModel clear ', 'cmdline'), 'clear scopes')
 end)

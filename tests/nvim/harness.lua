@@ -176,4 +176,45 @@ function H.require_catalog()
   H.check(resp and resp.result, 'tuna/listModels failed: %s', vim.inspect(resp))
 end
 
+--- The screen of a terminal buffer (the real tunacode TUI under :TunaTerm), as one string.
+function H.screen(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+end
+
+function H.wait_screen(buf, needle, what, timeout)
+  H.wait(what or ('the terminal to show %q'):format(needle), function()
+    return H.screen(buf):find(needle, 1, true) ~= nil
+  end, timeout)
+end
+
+--- Types a line into the TUI as a user would: the text, then Enter once the prompt shows it, and Enter again
+--- while it stays (tunacode now and then drops an Enter right after it starts).
+function H.type_line(job, buf, text)
+  vim.fn.chansend(job, text)
+  H.wait_screen(buf, text)
+  for _ = 1, 3 do
+    vim.fn.chansend(job, '\r')
+    if vim.wait(1500, function()
+      return not H.screen(buf):find(text, 1, true)
+    end, 20) then
+      return
+    end
+  end
+  H.fail(('the TUI kept %q after three Enters'):format(text))
+end
+
+--- :TunaTerm with the real tunacode (TUNA_TUNACODE); returns its terminal once the TUI shows `ready`.
+function H.start_tunacode(ready)
+  local term = require('tunacode.terminal')
+  local n = #term.terms
+  vim.cmd('TunaTerm')
+  H.wait(':TunaTerm to start tunacode', function()
+    return #term.terms > n
+  end)
+  local t = term.terms[#term.terms]
+  H.wait_screen(t.buf, ready, 'the tunacode TUI to show ' .. ready, 90000)
+  vim.cmd('stopinsert')
+  return t
+end
+
 return H

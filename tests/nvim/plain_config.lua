@@ -1,5 +1,6 @@
 -- Without setup(): the plain Neovim 0.11+ form, vim.lsp.config + vim.lsp.enable over lsp/tunacode.lua.
--- Opening a file starts and attaches the server; status() and :TunaModel work through that same client.
+-- Opening the shared config starts and attaches the server (another file does not: issue 16); status() and
+-- :TunaModel work through that same client.
 local H = dofile(vim.fs.joinpath(vim.fs.dirname(arg[0]), 'harness.lua'))
 
 H.run(function()
@@ -9,13 +10,16 @@ H.run(function()
   local file = vim.fs.joinpath(H.home, 'proj', 'main.py')
   vim.fn.mkdir(vim.fs.dirname(file), 'p')
   vim.cmd.edit(file)
+  local py = vim.api.nvim_get_current_buf()
+  vim.cmd.edit(H.config_path)
   local buf = vim.api.nvim_get_current_buf()
-  H.wait('the client to attach to main.py', function()
+  H.wait('the client to attach to the shared config', function()
     local c = H.client()
     return c and c.initialized and vim.lsp.buf_is_attached(buf, c.id)
   end)
   H.wait_status('openai:gpt-4o')
   local id = H.client().id
+  H.check(not vim.lsp.buf_is_attached(py, id), 'the client attached to main.py')
 
   local mark = #H.notes
   vim.cmd('TunaModel openai:gpt-4.1')

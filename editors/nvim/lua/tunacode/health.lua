@@ -1,56 +1,74 @@
---- :checkhealth tunacode: whether the server starts, which shared config it uses and whether that file is valid,
---- and whether :TunaTerm can find the CLI. Reads the config; never writes it.
+--- :checkhealth tunacode: where the server was found and whether it starts, the server's own verdict on the
+--- shared config (it alone knows tunacode's rules), the model in effect, and whether :TunaTerm finds the CLI.
+--- Reads no config file itself.
+local config = require('tunacode.config')
+local server = require('tunacode.server')
+
 local M = {}
 
 local health = vim.health
 
-local function check_config_file(path)
-  local stat = vim.uv.fs_stat(path)
-  if not stat then
+--- The verdict of a server started for this check alone: it reads the config as it is on disk now, where the
+--- running server may not have seen a write of a moment ago yet. Nil (and why) when it cannot be asked.
+---@return table?, string?
+local function fresh_verdict(cfg, argv)
+  if not argv then
+    return nil, 'the server command is a function: asking the running server only'
+  end
+  local id = vim.lsp.start({
+    name = 'tunacode-health',
+    cmd = argv,
+    cmd_env = cfg.cmd_env,
+    init_options = cfg.init_options,
+    before_init = cfg.before_init,
+    root_dir = server.workspace_root(),
+  }, { attach = false, silent = true })
+  local client = id and vim.lsp.get_client_by_id(id)
+  if not client then
+    return nil, 'the check server did not start'
+  end
+  local timeout = config.options.timeout_ms
+  vim.wait(timeout, function()
+    return client.initialized or client:is_stopped()
+  end, 10)
+  local resp = client.initialized and client:request_sync('tuna/getModel', vim.empty_dict(), timeout) or nil
+  client:stop()
+  vim.wait(3000, function()
+    return client:is_stopped()
+  end, 10)
+  if not client:is_stopped() then
+    client:stop(true)
+  end
+  if not resp or resp.err then
+    return nil, 'the check server did not answer: ' .. (resp and resp.err and resp.err.message or 'no answer')
+  end
+  return resp.result
+end
+
+local function report_config(s)
+  local path = tostring(s.configPath)
+  health.info('config: ' .. path)
+  if s.configValid == false then
+    local why = vim.tbl_filter(function(w)
+      return w:find('invalid', 1, true) ~= nil
+    end, s.warnings or {})
+    health.error(('%s is not valid: %s'):format(path, table.concat(why, '; ')), {
+      'fix the file by hand, or move it away: the server keeps its last good state and writes nothing',
+    })
+  elseif s.scope == 'default' and s.persistedModel == nil and vim.uv.fs_stat(path) == nil then
     health.info(('%s does not exist yet: tunacode uses its default model until a model is set'):format(path))
-    return
-  end
-  local fd = io.open(path, 'r')
-  if not fd then
-    health.error(('%s cannot be read'):format(path), { 'check its permissions' })
-    return
-  end
-  local text = fd:read('*a')
-  fd:close()
-  local ok, data = pcall(vim.json.decode, text, { luanil = { object = true, array = true } })
-  if not ok or type(data) ~= 'table' or vim.islist(data) and next(data) ~= nil then
-    health.error(
-      ('%s is not valid: %s'):format(path, ok and 'not a JSON object' or tostring(data)),
-      { 'fix the JSON by hand, or move the file away: the server keeps its last good state and writes nothing' }
+  else
+    health.ok(
+      ('%s is valid (default_model: %s, %d recent models)'):format(
+        path,
+        s.persistedModel or 'not set',
+        #(s.recentModels or {})
+      )
     )
-    return
   end
-  local problems = {}
-  if data.default_model ~= nil and type(data.default_model) ~= 'string' then
-    problems[#problems + 1] = 'default_model is not a string'
-  end
-  if data.recent_models ~= nil and not vim.islist(data.recent_models) then
-    problems[#problems + 1] = 'recent_models is not a list'
-  end
-  if data.env ~= nil and type(data.env) ~= 'table' then
-    problems[#problems + 1] = 'env is not an object'
-  end
-  if #problems > 0 then
-    health.error(('%s is not valid: %s'):format(path, table.concat(problems, '; ')))
-    return
-  end
-  health.ok(
-    ('%s is valid (default_model: %s, %d recent models)'):format(
-      path,
-      data.default_model or 'not set',
-      #(data.recent_models or {})
-    )
-  )
 end
 
 function M.check()
-  local tunacode = require('tunacode')
-
   health.start('tunacode: Neovim')
   if vim.fn.has('nvim-0.11') == 1 then
     health.ok('Neovim ' .. tostring(vim.version()))
@@ -60,43 +78,61 @@ function M.check()
   end
 
   health.start('tunacode: language server')
-  local cfg = tunacode.lsp_config()
-  if type(cfg.cmd) == 'table' then
-    local exe = vim.fn.exepath(cfg.cmd[1])
-    if exe ~= '' then
-      local shown = table.concat(cfg.cmd, ' ')
-      health.ok(('server command: %s%s'):format(shown, exe == cfg.cmd[1] and '' or (' (' .. exe .. ')')))
-    else
-      health.error(('server command %q is not executable'):format(cfg.cmd[1]), {
-        'install the server: pip install tuna-lsp (or pipx / uv tool install tuna-lsp)',
+  local cfg = server.lsp_config()
+  local argv, discovered = server.argv(cfg)
+  if argv then
+    local exe = vim.fn.exepath(argv[1])
+    if exe == '' then
+      health.error(('server command %q is not executable'):format(argv[1]), {
+        discovered and ('no tuna-lsp found; looked in: ' .. server.looked_in()) or 'the cmd you set',
+        'install it with :TunaInstall (a venv under stdpath("data"), from this plugin\'s clone)',
         'or give its path: require("tunacode").setup({ cmd = { "/path/to/tuna-lsp" } })',
       })
       return
     end
+    local shown = table.concat(argv, ' ')
+    health.ok(
+      ('server command: %s%s%s'):format(
+        shown,
+        exe == argv[1] and '' or (' (' .. exe .. ')'),
+        discovered and '' or ' (your cmd setting)'
+      )
+    )
   end
-  local client, err = tunacode.wait_client()
+  local client, err = server.wait_client()
   if not client then
     health.error('the server did not start: ' .. tostring(err), { 'see :LspLog' })
     return
   end
   local info = client.server_info or {}
   health.ok(('server started: %s %s (client id %d)'):format(info.name or 'tuna-lsp', info.version or '', client.id))
-
-  local resp = client:request_sync('tuna/getModel', vim.empty_dict(), tunacode.options.timeout_ms)
+  local resp = client:request_sync('tuna/getModel', vim.empty_dict(), config.options.timeout_ms)
   if not resp or resp.err then
     health.error('tuna/getModel failed: ' .. (resp and resp.err and resp.err.message or 'no answer'))
     return
   end
   local s = resp.result
 
-  health.start('tunacode: shared config')
-  health.info('config: ' .. tostring(s.configPath))
-  check_config_file(s.configPath)
-  local warnings = s.warnings or {}
-  for _, w in ipairs(warnings) do
+  health.start('tunacode: shared config (the server\'s verdict)')
+  local fresh, why = fresh_verdict(cfg, argv)
+  if not fresh then
+    health.info(why)
+  end
+  report_config(fresh or s)
+  for _, w in ipairs(s.warnings or {}) do
     health.warn(w)
   end
   health.ok(('effective model: %s (scope: %s)'):format(s.model, s.scope))
+  local o = s.overwrite
+  if type(o) == 'table' and o.resolution == 'pending' then
+    health.warn(
+      ('a running tunacode wrote back a stale copy of the config: %s replaced %s'):format(
+        tostring(o.model),
+        tostring(o.replacedModel)
+      ),
+      { (':TunaModel restore puts %s back, with the keys it dropped'):format(tostring(o.replacedModel)) }
+    )
+  end
   if s.apiKey == 'missing' then
     health.warn(('no API key for %s'):format(s.provider or s.model), {
       ('set %s in the config\'s "env" or in the environment'):format(s.apiKeyEnvVar or 'the provider key'),
@@ -106,8 +142,7 @@ function M.check()
   end
 
   health.start('tunacode: CLI (:TunaTerm)')
-  local cli = tunacode.options.cli_cmd
-  cli = type(cli) == 'table' and cli or { cli }
+  local cli = config.as_list(config.options.cli_cmd) or { 'tunacode' }
   local exe = vim.fn.exepath(cli[1])
   if exe ~= '' then
     health.ok(('CLI: %s'):format(exe))
