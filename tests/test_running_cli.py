@@ -29,6 +29,7 @@ BASE = {
     "recent_models": [CLI_MODEL],
     "env": {"ANTHROPIC_API_KEY": "sk-ant-test-not-a-key", "OPENAI_API_KEY": "sk-test-not-a-key"},
     "hooks": HOOKS,
+    "settings": {"theme": "dracula"},  # /theme then Down picks another
 }
 RESTORE, KEEP = f"Restore {EDITOR_MODEL}", f"Keep {CLI_MODEL}"
 StartTui = Callable[[Home], Awaitable[Tui]]
@@ -54,17 +55,23 @@ async def servers(home: Home, *options: dict[str, Any] | None) -> AsyncIterator[
         ]
 
 
-async def editor_sets_then_cli_saves(home: Home, cli: Tui, sessions: list[Session]) -> bytes:
-    """The editor's choice, then tunacode's stale save. Returns the bytes tunacode wrote."""
+async def editor_sets_then_cli_saves(
+    home: Home, cli: Tui, sessions: list[Session]
+) -> bytes | None:
+    """The editor's choice, then tunacode's stale save. Returns the bytes tunacode wrote, or None
+    when a server restored them before they could be read (`staleOverwrite: restore`)."""
     await sessions[0].request("tuna/setModel", {"model": EDITOR_MODEL, "scope": "global"})
     for s in sessions:
         await s.wait_change(lambda c: c["persistedModel"] == EDITOR_MODEL, 10)
-    assert cli.resource_bar.find("claude-sonnet-4-5") >= 0, cli.resource_bar  # it did not follow
+    assert "claude-sonnet-4-5" in cli.resource_bar, cli.resource_bar  # it did not follow
     await cli.pick_theme()
     stale = home.config.read_bytes()
     written = json.loads(stale)
+    if written["default_model"] == EDITOR_MODEL and "hooks" in written:
+        return None
     # what tunacode 0.2.3 does (the recipe): its own model back, the user's key gone
     assert written["default_model"] == CLI_MODEL and "hooks" not in written, written
+    assert written["settings"]["theme"] != "dracula", written["settings"]
     return stale
 
 
@@ -90,12 +97,14 @@ async def saves(sessions: list[Session]) -> int:
     return sum([(await s.request("tuna/stats", {}))["saves"] for s in sessions])
 
 
-def assert_restored(home: Home, stale: bytes) -> None:
-    data, cli = home.read_config(), json.loads(stale)
+def assert_restored(home: Home, stale: bytes | None) -> None:
+    data = home.read_config()
     assert data["default_model"] == EDITOR_MODEL and data["recent_models"][0] == EDITOR_MODEL
     assert data["hooks"] == HOOKS  # the dropped key, back with its last value
-    assert data["settings"]["theme"] == cli["settings"]["theme"]  # the CLI's new theme, kept
-    assert data["env"] == cli["env"]
+    assert data["settings"]["theme"] != "dracula"  # the CLI's new theme, kept
+    if stale is not None:
+        cli = json.loads(stale)
+        assert data["settings"] == cli["settings"] and data["env"] == cli["env"]
 
 
 async def test_ask_every_server_reports_one_answer_restores_once(home: Home, tui: StartTui) -> None:
@@ -159,7 +168,7 @@ async def test_keep_writes_nothing_and_records_kept(home: Home, tui: StartTui) -
         stale = await editor_sets_then_cli_saves(home, cli, ss)
         assert_reported(await ss[0].wait_change(resolution("pending"), 10))
         kept = await ss[0].wait_change(resolution("kept"), 10)
-        assert kept["persistedModel"] == CLI_MODEL
+        assert kept["persistedModel"] == CLI_MODEL and kept["viaEditor"] is False
         assert not [w for w in kept["warnings"] if "stale copy" in w]
         assert home.config.read_bytes() == stale
         entries = await history(ss[0])

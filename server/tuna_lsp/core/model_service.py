@@ -267,7 +267,7 @@ class ModelService:
             catalog=self.catalog.describe if self.catalog else None,
             workspace_folder=self.workspace_folder,
             workspace_model=workspace.model if workspace else None,
-            via_editor=True if origin == "client" else self.via_editor,
+            via_editor=self.via_editor,
             overwrite=self.overwrite,
         )
 
@@ -347,6 +347,8 @@ class ModelService:
         changed = (before.model, before.scope) != (after.model, after.scope)
         if changed:
             self.stats.session_sets += 1
+            self.via_editor = True
+            after = replace(after, via_editor=True)
             self._record(before.model, after, "client")
         return SetOutcome(
             after,
@@ -432,6 +434,7 @@ class ModelService:
         wrote = self._write_workspace(ref.model)
         self.session = None
         self.session_extra = (None, [])
+        self.via_editor = True
         self._remember_provider(ref)
         after = self.state("client")
         after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
@@ -462,6 +465,8 @@ class ModelService:
                 return SetOutcome(
                     after, f"No {what} model was set; this window uses {after.model}", False
                 )
+            self.via_editor = True
+            after = replace(after, via_editor=True)
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "client")
             return SetOutcome(
