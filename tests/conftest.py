@@ -112,7 +112,7 @@ class Session:
     # (None: dismiss it, as a user closing the notification does); a coroutine answers later,
     # as a user who reads the notification first
     questions: list[dict[str, Any]] = field(default_factory=list)
-    answer: Callable[[dict[str, Any]], str | None | Awaitable[str | None]] = lambda _q: None
+    answer: Callable[[dict[str, Any]], str | Awaitable[str | None] | None] = lambda _q: None
 
     async def request(self, method: str, params: Any = None) -> Any:
         return plain(await self.client.protocol.send_request_async(method, params))

@@ -55,9 +55,7 @@ async def servers(home: Home, *options: dict[str, Any] | None) -> AsyncIterator[
         ]
 
 
-async def editor_sets_then_cli_saves(
-    home: Home, cli: Tui, sessions: list[Session]
-) -> bytes | None:
+async def editor_sets_then_cli_saves(home: Home, cli: Tui, sessions: list[Session]) -> bytes | None:
     """The editor's choice, then tunacode's stale save. Returns the bytes tunacode wrote, or None
     when a server restored them before they could be read (`staleOverwrite: restore`)."""
     await sessions[0].request("tuna/setModel", {"model": EDITOR_MODEL, "scope": "global"})
@@ -210,7 +208,9 @@ async def test_the_clis_own_model_command_is_never_an_overwrite(home: Home, tui:
         await cli.command("/model openai:gpt-4.1")
         await cli.wait_screen(lambda s: "gpt-4.1" in s.splitlines()[0], 15, "the CLI switched")
         for s, after in zip(ss, n, strict=True):
-            change = await s.wait_change(lambda c: c["persistedModel"] == "openai:gpt-4.1", 10, after)
+            change = await s.wait_change(
+                lambda c: c["persistedModel"] == "openai:gpt-4.1", 10, after
+            )
             # viaEditor false: a following editor never types this back into a CLI
             assert change["viaEditor"] is False and change["overwrite"] is None, change
         # its next save writes the copy it re-read: the same model, still no overwrite
