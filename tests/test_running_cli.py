@@ -126,7 +126,8 @@ async def test_ask_every_server_reports_one_answer_restores_once(home: Home, tui
             await wait_until(lambda s=s: s.questions, 10, "the question")
             (q,) = s.questions
             assert q["type"] == 2 and q["actions"] == [RESTORE, KEEP], q
-            assert EDITOR_MODEL in q["message"] and "hooks" in q["message"], q
+            assert EDITOR_MODEL in q["message"] and CLI_MODEL in q["message"], q
+            assert "hooks" in q["message"] and "sk-" not in q["message"], q
         every_server_asked.set()
         for s in ss:
             await s.wait_change(resolution("restored"), 10)

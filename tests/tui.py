@@ -85,6 +85,8 @@ class Tui:
         if self.started:
             self._run("kill-server", check=False)
             self.started = False
+            tmpdir = Path(self.env.get("TMUX_TMPDIR") or "/tmp")
+            (tmpdir / f"tmux-{os.getuid()}" / self.socket).unlink(missing_ok=True)
 
     # ---- screen ------------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ class Tui:
             await self.keys("Enter")
             try:
                 await self.wait_screen(
-                    lambda _s: text not in self.prompt_line(), 2, f"{text!r} submitted"
+                    lambda _s: text not in self.prompt_line(), 3, f"{text!r} submitted"
                 )
                 return
             except AssertionError:
