@@ -108,37 +108,50 @@ def assert_restored(home: Home, stale: bytes | None) -> None:
 async def test_ask_every_server_reports_one_answer_restores_once(home: Home, tui: StartTui) -> None:
     home.write_config(BASE)
     cli = await tui(home)
-    every_server_asked, finished = asyncio.Event(), asyncio.Event()
+    every_server_asked, restored_in_one = asyncio.Event(), asyncio.Event()
 
     async def restore(q: dict[str, Any]) -> str:
         await every_server_asked.wait()  # the user reads, then clicks, in one window
         return RESTORE
 
-    async def unanswered(q: dict[str, Any]) -> None:
-        await finished.wait()
+    async def late_restore(q: dict[str, Any]) -> str:
+        await restored_in_one.wait()  # and later clicks Restore in the other windows too
+        return RESTORE
 
     async with servers(home, None, {"staleOverwrite": "ask"}, {"staleOverwrite": "ask"}) as ss:
         ss[0].answer = restore
-        ss[1].answer = ss[2].answer = unanswered
-        stale = await editor_sets_then_cli_saves(home, cli, ss)
-        for s in ss:
-            assert_reported(await s.wait_change(resolution("pending"), 10))
-            await wait_until(lambda s=s: s.questions, 10, "the question")
-            (q,) = s.questions
-            assert q["type"] == 2 and q["actions"] == [RESTORE, KEEP], q
-            assert EDITOR_MODEL in q["message"] and CLI_MODEL in q["message"], q
-            assert "hooks" in q["message"] and "sk-" not in q["message"], q
-        every_server_asked.set()
-        for s in ss:
-            await s.wait_change(resolution("restored"), 10)
-        assert_restored(home, stale)
-        entries = await history(ss[0])
-        assert len(origins(entries, "restored")) == 1, entries
-        assert len(origins(entries, "stale-overwrite")) == 1, entries
-        assert await saves(ss) == 2  # the editor's set and one restore, from three servers
-        for s in ss:
-            assert s.last["persistedModel"] == EDITOR_MODEL and s.last["viaEditor"] is True
-        finished.set()
+        ss[1].answer = ss[2].answer = late_restore
+        try:
+            stale = await editor_sets_then_cli_saves(home, cli, ss)
+            for s in ss:
+                assert_reported(await s.wait_change(resolution("pending"), 10))
+                await wait_until(lambda s=s: s.questions, 10, "the question")
+                (q,) = s.questions
+                assert q["type"] == 2 and q["actions"] == [RESTORE, KEEP], q
+                assert EDITOR_MODEL in q["message"] and CLI_MODEL in q["message"], q
+                assert "hooks" in q["message"] and "sk-" not in q["message"], q
+            every_server_asked.set()
+            for s in ss:
+                await s.wait_change(resolution("restored"), 10)
+            assert_restored(home, stale)
+            after_restore = home.config.read_bytes()
+            restored_in_one.set()
+            for s in ss[1:]:  # the late clicks were answered: nothing left to restore
+                await wait_until(
+                    lambda s=s: any("not restored" in m.message for m in s.client.log_messages),
+                    10,
+                    "the late Restore handled",
+                )
+            assert home.config.read_bytes() == after_restore
+            entries = await history(ss[0])
+            assert len(origins(entries, "restored")) == 1, entries
+            assert len(origins(entries, "stale-overwrite")) == 1, entries
+            assert await saves(ss) == 2  # the editor's set and one restore, from three servers
+            for s in ss:
+                assert s.last["persistedModel"] == EDITOR_MODEL and s.last["viaEditor"] is True
+        finally:  # no question left waiting when the servers stop
+            every_server_asked.set()
+            restored_in_one.set()
 
 
 async def test_restore_on_three_servers_writes_one_restore_and_asks_nothing(
