@@ -221,6 +221,14 @@ async def test_accept_only_records_and_restore_on_request_still_works(
         assert_restored(home, stale)
         assert len(origins(await history(ss[0]), "restored")) == 1
 
+        # tunacode still holds its copy: its next save is a new overwrite, recorded as such
+        n = len(ss[0].changes)
+        await cli.pick_theme()
+        second = await ss[0].wait_change(resolution("pending"), 10, n)
+        assert overwrite(second)["at"] != overwrite(result)["at"]
+        entries = await history(ss[0])
+        assert len(origins(entries, "stale-overwrite")) == 2, entries
+
 
 async def test_the_clis_own_model_command_is_never_an_overwrite(home: Home, tui: StartTui) -> None:
     home.write_config(BASE)

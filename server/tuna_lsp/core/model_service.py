@@ -25,6 +25,7 @@ from ..storage.config_store import (
     ConfigStore,
     with_model,
 )
+from ..storage.write_marks import digest
 from . import overwrite as ow
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
@@ -551,6 +552,9 @@ class ModelService:
                 scope="global",
                 origin="stale-overwrite",
                 client=None,
+                # every server records this write once; a later overwrite with the same models
+                # (tunacode's next save) is another write, with other bytes
+                event=digest(snap.raw)[:16],
             )
 
     def _record(self, previous: str | None, state: ModelState, origin: str) -> None:
