@@ -68,7 +68,11 @@ class Tui:
 
     async def start(self) -> None:
         """Start tunacode and wait until its resource bar (first screen line) shows the model."""
-        cmd = f"env HOME={self.home.root} TERM=xterm-256color {self._tunacode}"
+        # if tunacode dies, its last words stay on the screen for the failure message
+        cmd = (
+            f"env HOME='{self.home.root}' TERM=xterm-256color '{self._tunacode}'; "
+            'echo "[tunacode exited with status $?]"; read _'
+        )
         await asyncio.to_thread(
             self._run, "new-session", "-d", "-s", self.name, "-x", "160", "-y", "45", cmd
         )
@@ -115,7 +119,7 @@ class Tui:
                 return screen
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"timed out after {timeout} s waiting for {what}; tunacode's screen:\n{screen}"
+                    f"timed out after {timeout} s waiting for {what}; tunacode's screen:\n{screen.rstrip()}"
                 )
             await asyncio.sleep(0.05)
 
