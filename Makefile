@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv demo test test-python test-nvim test-vscode test-wheel lint bench reliability figures package clean
+.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode test-wheel lint bench reliability figures package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -32,13 +32,23 @@ $(TUNACODE_VENV)/.installed:
 
 tunacode-venv: $(TUNACODE_VENV)/.installed ## the real tunacode CLI in its own venv (interop tests)
 
+# The running-CLI tests run the real tunacode TUI in a terminal: Debian's tmux (root or sudo only
+# when it is missing).
+tmux: ## Debian's tmux, the terminal the running-CLI tests start tunacode in
+	@command -v tmux >/dev/null || { \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing Debian's tmux"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends tmux; }
+	@command -v tmux >/dev/null || { echo "tmux is still missing" >&2; exit 1; }
+
 demo: venv ## a real LSP client picks a model in an isolated home; shows the notification and the file
 	$(BIN)/python examples/demo.py
 
 test: venv tunacode-venv lint test-python test-wheel test-vscode ## install what the tests need, run every suite
 	@echo "all suites passed"
 
-test-python: venv tunacode-venv ## server, CLI interop, Neovim and short reliability suites (pytest)
+test-python: venv tunacode-venv tmux ## server, CLI interop, Neovim and short reliability suites (pytest)
 	$(BIN)/pytest $(PYTEST_FLAGS)
 
 test-nvim: venv ## the Neovim end-to-end tests only
@@ -62,8 +72,9 @@ lint: venv ## ruff (lint + format check) and mypy on the server
 	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
 
-bench: venv ## speed and memory figures (ratios against baselines run in the same process tree)
+bench: venv tunacode-venv ## speed and memory figures (ratios against baselines run in the same process tree)
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_guard.py
 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
 	TUNA_RELIABILITY=full $(BIN)/pytest $(PYTEST_FLAGS) tests/reliability

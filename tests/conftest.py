@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+from tui import Tui
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -25,6 +27,7 @@ SERVER_CMD = [os.environ.get("TUNA_LSP_SERVER") or str(BIN / "tuna-lsp")]
 TUNACODE_PY = (
     Path(os.environ.get("TUNACODE_VENV", ROOT / ".cache" / "tunacode-venv")) / "bin" / "python"
 )
+TUNACODE_BIN = TUNACODE_PY.parent / "tunacode"
 SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY")
 
 
@@ -107,9 +110,10 @@ class Session:
     catalog_events: list[dict[str, Any]] = field(default_factory=list)
     init_result: Any = None
     # window/showMessageRequest received, and the title of the action to answer each with
-    # (None: dismiss it, as a user closing the notification does)
+    # (None: dismiss it, as a user closing the notification does); a coroutine answers later,
+    # as a user who reads the notification first
     questions: list[dict[str, Any]] = field(default_factory=list)
-    answer: Callable[[dict[str, Any]], str | None] = lambda _q: None
+    answer: Callable[[dict[str, Any]], str | Awaitable[str | None] | None] = lambda _q: None
 
     async def request(self, method: str, params: Any = None) -> Any:
         return plain(await self.client.protocol.send_request_async(method, params))
@@ -172,7 +176,7 @@ async def lsp_session(
         session.catalog_events.append(plain(params))
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
-    def _question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+    async def _question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         question = {
             "type": int(params.type),
             "message": params.message,
@@ -180,6 +184,8 @@ async def lsp_session(
         }
         session.questions.append(question)
         title = session.answer(question)
+        if inspect.isawaitable(title):
+            title = await title
         return types.MessageActionItem(title=title) if title is not None else None
 
     try:
@@ -218,3 +224,19 @@ def run_tunacode(home: Home, code: str, timeout: float = 60) -> subprocess.Compl
         timeout=timeout,
         check=True,
     )
+
+
+@pytest.fixture
+def tui() -> Iterator[Callable[[Home], Awaitable[Tui]]]:
+    """Starts real tunacode TUIs (tests/tui.py) and stops every one when the test ends."""
+    started: list[Tui] = []
+
+    async def start(home: Home) -> Tui:
+        t = Tui(home, TUNACODE_BIN)
+        started.append(t)
+        await t.start()
+        return t
+
+    yield start
+    for t in started:
+        t.stop()

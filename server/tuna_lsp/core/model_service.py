@@ -25,6 +25,7 @@ from ..storage.config_store import (
     ConfigStore,
     with_model,
 )
+from ..storage.write_marks import digest
 from . import overwrite as ow
 from .catalog import env_var_for
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
@@ -259,7 +260,7 @@ class ModelService:
             catalog=self.catalog.describe if self.catalog else None,
             workspace_folder=self.workspace_folder,
             workspace_model=workspace.model if workspace else None,
-            via_editor=True if origin == "client" else self.via_editor,
+            via_editor=self.via_editor,
             overwrite=self.overwrite,
         )
 
@@ -339,6 +340,8 @@ class ModelService:
         changed = (before.model, before.scope) != (after.model, after.scope)
         if changed:
             self.stats.session_sets += 1
+            self.via_editor = True
+            after = replace(after, via_editor=True)
             self._record(before.model, after, "client")
         return SetOutcome(
             after,
@@ -424,6 +427,7 @@ class ModelService:
         wrote = self._write_workspace(ref.model)
         self.session = None
         self.session_extra = (None, [])
+        self.via_editor = True
         self._remember_provider(ref)
         after = self.state("client")
         after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
@@ -454,6 +458,8 @@ class ModelService:
                 return SetOutcome(
                     after, f"No {what} model was set; this window uses {after.model}", False
                 )
+            self.via_editor = True
+            after = replace(after, via_editor=True)
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "client")
             return SetOutcome(
@@ -538,6 +544,9 @@ class ModelService:
                 scope="global",
                 origin="stale-overwrite",
                 client=None,
+                # every server records this write once; a later overwrite with the same models
+                # (tunacode's next save) is another write, with other bytes
+                event=digest(snap.raw)[:16],
             )
 
     def _record(self, previous: str | None, state: ModelState, origin: str) -> None:

@@ -28,8 +28,17 @@ class History:
         self._dir_ready = False
 
     def record(
-        self, *, previous: str | None, model: str, scope: str, origin: str, client: str | None
+        self,
+        *,
+        previous: str | None,
+        model: str,
+        scope: str,
+        origin: str,
+        client: str | None,
+        event: str | None = None,
     ) -> None:
+        """`event`: what tells this change from an earlier one with the same models (the digest
+        of the file that made it), for the servers' dedup; stored, never shown in `entries`."""
         now = dt.datetime.now(dt.UTC)
         entry = {
             "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -39,6 +48,8 @@ class History:
             "origin": origin,
             "client": client,
         }
+        if event is not None:
+            entry["event"] = event
         try:
             if not self._dir_ready:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -77,11 +88,12 @@ class History:
             os.close(fd)
 
     def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
-        for old in self.entries(limit=5):
-            if (old.get("origin"), old.get("previous"), old.get("model")) != (
+        for old in self._tail(limit=5):
+            if (old.get("origin"), old.get("previous"), old.get("model"), old.get("event")) != (
                 entry["origin"],
                 entry["previous"],
                 entry["model"],
+                entry.get("event"),
             ):
                 continue
             with contextlib.suppress(ValueError, TypeError, AttributeError):
@@ -92,6 +104,13 @@ class History:
 
     def entries(self, limit: int) -> list[dict[str, Any]]:
         """Newest first. Reads only the tail of the file; bad lines are skipped."""
+        return [
+            {k: obj.get(k) for k in ("ts", "previous", "model", "scope", "origin", "client")}
+            for obj in self._tail(limit)
+        ]
+
+    def _tail(self, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` entries as stored, newest first."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(0, os.SEEK_END)
@@ -121,10 +140,5 @@ class History:
             except ValueError:
                 continue
             if isinstance(obj, dict) and isinstance(obj.get("model"), str):
-                out.append(
-                    {
-                        k: obj.get(k)
-                        for k in ("ts", "previous", "model", "scope", "origin", "client")
-                    }
-                )
+                out.append(obj)
         return out
