@@ -68,21 +68,35 @@ H.run(function()
   H.wait_screen(t.buf, 'OA/gpt-4o -', 'the TUI to switch to openai:gpt-4o', 30000)
   H.eq(2, #terminal.typed, 'lines typed after Switch')
 
+  -- Always: typed now, remembered for every later Neovim, and no question next time
+  tunacode.options.cli.follow = nil
+  answer = 'Always'
+  set_from_other_window('openai:gpt-4.1-mini')
+  H.wait_screen(t.buf, 'OA/gpt-4.1-mini', 'the TUI to switch to openai:gpt-4.1-mini', 30000)
+  H.eq(2, #selects, 'questions after Always')
+  H.eq('always', terminal.remembered_follow(), 'the remembered answer')
+  tunacode.options.cli.follow = nil -- as in a later Neovim whose setup() does not set it
+  H.eq('always', terminal.follow_setting(), 'follow in a later Neovim')
+  set_from_other_window('openai:gpt-4o')
+  H.wait_screen(t.buf, 'OA/gpt-4o -', 'the TUI to switch back to openai:gpt-4o', 30000)
+  H.eq(2, #selects, 'questions once Always is remembered')
+  H.eq(4, #terminal.typed, 'lines typed after Always')
+
   -- a session choice is never typed, nor asked about
   vim.cmd('TunaModel openai:gpt-4.1 session')
   H.wait_status('openai:gpt-4.1 [session]')
   vim.cmd('TunaModel clear session')
   H.wait_status('openai:gpt-4o')
-  H.eq(2, #terminal.typed, 'lines typed after a session choice')
-  H.eq(1, #selects, 'questions after a session choice')
+  H.eq(4, #terminal.typed, 'lines typed after a session choice')
+  H.eq(2, #selects, 'questions after a session choice')
 
   -- the CLI's own /model: the file changes (viaEditor false), nothing is typed back, nothing asked
   H.type_line(t.job, t.buf, '/model openai:gpt-4.1')
   H.wait_screen(t.buf, 'OA/gpt-4.1', 'the TUI to switch itself to openai:gpt-4.1', 30000)
   H.wait_status('openai:gpt-4.1')
   H.eq(false, tunacode.state().viaEditor, 'viaEditor after the CLI\'s own change')
-  H.eq(2, #terminal.typed, 'lines typed after the CLI\'s own change')
-  H.eq(1, #selects, 'questions after the CLI\'s own change')
+  H.eq(4, #terminal.typed, 'lines typed after the CLI\'s own change')
+  H.eq(2, #selects, 'questions after the CLI\'s own change')
 
   other:stop()
   H.wait('the other window\'s server to stop', function()

@@ -47,7 +47,7 @@ M.defaults = {
     overwrite = ' [overwritten]',
     short = false,
   },
-  cli = { follow = 'ask' },
+  cli = { follow = nil }, -- nil: the answer remembered from Always / Never, else 'ask'
   stale_overwrite = nil,
   python = nil,
 }

@@ -97,7 +97,39 @@ local function switch_all(model)
   end
 end
 
---- Decides, for a new state, whether the terminals follow; asks when cli.follow is 'ask'.
+--- Where an Always / Never answer is remembered across restarts (setup's cli.follow, when given, wins).
+local function remembered_path()
+  return vim.fs.joinpath(vim.fn.stdpath('state'), 'tunacode', 'cli-follow')
+end
+
+--- The remembered answer: 'always', 'never' or nil.
+function M.remembered_follow()
+  local f = io.open(remembered_path(), 'r')
+  if not f then
+    return nil
+  end
+  local value = f:read('*l')
+  f:close()
+  return (value == 'always' or value == 'never') and value or nil
+end
+
+local function remember_follow(value)
+  local path = remembered_path()
+  vim.fn.mkdir(vim.fs.dirname(path), 'p')
+  local f = io.open(path, 'w')
+  if f then
+    f:write(value, '\n')
+    f:close()
+  end
+end
+
+--- cli.follow from setup(), else the answer remembered from an earlier Always / Never, else 'ask'.
+function M.follow_setting()
+  local cli = config.options.cli or {}
+  return cli.follow or M.remembered_follow() or 'ask'
+end
+
+--- Decides, for a new state, whether the terminals follow; asks when the setting is 'ask'.
 function M.on_state(s)
   if type(s) ~= 'table' then
     return
@@ -114,8 +146,7 @@ function M.on_state(s)
   if #pending == 0 then
     return
   end
-  local cli = config.options.cli or {}
-  local follow = cli.follow or 'ask'
+  local follow = M.follow_setting()
   if follow == 'never' then
     return
   elseif follow == 'always' then
@@ -131,8 +162,9 @@ function M.on_state(s)
     kind = 'tunacode.follow',
   }, function(choice)
     if choice == 'Always' or choice == 'Never' then
-      -- for this Neovim; set cli.follow in setup() to keep it
+      -- the user's answer from now on: here, and in every later Neovim (remembered in stdpath('state'))
       config.options.cli = vim.tbl_extend('force', config.options.cli or {}, { follow = choice:lower() })
+      remember_follow(choice:lower())
     end
     if (choice == 'Switch' or choice == 'Always') and (state.current or {}).persistedModel == model then
       switch_all(model)
