@@ -10,12 +10,15 @@ import * as os from "os";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
+import { buildClone } from "./build_info";
 import * as config from "./config";
+import { unsafeReason } from "./file_trust";
 import { discoverServer, expandHome, type Attempt, type ServerCommand } from "./locations";
 import * as ext from "./lsp_ext";
 import { OneAtATime } from "./one_at_a_time";
 import { ServerProcess } from "./server_process";
 import { startFailureMessage } from "./model_status";
+import { redactTraceText } from "./trace_redaction";
 
 export type ServerPhase =
   | { kind: "stopped" }
@@ -31,6 +34,38 @@ class QuietStartClient extends lc.LanguageClient {
   override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
     const quiet = showNotification === "force" && this.state !== lc.State.Running;
     super.error(message, data, quiet ? false : showNotification);
+  }
+}
+
+/**
+ * The channel the client writes its trace of the server traffic to: the log, minus the text of the config
+ * documents (tunacode.json holds API keys), whatever the trace level.
+ */
+class RedactingTraceChannel implements vscode.OutputChannel {
+  readonly name: string;
+  constructor(private readonly log: vscode.OutputChannel) {
+    this.name = log.name;
+  }
+  append(value: string): void {
+    this.log.append(redactTraceText(value));
+  }
+  appendLine(value: string): void {
+    this.log.appendLine(redactTraceText(value));
+  }
+  replace(value: string): void {
+    this.log.replace(redactTraceText(value));
+  }
+  clear(): void {
+    this.log.clear();
+  }
+  show(columnOrPreserve?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
+    this.log.show(typeof columnOrPreserve === "boolean" ? columnOrPreserve : preserveFocus);
+  }
+  hide(): void {
+    this.log.hide();
+  }
+  dispose(): void {
+    // The log belongs to the extension, not to one client.
   }
 }
 
@@ -111,7 +146,7 @@ export class TunaClient implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
 
   constructor(
-    private readonly extensionPath: string,
+    readonly extensionPath: string,
     readonly log: vscode.LogOutputChannel,
   ) {}
 
@@ -148,7 +183,8 @@ export class TunaClient implements vscode.Disposable {
       isExecutable,
       workspaceFolders: folders,
       trusted: vscode.workspace.isTrusted,
-      extensionPath: this.extensionPath,
+      cloneRoot: buildClone,
+      unsafeReason: (file) => unsafeReason(file, process.getuid?.(), process.platform),
     });
   }
 
@@ -178,6 +214,7 @@ export class TunaClient implements vscode.Disposable {
       // config while it has unsaved edits here: it must see those documents.
       documentSelector: configDocuments(configPath),
       outputChannel: this.log,
+      traceOutputChannel: new RedactingTraceChannel(this.log),
       revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
       initializationOptions: configPath !== "" ? { configPath } : {},
       initializationFailedHandler: () => false,

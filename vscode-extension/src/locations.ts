@@ -26,11 +26,16 @@ export interface DiscoveryInput extends LookupEnv {
   workspaceFolders: readonly string[];
   /** Whether the workspace is trusted: an untrusted one's .venv is never run. */
   trusted: boolean;
-  /** Where the extension is installed: an extension run from a clone of the repository finds its .venv. */
-  extensionPath: string;
+  /**
+   * The clone of the repository the extension was built from (recorded at build time), or undefined when it was
+   * not built from one: its `.venv` holds the server a developer installed with `make venv`.
+   */
+  cloneRoot: string | undefined;
+  /** Why a found program must not be run (another user could have put it there), or undefined when it may. */
+  unsafeReason: (file: string) => string | undefined;
 }
 
-export type ServerSource = "setting" | "path" | "workspace-venv" | "extension-venv";
+export type ServerSource = "setting" | "path" | "workspace-venv" | "clone-venv";
 
 export interface ServerCommand {
   command: string;
@@ -107,25 +112,11 @@ function venvServer(dir: string, platform: NodeJS.Platform): string {
     : p.join(dir, ".venv", "bin", SERVER_PROGRAM);
 }
 
-/** Directories from `start` up to the file system root, `start` first. */
-export function ancestors(start: string, platform: NodeJS.Platform): string[] {
-  const p = pathApi(platform);
-  const out: string[] = [];
-  let dir = p.resolve(start);
-  for (;;) {
-    out.push(dir);
-    const parent = p.dirname(dir);
-    if (parent === dir) {
-      return out;
-    }
-    dir = parent;
-  }
-}
-
 /**
  * Finds the command that starts the server. An explicit setting is the only candidate when set (a typo there must
- * show, not silently fall back to another server); otherwise PATH, then a trusted workspace folder's .venv, then a
- * .venv in the repository the extension lives in (any directory above it).
+ * show, not silently fall back to another server); otherwise PATH, then a trusted workspace folder's .venv, then the
+ * .venv of the exact clone the extension was built from. No other folder is searched: a `.venv` in a folder above
+ * the extension (`~/.venv`, `/.venv`) belongs to someone or something else.
  */
 export function discoverServer(input: DiscoveryInput): Discovery {
   const tried: Attempt[] = [];
@@ -161,17 +152,29 @@ export function discoverServer(input: DiscoveryInput): Discovery {
     tried.push({ place: "workspace .venv", detail: `${candidate}: not found` });
   }
 
-  for (const dir of ancestors(input.extensionPath, input.platform)) {
-    const candidate = venvServer(dir, input.platform);
-    if (input.isExecutable(candidate)) {
-      return { found: { command: candidate, args: [], source: "extension-venv" }, reason: "", tried };
-    }
+  const clone = cloneVenv(input);
+  if (clone.found !== undefined) {
+    return { found: clone.found, reason: "", tried };
   }
-  tried.push({
-    place: ".venv above the extension",
-    detail: `no .venv with ${SERVER_PROGRAM} in ${input.extensionPath} or a folder above it`,
-  });
+  tried.push(clone.attempt);
   return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried };
+}
+
+/** The server in the `.venv` of the clone the extension was built from, if it is there and safe to run. */
+function cloneVenv(input: DiscoveryInput): { found?: ServerCommand; attempt: Attempt } {
+  const place = "the clone's .venv";
+  if (input.cloneRoot === undefined || input.cloneRoot === "") {
+    return { attempt: { place, detail: "the extension was not built from a clone of the repository" } };
+  }
+  const candidate = venvServer(input.cloneRoot, input.platform);
+  if (!input.isExecutable(candidate)) {
+    return { attempt: { place, detail: `${candidate}: not found (run \`make venv\` in ${input.cloneRoot})` } };
+  }
+  const unsafe = input.unsafeReason(candidate);
+  if (unsafe !== undefined) {
+    return { attempt: { place, detail: `${candidate}: not run, ${unsafe}` } };
+  }
+  return { found: { command: candidate, args: [], source: "clone-venv" }, attempt: { place, detail: candidate } };
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ancestors, discoverServer, resolveProgram, sharedConfigPath, type DiscoveryInput } from "../../src/locations";
+import { discoverServer, resolveProgram, sharedConfigPath, type DiscoveryInput } from "../../src/locations";
 
 function input(files: string[], over: Partial<DiscoveryInput> = {}): DiscoveryInput {
   const set = new Set(files);
@@ -13,7 +13,8 @@ function input(files: string[], over: Partial<DiscoveryInput> = {}): DiscoveryIn
     isExecutable: (f) => set.has(f),
     workspaceFolders: ["/home/me/proj"],
     trusted: true,
-    extensionPath: "/home/u/src/tunacode-lsp/vscode-extension",
+    cloneRoot: "/home/u/src/tunacode-lsp",
+    unsafeReason: () => undefined,
     ...over,
   };
 }
@@ -66,13 +67,32 @@ describe("discoverServer", () => {
     assert.ok(d.tried.some((t) => /not trusted/.test(t.detail)));
   });
 
-  it("then a .venv in a folder above the extension (the repository it was built in)", () => {
+  it("then the .venv of the exact clone the extension was built from", () => {
     const d = discoverServer(input(["/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp"]));
     assert.deepEqual(d.found, {
       command: "/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp",
       args: [],
-      source: "extension-venv",
+      source: "clone-venv",
     });
+  });
+
+  it("never walks up from the extension or the clone: ~/.venv, /home/.venv and /.venv are not run", () => {
+    const planted = ["/home/u/.venv/bin/tuna-lsp", "/home/.venv/bin/tuna-lsp", "/.venv/bin/tuna-lsp", "/home/u/src/.venv/bin/tuna-lsp"];
+    const d = discoverServer(input(planted));
+    assert.equal(d.found, undefined);
+    const none = discoverServer(input(planted, { cloneRoot: undefined }));
+    assert.equal(none.found, undefined);
+    assert.match(none.tried.at(-1)?.detail ?? "", /not built from a clone/);
+  });
+
+  it("does not run the clone's server when another user could have put it there", () => {
+    const d = discoverServer(
+      input(["/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp"], {
+        unsafeReason: (f) => (f.startsWith("/home/u/src") ? "/home/u/src is writable by every user" : undefined),
+      }),
+    );
+    assert.equal(d.found, undefined);
+    assert.match(d.tried.at(-1)?.detail ?? "", /not run, \/home\/u\/src is writable by every user/);
   });
 
   it("says every place it looked when nothing is found", () => {
@@ -81,7 +101,7 @@ describe("discoverServer", () => {
     assert.equal(d.reason, "tuna-lsp was not found");
     assert.deepEqual(
       d.tried.map((t) => t.place),
-      ["tunacode.server.command", "PATH", "workspace .venv", ".venv above the extension"],
+      ["tunacode.server.command", "PATH", "workspace .venv", "the clone's .venv"],
     );
   });
 
@@ -95,7 +115,7 @@ describe("discoverServer", () => {
         platform: "win32",
         pathEnv: "",
         workspaceFolders: ["C:\\proj"],
-        extensionPath: "C:\\ext",
+        cloneRoot: undefined,
       }),
     );
     assert.equal(venv.found?.source, "workspace-venv");
@@ -105,12 +125,6 @@ describe("discoverServer", () => {
 describe("resolveProgram", () => {
   it("returns undefined for an empty name", () => {
     assert.equal(resolveProgram("  ", input([])), undefined);
-  });
-});
-
-describe("ancestors", () => {
-  it("walks up to the root", () => {
-    assert.deepEqual(ancestors("/a/b/c", "linux"), ["/a/b/c", "/a/b", "/a", "/"]);
   });
 });
 
