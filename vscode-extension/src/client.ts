@@ -13,7 +13,8 @@ import * as lc from "vscode-languageclient/node";
 import { buildClone } from "./build_info";
 import * as config from "./config";
 import { unsafeReason } from "./file_trust";
-import { discoverServer, expandHome, type Attempt, type ServerCommand } from "./locations";
+import { discoverServer, expandHome, type Attempt, type Candidate, type ServerCommand } from "./locations";
+import { loginShellPath } from "./login_shell";
 import * as ext from "./lsp_ext";
 import { OneAtATime } from "./one_at_a_time";
 import { ServerProcess } from "./server_process";
@@ -141,6 +142,7 @@ export class TunaClient implements vscode.Disposable {
   /** This window's session model, to set again on the next server after a restart. */
   private sessionToRestore: string | undefined;
   private disposed = false;
+  private startInFlight: Promise<void> | undefined;
 
   /** Fires when the phase or the model state changes. */
   readonly onDidChange = this.changed.event;
@@ -170,31 +172,55 @@ export class TunaClient implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private discover(): ReturnType<typeof discoverServer> {
-    const folders = (vscode.workspace.workspaceFolders ?? [])
-      .filter((f) => f.uri.scheme === "file")
-      .map((f) => f.uri.fsPath);
+  private discover(bundled: Candidate | undefined, loginPathEnv: string | undefined): ReturnType<typeof discoverServer> {
     return discoverServer({
       settingCommand: config.serverCommand(),
+      bundled,
       pathEnv: process.env.PATH,
       pathExt: process.env.PATHEXT,
       platform: process.platform,
       home: os.homedir(),
       isExecutable,
-      workspaceFolders: folders,
-      trusted: vscode.workspace.isTrusted,
       cloneRoot: buildClone,
       unsafeReason: (file) => unsafeReason(file, process.getuid?.(), process.platform),
+      loginPathEnv,
     });
   }
 
-  /** Starts the server unless it runs; resolves when it runs or has failed (never rejects). */
-  async start(): Promise<void> {
+  /** Finds the server; reads the login shell's PATH (a process) only when nothing earlier in the order has it. */
+  private async find(): Promise<ReturnType<typeof discoverServer>> {
+    const bundled = undefined;
+    const first = this.discover(bundled, undefined);
+    if (first.found !== undefined || config.serverCommand().length > 0) {
+      return first;
+    }
+    return this.discover(bundled, await loginShellPath(process.env.SHELL, process.env));
+  }
+
+  /**
+   * Starts the server unless it runs; resolves when it runs or has failed (never rejects). A start asked for while
+   * one is under way (finding the server takes processes) joins it.
+   */
+  start(): Promise<void> {
+    this.startInFlight ??= this.startOnce().finally(() => {
+      this.startInFlight = undefined;
+    });
+    return this.startInFlight;
+  }
+
+  private isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.disposed || this.client !== undefined) {
       return;
     }
     this.setPhase({ kind: "starting" });
-    const { found, reason, tried } = this.discover();
+    const { found, reason, tried } = await this.find();
+    if (this.isDisposed()) {
+      return;
+    }
     if (found === undefined) {
       this.fail(reason, tried);
       return;

@@ -11,10 +11,9 @@ import { errorText, ServerNotRunning, type TunaClient } from "./client";
 import * as config from "./config";
 import { resolveProgram, sharedConfigPath } from "./locations";
 import type { ConfigErrorData, SetScope } from "./lsp_ext";
-import { buildHistoryRows, buildModelRows, fallbackModelRows, type PickRow } from "./model_picks";
+import { buildHistoryRows, buildModelRows, type PickRow } from "./model_picks";
 
 const REQUEST_FAILED = -32803;
-const METHOD_NOT_FOUND = -32601;
 const LIST_LIMIT = 100;
 
 export interface Ctx {
@@ -108,7 +107,6 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
   let seq = 0;
   let pending: vscode.CancellationTokenSource | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let listUnsupported = false;
 
   const load = async (query: string): Promise<void> => {
     const mine = ++seq;
@@ -117,27 +115,13 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
     const token = pending.token;
     qp.busy = true;
     try {
-      let rows: PickRow[];
-      if (listUnsupported) {
-        rows = fallbackModelRows(ctx.client.state, query);
-      } else {
-        try {
-          const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
-          const result = await ctx.client.listModels(params, token);
-          rows = buildModelRows(result.items, result.total, query);
-          qp.title =
-            result.total > result.items.length
-              ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
-              : title;
-        } catch (error) {
-          if (error instanceof lc.ResponseError && error.code === METHOD_NOT_FOUND) {
-            listUnsupported = true;
-            rows = fallbackModelRows(ctx.client.state, query);
-          } else {
-            throw error;
-          }
-        }
-      }
+      const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
+      const result = await ctx.client.listModels(params, token);
+      const rows: PickRow[] = buildModelRows(result.items, result.total, query);
+      qp.title =
+        result.total > result.items.length
+          ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
+          : title;
       if (mine !== seq || token.isCancellationRequested) {
         return;
       }

@@ -27,17 +27,6 @@ export function activate(context: vscode.ExtensionContext): void {
         void c.restart();
       }
     }),
-    // A trusted workspace's .venv may hold the server: look again once trust is granted.
-    vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      if (c.phase.kind === "failed") {
-        void c.restart();
-      }
-    }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => {
-      if (c.phase.kind === "failed") {
-        void c.restart();
-      }
-    }),
   );
   void c.start();
 }

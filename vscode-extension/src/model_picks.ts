@@ -3,7 +3,7 @@
  *
  * Pure: returns plain rows; the caller makes QuickPickItems of them. Must not import vscode.
  */
-import type { HistoryEntry, ModelInfo, ModelState } from "./lsp_ext";
+import type { HistoryEntry, ModelInfo } from "./lsp_ext";
 import { formatTokenCount, formatUsd } from "./model_status";
 
 export interface SeparatorRow {
@@ -138,40 +138,6 @@ function addTyped(rows: PickRow[], query: string, detail: string): void {
     keyMissing: false,
     custom: true,
   });
-}
-
-/** Rows when the server cannot list models (older server, no catalog): the current model and the recents. */
-export function fallbackModelRows(state: ModelState | undefined, query: string): PickRow[] {
-  const rows: PickRow[] = [];
-  if (state !== undefined) {
-    const q = query.trim().toLowerCase();
-    const seen = new Set<string>();
-    const add = (model: string, group: string, current: boolean): void => {
-      if (seen.has(model) || (q !== "" && !q.split(/\s+/).every((t) => model.toLowerCase().includes(t)))) {
-        return;
-      }
-      seen.add(model);
-      if (!rows.some((r) => r.kind === "separator" && r.label === group)) {
-        rows.push({ kind: "separator", label: group });
-      }
-      rows.push({
-        kind: "model",
-        model,
-        label: model,
-        description: current ? "current" : "",
-        detail: model.split(":")[0] ?? "",
-        current,
-        keyMissing: current && state.apiKey === "missing",
-        custom: false,
-      });
-    };
-    add(state.model, "Current", true);
-    for (const m of state.recentModels) {
-      add(m, "Recent", false);
-    }
-  }
-  addTyped(rows, query, "The server checks it");
-  return rows;
 }
 
 export interface HistoryRow {

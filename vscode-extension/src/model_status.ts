@@ -74,6 +74,8 @@ function scopeText(state: ModelState): string {
   switch (state.scope) {
     case "session":
       return "session (this window only, not saved)";
+    case "workspace":
+      return "workspace (this folder's choice, remembered by tuna-lsp; the CLI's own default is unchanged)";
     case "global":
       return "global (saved in the shared config)";
     case "default":
@@ -89,7 +91,7 @@ function keyText(state: ModelState): string {
 export function renderModelStatus(state: ModelState): StatusView {
   const short = shortModelName(state.model);
   const keyMissing = state.apiKey === "missing";
-  const configInvalid = state.configValid === false;
+  const configInvalid = !state.configValid;
   const warned = keyMissing || configInvalid || state.warnings.length > 0;
   const session = state.scope === "session";
 
@@ -112,7 +114,7 @@ export function renderModelStatus(state: ModelState): StatusView {
   if (state.scope === "session" || state.persistedModel !== state.model) {
     rows.push(["Saved model", state.persistedModel !== null ? escapeMarkdown(state.persistedModel) : "none"]);
   }
-  if (state.resolvedFrom !== undefined && state.resolvedFrom !== null) {
+  if (state.resolvedFrom !== null) {
     rows.push(["Resolved from", escapeMarkdown(state.resolvedFrom)]);
   }
   rows.push(["Config", escapeMarkdown(state.configPath)]);

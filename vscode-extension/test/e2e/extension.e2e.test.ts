@@ -339,7 +339,7 @@ describe("without a server", () => {
   let vs: VsCodeSession;
 
   setUp(async () => {
-    // No setting, and neither PATH nor the workspace holds tuna-lsp; the .vsix was built knowing no clone.
+    // No setting, no bundled server, no clone (the .vsix was built knowing none), and no tuna-lsp on PATH.
     vs = await VsCodeSession.open({ name: "no-server", tunacodeConfig: startConfig() });
     mark("no-server session: workbench up");
   });
@@ -354,7 +354,7 @@ describe("without a server", () => {
     const toast = vs.notification("could not start the tuna-lsp language server").first();
     await toast.waitFor({ timeout: 30_000 });
     const message = await toast.innerText();
-    assert.match(message, /Tried: tunacode\.server\.command, PATH, workspace \.venv, the clone's \.venv/);
+    assert.match(message, /Tried: tunacode\.server\.command, bundled server, the clone's \.venv, PATH\./);
     assert.match(message, /set tunacode\.server\.command in your user settings/);
     await toast.getByRole("button", { name: "Install Instructions" }).waitFor();
     await vs.screenshot("error-notification.png");

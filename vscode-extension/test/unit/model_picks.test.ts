@@ -1,11 +1,10 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import type { HistoryEntry, ModelInfo, ModelState } from "../../src/lsp_ext";
+import type { HistoryEntry, ModelInfo } from "../../src/lsp_ext";
 import {
   buildHistoryRows,
   buildModelRows,
-  fallbackModelRows,
   formatTimestamp,
   looksLikeModel,
   modelDetail,
@@ -29,6 +28,7 @@ function info(model: string, over: Partial<ModelInfo> = {}): ModelInfo {
     recent: false,
     current: false,
     apiKey: "present",
+    inCatalog: true,
     ...over,
   };
 }
@@ -120,30 +120,6 @@ describe("looksLikeModel", () => {
     assert.ok(looksLikeModel("openai : gpt-4.1"));
     assert.ok(!looksLikeModel("gpt 4"));
     assert.ok(!looksLikeModel("   "));
-  });
-});
-
-describe("fallbackModelRows", () => {
-  const s = {
-    model: "openai:gpt-4.1",
-    recentModels: ["openai:gpt-4.1", "anthropic:claude-sonnet-4"],
-    apiKey: "missing",
-  } as ModelState;
-
-  it("lists the current model and the recents, deduplicated", () => {
-    assert.deepEqual(labels(fallbackModelRows(s, "")), [
-      "--Current",
-      "openai:gpt-4.1",
-      "--Recent",
-      "anthropic:claude-sonnet-4",
-    ]);
-  });
-
-  it("filters by every token and offers the typed text", () => {
-    // A bare id is a model string too (the server resolves it through the routing preferences).
-    assert.deepEqual(labels(fallbackModelRows(s, "claude")), ["--Recent", "anthropic:claude-sonnet-4", "--Other", "claude"]);
-    assert.deepEqual(labels(fallbackModelRows(s, "sonnet anthropic")), ["--Recent", "anthropic:claude-sonnet-4"]);
-    assert.deepEqual(labels(fallbackModelRows(undefined, "x:y")), ["--Other", "x:y"]);
   });
 });
 

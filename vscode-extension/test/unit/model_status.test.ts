@@ -28,6 +28,9 @@ function state(over: Partial<ModelState> = {}): ModelState {
     recentModels: [],
     warnings: [],
     origin: "initial",
+    resolvedFrom: null,
+    configValid: true,
+    catalog: null,
     ...over,
   };
 }
