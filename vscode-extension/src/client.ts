@@ -146,6 +146,9 @@ export class TunaClient implements vscode.Disposable {
 
   /** Fires when the phase or the model state changes. */
   readonly onDidChange = this.changed.event;
+  private readonly notified = new vscode.EventEmitter<ext.ModelState>();
+  /** Fires for every tuna/modelChanged of the current server (not for answers to requests). */
+  readonly onModelChanged = this.notified.event;
 
   constructor(
     readonly extensionPath: string,
@@ -242,7 +245,7 @@ export class TunaClient implements vscode.Disposable {
       outputChannel: this.log,
       traceOutputChannel: new RedactingTraceChannel(this.log),
       revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
-      initializationOptions: configPath !== "" ? { configPath } : {},
+      initializationOptions: initializationOptions(configPath),
       initializationFailedHandler: () => false,
       errorHandler: crashPolicy,
     };
@@ -252,6 +255,7 @@ export class TunaClient implements vscode.Disposable {
     client.onNotification(ext.modelChanged, (state) => {
       if (this.client === client) {
         this.setState(state);
+        this.notified.fire(state);
       }
     });
     client.onNotification(ext.catalogChanged, (params) => {
@@ -425,6 +429,26 @@ export class TunaClient implements vscode.Disposable {
     return result;
   }
 
+  /** Drops this window's session choice or this folder's workspace choice. */
+  async clearModel(scope: ext.ClearScope): Promise<ext.ChangeResult> {
+    const client = this.running();
+    const result = await client.sendRequest(ext.clearModel, { scope });
+    if (this.client === client) {
+      this.setState(result);
+    }
+    return result;
+  }
+
+  /** Puts back the choice a running tunacode's stale save undid (PROTOCOL.md section 9). */
+  async restoreOverwrite(): Promise<ext.ChangeResult> {
+    const client = this.running();
+    const result = await client.sendRequest(ext.restoreOverwrite, {});
+    if (this.client === client) {
+      this.setState(result);
+    }
+    return result;
+  }
+
   listModels(params: ext.ListModelsParams, token?: vscode.CancellationToken): Promise<ext.ListModelsResult> {
     return this.running().sendRequest(ext.listModels, params, token);
   }
@@ -437,7 +461,15 @@ export class TunaClient implements vscode.Disposable {
     this.disposed = true;
     void this.stop();
     this.changed.dispose();
+    this.notified.dispose();
   }
+}
+
+function initializationOptions(configPath: string): ext.InitializationOptions {
+  return {
+    ...(configPath !== "" ? { configPath } : {}),
+    staleOverwrite: config.staleOverwrite(),
+  };
 }
 
 /** The documents the server works on: any tunacode.json, tunacode's preferences.toml, and the configured path. */

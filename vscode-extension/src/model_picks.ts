@@ -3,8 +3,59 @@
  *
  * Pure: returns plain rows; the caller makes QuickPickItems of them. Must not import vscode.
  */
-import type { HistoryEntry, ModelInfo } from "./lsp_ext";
+import type { ClearScope, HistoryEntry, ModelInfo, ModelState, SetScope } from "./lsp_ext";
 import { formatTokenCount, formatUsd } from "./model_status";
+
+/** The picker's title and placeholder: which scope the pick writes, and where that choice lives. */
+export function pickerText(scope: SetScope, folderName: string | undefined): { title: string; placeholder: string } {
+  switch (scope) {
+    case "global":
+      return {
+        title: "TunaCode: Select Model (global: the shared config, used by the tunacode CLI)",
+        placeholder: "Model for tunacode, saved to the shared config (type to search)",
+      };
+    case "workspace":
+      return {
+        title: `TunaCode: Select Model for This Workspace (${folderName ?? "this folder"}: remembered by tuna-lsp)`,
+        placeholder: "Model for this workspace folder, not written to the shared config (type to search)",
+      };
+    case "session":
+      return {
+        title: "TunaCode: Select Model for This Session (this window only)",
+        placeholder: "Model for this window only, not saved (type to search)",
+      };
+  }
+}
+
+export interface ClearChoice {
+  scope: ClearScope;
+  label: string;
+  detail: string;
+}
+
+/** What "Clear Session or Workspace Model" offers: the choices set in this window, highest precedence first. */
+export function clearChoices(state: ModelState | undefined): ClearChoice[] {
+  if (state === undefined) {
+    return [];
+  }
+  const out: ClearChoice[] = [];
+  const workspaceModel = state.workspaceModel ?? null;
+  if (state.scope === "session") {
+    out.push({
+      scope: "session",
+      label: `Session choice: ${state.model}`,
+      detail: `This window goes back to ${workspaceModel !== null ? `the workspace choice, ${workspaceModel}` : `the global model, ${state.persistedModel ?? "tunacode's default"}`}`,
+    });
+  }
+  if (workspaceModel !== null) {
+    out.push({
+      scope: "workspace",
+      label: `Workspace choice: ${workspaceModel}`,
+      detail: `Every window on ${state.workspaceFolder ?? "this folder"} goes back to the global model, ${state.persistedModel ?? "tunacode's default"}`,
+    });
+  }
+  return out;
+}
 
 export interface SeparatorRow {
   kind: "separator";

@@ -1,10 +1,12 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import type { HistoryEntry, ModelInfo } from "../../src/lsp_ext";
+import type { HistoryEntry, ModelInfo, ModelState } from "../../src/lsp_ext";
 import {
   buildHistoryRows,
   buildModelRows,
+  clearChoices,
+  pickerText,
   formatTimestamp,
   looksLikeModel,
   modelDetail,
@@ -137,5 +139,47 @@ describe("history rows", () => {
     assert.equal(second.description, "not a date · session");
     assert.match(second.detail, /^first model · changed outside/);
     assert.equal(formatTimestamp("bad"), "bad");
+  });
+});
+
+describe("pickerText", () => {
+  it("says which scope the pick writes", () => {
+    assert.match(pickerText("global", "proj").title, /global: the shared config/);
+    assert.match(pickerText("global", "proj").placeholder, /saved to the shared config/);
+    assert.match(pickerText("workspace", "proj").title, /This Workspace \(proj: remembered by tuna-lsp\)/);
+    assert.match(pickerText("workspace", undefined).placeholder, /not written to the shared config/);
+    assert.match(pickerText("session", "proj").placeholder, /this window only, not saved/);
+  });
+});
+
+describe("clearChoices", () => {
+  const base = {
+    model: "openai:gpt-4o",
+    scope: "global",
+    persistedModel: "anthropic:claude-sonnet-4",
+    workspaceModel: null,
+    workspaceFolder: "/home/u/proj",
+  } as unknown as ModelState;
+
+  it("offers nothing when the global model is in effect", () => {
+    assert.deepEqual(clearChoices(base), []);
+    assert.deepEqual(clearChoices(undefined), []);
+  });
+
+  it("offers the session choice, saying what the window goes back to", () => {
+    const rows = clearChoices({ ...base, scope: "session" });
+    assert.deepEqual(rows.map((r) => r.scope), ["session"]);
+    assert.match(rows[0]?.detail ?? "", /global model, anthropic:claude-sonnet-4/);
+  });
+
+  it("offers both, session first, when a session choice overrides a workspace one", () => {
+    const rows = clearChoices({ ...base, scope: "session", workspaceModel: "openai:gpt-4.1" });
+    assert.deepEqual(rows.map((r) => r.scope), ["session", "workspace"]);
+    assert.match(rows[0]?.detail ?? "", /workspace choice, openai:gpt-4\.1/);
+    assert.equal(rows[1]?.label, "Workspace choice: openai:gpt-4.1");
+  });
+
+  it("offers the workspace choice alone", () => {
+    assert.deepEqual(clearChoices({ ...base, scope: "workspace", workspaceModel: "openai:gpt-4o" }).map((r) => r.scope), ["workspace"]);
   });
 });
