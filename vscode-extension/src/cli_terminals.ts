@@ -98,7 +98,7 @@ export class CliTerminals implements vscode.Disposable {
     );
     if (decision.kind === "none") {
       if (this.started.size > 0) {
-        this.client.log.debug(`follow: ${state.model} not typed: ${decision.why}`);
+        this.client.log.info(`follow: ${state.model} not typed: ${decision.why}`);
       }
       return;
     }

@@ -37,7 +37,15 @@ function tearDown(fn: () => Promise<void>): void {
   after(fn, HOOK_TIMEOUT);
 }
 
-const CLI_VENV = process.env.TUNACODE_CLI_VENV ?? path.join(REPO_ROOT, ".cache", "tunacode-venv");
+/** The real tunacode CLI: $TUNACODE_VENV (the Makefile exports it), else the repository's .cache/tunacode-venv. */
+const CLI_VENV = process.env.TUNACODE_VENV ?? path.join(REPO_ROOT, ".cache", "tunacode-venv");
+
+/** Fails, saying what is missing, when the real tunacode CLI is not installed: no test skips itself. */
+function requireCli(): void {
+  if (!fs.existsSync(CLI_TUNACODE) || !fs.existsSync(CLI_PYTHON)) {
+    throw new Error(`the real tunacode CLI is missing at ${CLI_VENV}: run \`make tunacode-venv\`, or set TUNACODE_VENV`);
+  }
+}
 const CLI_PYTHON = path.join(CLI_VENV, "bin", "python");
 const CLI_TUNACODE = path.join(CLI_VENV, "bin", "tunacode");
 
@@ -187,11 +195,8 @@ describe("with the server (set in the machine settings)", () => {
     mark(`status bar after a plain write: "${text}"`);
   });
 
-  it("follows the real tunacode CLI setting the model", TIMEOUT, async (t) => {
-    if (!fs.existsSync(CLI_PYTHON)) {
-      t.skip(`no tunacode CLI venv at ${CLI_PYTHON}`);
-      return;
-    }
+  it("follows the real tunacode CLI setting the model", TIMEOUT, async () => {
+    requireCli();
     execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, CLI_MODEL], { env: vs.env, timeout: 60_000 });
     assert.equal(vs.readConfig().default_model, CLI_MODEL);
     const text = await vs.waitForStatus("gpt-4o");
@@ -253,11 +258,8 @@ describe("with the server (set in the machine settings)", () => {
     await vs.page.keyboard.press("Escape");
   });
 
-  it("starts tunacode --model <model> in a terminal", TIMEOUT, async (t) => {
-    if (!fs.existsSync(CLI_TUNACODE)) {
-      t.skip(`no tunacode CLI at ${CLI_TUNACODE}`);
-      return;
-    }
+  it("starts tunacode --model <model> in a terminal", TIMEOUT, async () => {
+    requireCli();
     await vs.runCommand("TunaCode: Start tunacode in Terminal");
     await vs.page
       .locator(".terminal-tabs-entry, .single-terminal-tab, .pane-header, .composite.title", {
@@ -332,6 +334,144 @@ describe("with the server (set in the machine settings)", () => {
     assert.match(await toast.innerText(), /exited with code 4: tuna-lsp: uninstalled meanwhile/);
     const text = await vs.waitForStatus("no server");
     mark(`status bar after a failed restart: "${text}"`);
+  });
+});
+
+/** Waits for the terminal tab whose title names `model` (the terminal runs `tunacode --model <model>`). */
+async function waitForTerminalTitle(vs: VsCodeSession, model: string): Promise<void> {
+  await vs.page
+    .locator(".terminal-tabs-entry, .single-terminal-tab, .pane-header, .composite.title", { hasText: `tunacode (${model})` })
+    .first()
+    .waitFor({ timeout: 20_000 });
+}
+
+const WORKSPACE_MODEL = "openai:gpt-4.1";
+
+// PROTOCOL.md section 3a: needs a server with the workspace scope (scope "workspace", workspaceModel, tuna/clearModel).
+describe("a model for this workspace", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    requireCli();
+    vs = await VsCodeSession.open({
+      name: "workspace",
+      machineSettings: {
+        "tunacode.server.command": [serverExecutable(), "--log-file", path.join(ARTIFACTS, "workspace-server.log"), "--log-level", "DEBUG"],
+        "tunacode.cli.command": [CLI_TUNACODE],
+      },
+      tunacodeConfig: startConfig(),
+    });
+    mark("workspace session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("selects a model for this workspace: marked (workspace), the shared config untouched", TIMEOUT, async () => {
+    await vs.waitForStatus("claude-sonnet-4-20250514");
+    const before = fs.readFileSync(vs.configFile, "utf8");
+    await vs.runCommand("TunaCode: Select Model for This Workspace");
+    await vs.waitForQuickPick("for this workspace folder");
+    const title = await vs.page.locator(".quick-input-widget .quick-input-title").first().innerText();
+    assert.match(title, /This Workspace \(workspace: remembered by tuna-lsp\)/);
+    await vs.typeInQuickPick("gpt-4.1");
+    await (await vs.revealQuickPickRow(exactLabel(WORKSPACE_MODEL))).click();
+    const text = await vs.waitForStatus("(workspace)");
+    assert.match(text, /gpt-4\.1/);
+    mark(`status bar for a workspace choice: "${text}"`);
+    assert.equal(fs.readFileSync(vs.configFile, "utf8"), before, "a workspace choice must not touch the shared config");
+    await vs.screenshot("status-workspace.png", vs.page.locator(".statusbar"));
+  });
+
+  it("starts tunacode in a terminal with --model <the workspace model>", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await waitForTerminalTitle(vs, WORKSPACE_MODEL);
+    await vs.screenshot("terminal-workspace.png");
+  });
+
+  it("clears the workspace choice: the global model is back, unmarked", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Clear Session or Workspace Model");
+    const row = vs.page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row")
+      .filter({ hasText: `Workspace choice: ${WORKSPACE_MODEL}` })
+      .first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const text = await waitUntil("the workspace marker to go", async () => {
+      const now = (await vs.statusItem().innerText()).trim();
+      return /claude-sonnet-4-20250514/.test(now) && !/workspace/.test(now) ? now : undefined;
+    });
+    mark(`status bar after clearing: "${text}"`);
+  });
+});
+
+const FOLLOW_MODEL = "anthropic:claude-opus-4-20250514";
+const CLI_OWN_MODEL = "anthropic:claude-3-5-haiku-20241022";
+
+// PROTOCOL.md section 9 (Follow): needs a server that sends viaEditor.
+describe("a tunacode started from this window follows the model chosen in the editor", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    requireCli();
+    vs = await VsCodeSession.open({
+      name: "follow",
+      machineSettings: {
+        "tunacode.server.command": [serverExecutable(), "--log-file", path.join(ARTIFACTS, "follow-server.log"), "--log-level", "DEBUG"],
+        "tunacode.cli.command": [CLI_TUNACODE],
+      },
+      // The DOM renderer: the terminal's text can be read from the page.
+      userSettings: { "terminal.integrated.gpuAcceleration": "off" },
+      tunacodeConfig: startConfig(),
+    });
+    mark("follow session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("types /model into the running tunacode after Switch, and tunacode switches", { timeout: 180_000 }, async () => {
+    await vs.waitForStatus("claude-sonnet-4-20250514");
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await waitForTerminalTitle(vs, START_MODEL);
+    // Ready when its resource bar shows the model it started with.
+    await waitUntil("tunacode to start in the terminal", async () => ((await vs.terminalText()).includes("claude-sonnet-4") ? true : undefined), 60_000);
+    await vs.screenshot("follow-cli-started.png");
+
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.waitForQuickPick("saved to the shared config");
+    await vs.typeInQuickPick("claude opus 4");
+    await (await vs.revealQuickPickRow(exactLabel(FOLLOW_MODEL))).click();
+    await vs.waitForStatus("claude-opus-4-20250514");
+
+    const ask = vs.notification("started from this window to it").first();
+    await ask.waitFor({ timeout: 20_000 });
+    assert.match(await ask.innerText(), new RegExp(FOLLOW_MODEL.replace(/[.]/g, "\\.")));
+    await vs.screenshot("follow-ask.png");
+    await ask.getByRole("button", { name: "Switch" }).click();
+
+    await waitUntil("tunacode to show the new model", async () => ((await vs.terminalText()).includes("claude-opus-4") ? true : undefined), 60_000);
+    // tunacode's /model saves the whole file with its defaults filled in: its own write, not the server's.
+    const cfg = await waitUntil("tunacode to save the switched model", () => {
+      const c = vs.readConfig();
+      const settings = c.settings as Record<string, unknown> | undefined;
+      return c.default_model === FOLLOW_MODEL && Object.keys(settings ?? {}).length > 2 ? c : undefined;
+    }, 30_000);
+    assert.equal((cfg.recent_models as string[])[0], FOLLOW_MODEL);
+    await vs.screenshot("follow-switched.png");
+  });
+
+  it("never types a change the CLI made back into a terminal", TIMEOUT, async () => {
+    execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, CLI_OWN_MODEL], { env: vs.env, timeout: 60_000 });
+    await vs.waitForStatus("claude-3-5-haiku");
+    await waitUntil(
+      "the extension to decide not to type the CLI's own change",
+      () => (vs.tunaLog().includes(`follow: ${CLI_OWN_MODEL} not typed: not changed through tuna-lsp`) ? true : undefined),
+      20_000,
+    );
+    assert.equal(await vs.notification("started from this window to it").filter({ hasText: CLI_OWN_MODEL }).count(), 0);
   });
 });
 

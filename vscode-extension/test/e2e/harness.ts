@@ -406,6 +406,32 @@ export class VsCodeSession {
     return out;
   }
 
+  /** The text on the screen of the terminal panel (needs the DOM renderer: terminal.integrated.gpuAcceleration off). */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator(".terminal-wrapper.active .xterm-rows, .xterm-rows").first();
+    return (await rows.innerText({ timeout: 2000 })).replace(/\u00a0/g, " ");
+  }
+
+  /** What the extension wrote to its TunaCode log so far (the output channel's file under the user data dir). */
+  tunaLog(): string {
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          walk(p);
+        } else if (/TunaCode\.log$/.test(entry.name)) {
+          found.push(fs.readFileSync(p, "utf8"));
+        }
+      }
+    };
+    const logs = path.join(this.runDir, "user-data", "logs");
+    if (fs.existsSync(logs)) {
+      walk(logs);
+    }
+    return found.join("\n");
+  }
+
   readConfig(): Record<string, unknown> {
     return JSON.parse(fs.readFileSync(this.configFile, "utf8")) as Record<string, unknown>;
   }
