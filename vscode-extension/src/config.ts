@@ -13,7 +13,7 @@ import * as vscode from "vscode";
 export const SECTION = "tunacode";
 
 /** Settings whose change needs a new server process. */
-const RESTART_KEYS = ["server.command", "configPath", "cli.staleOverwrite"] as const;
+const RESTART_KEYS = ["server.command", "server.python", "configPath", "cli.staleOverwrite"] as const;
 
 function userValue<T>(key: string, fallback: T): T {
   const inspected = vscode.workspace.getConfiguration(SECTION).inspect<T>(key);
@@ -26,6 +26,12 @@ function stringArray(value: unknown): string[] {
 
 export function serverCommand(): string[] {
   return stringArray(userValue<unknown>("server.command", []));
+}
+
+/** `tunacode.server.python`: the Python that runs the bundled server; empty when unset. */
+export function serverPython(): string {
+  const value = userValue<unknown>("server.python", "");
+  return typeof value === "string" ? value.trim() : "";
 }
 
 export function configPath(): string {

@@ -45,6 +45,10 @@ export interface DiscoveryInput extends LookupEnv {
 export interface Candidate {
   found?: ServerCommand;
   attempt: Attempt;
+  /** Nothing later in the order is tried: the user named this place (a wrong value must show). */
+  final?: boolean;
+  /** What to do about it, for the notification when nothing is found. */
+  hint?: string;
 }
 
 export type ServerSource = "setting" | "bundled" | "clone-venv" | "path" | "login-path";
@@ -65,6 +69,8 @@ export interface Discovery {
   found: ServerCommand | undefined;
   /** Why nothing was found; empty when found. */
   reason: string;
+  /** What to do about it beyond installing tuna-lsp (a missing Python, say); undefined when nothing special. */
+  hint?: string;
   /** The places looked at, in order. */
   tried: Attempt[];
 }
@@ -165,8 +171,15 @@ export function discoverServer(input: DiscoveryInput): Discovery {
       return { found: candidate.found, reason: "", tried };
     }
     tried.push(candidate.attempt);
+    if (candidate.final === true) {
+      return { found: undefined, reason: candidate.attempt.detail, tried, ...hintOf(candidate) };
+    }
   }
-  return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried };
+  return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried, ...hintOf(input.bundled) };
+}
+
+function hintOf(c: Candidate | undefined): { hint?: string } {
+  return c?.hint !== undefined ? { hint: c.hint } : {};
 }
 
 /** The server in the `.venv` of the clone the extension was built from, if it is there and safe to run. */

@@ -251,11 +251,11 @@ export function renderFailed(reason: string, tried: readonly Attempt[]): StatusV
 }
 
 /** The error notification's text when no server starts: what was tried and what to do, in a few lines. */
-export function startFailureMessage(reason: string, tried: readonly Attempt[]): string {
+export function startFailureMessage(reason: string, tried: readonly Attempt[], hint?: string): string {
   const places = [...new Set(tried.map((t) => t.place))];
   const triedText = places.length > 0 ? ` Tried: ${places.join(", ")}.` : "";
   return (
     `TunaCode: could not start the tuna-lsp language server: ${reason}.${triedText} ` +
-    "Install tuna-lsp and, unless it is on PATH, set tunacode.server.command in your user settings."
+    (hint ?? "Install tuna-lsp and, unless it is on PATH, set tunacode.server.command in your user settings.")
   );
 }

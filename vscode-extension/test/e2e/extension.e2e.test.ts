@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 
 import {
   ARTIFACTS,
+  BUNDLED_VSIX,
   REPO_ROOT,
   VsCodeSession,
   checkPrerequisites,
@@ -540,6 +541,58 @@ describe("without a server", () => {
     assert.equal(await vs.notification("couldn't create connection").count(), 0);
     await vs.waitForStatus("no server");
     await vs.screenshot("broken-server.png");
+  });
+});
+
+// Issue 15: the .vsix from `make package` carries the server; no tuna-lsp anywhere else (no setting, none on PATH,
+// no clone known to the build); Debian's Python 3.11 on PATH runs it.
+describe("the .vsix that carries its server", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    vs = await VsCodeSession.open({ name: "bundled", vsix: BUNDLED_VSIX, tunacodeConfig: startConfig() });
+    const size = fs.statSync(BUNDLED_VSIX).size;
+    mark(`bundled session: workbench up; ${path.basename(BUNDLED_VSIX)} ${(size / 1024 / 1024).toFixed(2)} MiB, installed in ${String(vs.installMs)} ms`);
+    fs.writeFileSync(
+      path.join(ARTIFACTS, "bundled-vsix.json"),
+      `${JSON.stringify({ vsix: path.basename(BUNDLED_VSIX), bytes: size, installMs: vs.installMs }, null, 2)}\n`,
+    );
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("runs the bundled server with python3 from PATH: the status bar shows the model", TIMEOUT, async () => {
+    const text = await vs.waitForStatus("claude-sonnet-4-20250514", 60_000);
+    mark(`status bar with the bundled server: "${text}"`);
+    await waitUntil("the log to say how the server was found", () =>
+      /starting \S*python3\S* -I \S*bundled\/tool\/tuna_lsp_main\.py \(found via bundled\)/.test(vs.tunaLog()) ? true : undefined,
+    );
+  });
+
+  it("picks a model with the bundled server: the file is written", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.waitForQuickPick("saved to the shared config");
+    await vs.typeInQuickPick("gpt-4.1 mini");
+    await (await vs.revealQuickPickRow(exactLabel(PICKED_MODEL))).click();
+    await vs.waitForStatus("gpt-4.1-mini");
+    await waitUntil("the config on disk to hold the picked model", () => (vs.readConfig().default_model === PICKED_MODEL ? true : undefined));
+  });
+
+  it("names tunacode.server.python in the notification when it is not a Python", TIMEOUT, async () => {
+    const notPython = path.join(vs.runDir, "not-python");
+    fs.writeFileSync(notPython, "#!/bin/sh\necho 'this is not python' >&2\nexit 5\n", { mode: 0o755 });
+    vs.writeMachineSettings({ "tunacode.server.python": notPython });
+    const toast = vs.notification("tunacode.server.python").first();
+    await toast.waitFor({ timeout: 30_000 });
+    const message = await toast.innerText();
+    assert.ok(message.includes(notPython), message);
+    assert.match(message, /not a usable Python 3\.11\+/);
+    assert.match(message, /exited with code 5|Command failed/);
+    assert.match(message, /Install Python 3\.11 or newer/);
+    await vs.waitForStatus("no server");
+    await vs.screenshot("bundled-bad-python.png");
   });
 });
 
