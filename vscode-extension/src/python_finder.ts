@@ -86,7 +86,7 @@ export function describeProbe(p: Probe): string {
 }
 
 export const PYTHON_HINT =
-  "Install Python 3.11 or newer (from python.org, or your package manager, e.g. `sudo apt install python3.11`), " +
+  "Install Python 3.11 or newer (from python.org, or your package manager, e.g. sudo apt install python3.11), " +
   "or set tunacode.server.python in your user settings to one.";
 
 /**
@@ -109,10 +109,11 @@ export function bundledCandidate(
   const found = probes.length > 0 ? probes.map(describeProbe).join("; ") : "no python3 on PATH";
   if (fromSetting) {
     const p = probes[0];
+    const what = p === undefined ? "nothing" : p.version !== undefined ? `it is Python ${p.version.join(".")}, too old` : (p.problem ?? "unknown");
     return {
       attempt: {
         place,
-        detail: `tunacode.server.python names ${p?.path ?? "nothing"}, which is not a usable Python 3.11+: ${found}`,
+        detail: `tunacode.server.python names ${p?.path ?? "nothing"}, which is not a usable Python 3.11+: ${what}`,
       },
       final: true,
       hint: PYTHON_HINT,

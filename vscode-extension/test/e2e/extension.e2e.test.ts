@@ -124,7 +124,7 @@ describe("with the server (set in the machine settings)", () => {
       // Machine-scoped settings of a code-server window live in its (remote) machine settings.
       machineSettings: {
         "tunacode.server.command": [server, "--log-file", path.join(ARTIFACTS, "main-server.log"), "--log-level", "DEBUG"],
-        "tunacode.trace.server": "messages",
+        "tunacode.trace.server": "verbose",
         "tunacode.cli.command": [CLI_TUNACODE],
       },
       // A cloned repository trying to pick the server and redirect where it writes: both must be ignored.
@@ -237,6 +237,15 @@ describe("with the server (set in the machine settings)", () => {
     await vs.page.locator(".monaco-editor .view-lines", { hasText: "default_model" }).first().waitFor({ timeout: 15_000 });
     await vs.screenshot("open-config.png");
     await vs.page.keyboard.press("Control+W");
+  });
+
+  it("traces the traffic at verbose without the config's text (it holds API keys)", TIMEOUT, async () => {
+    const log = await waitUntil("the verbose trace of the config's didOpen", () => {
+      const text = vs.tunaLog();
+      return /Sending notification 'textDocument\/didOpen'[\s\S]*characters of document text, not logged/.test(text) ? text : undefined;
+    });
+    assert.doesNotMatch(log, /sk-ant-e2e-not-a-real-key/);
+    assert.doesNotMatch(log, /"default_model"/);
   });
 
   it("restarts the server on TunaCode: Restart Server, keeping this window's session choice", TIMEOUT, async () => {

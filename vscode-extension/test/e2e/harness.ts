@@ -400,8 +400,16 @@ export class VsCodeSession {
     }
   }
 
+  /**
+   * Types into the model picker and waits for the server's answer to that query: until it arrives the list still
+   * holds the rows of the empty query, and a row found there moves or goes when the answer replaces them.
+   */
   async typeInQuickPick(text: string): Promise<void> {
     await this.quickInput().locator("input.input").fill(text);
+    await this.quickInput()
+      .locator(".quick-input-list .monaco-list-row", { hasText: /matches|Other/ })
+      .first()
+      .waitFor({ timeout: 15_000 });
   }
 
   /** A notification toast whose message contains `text`. */

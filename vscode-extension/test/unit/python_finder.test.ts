@@ -91,6 +91,10 @@ describe("bundledCandidate", () => {
     const c = bundledCandidate([broken], true, "/l");
     assert.equal(c.final, true);
     assert.match(c.attempt.detail, /^tunacode\.server\.python names \/home\/u\/bin\/py, which is not a usable Python 3\.11\+/);
-    assert.match(c.attempt.detail, /exited with code 5/);
+    assert.equal(
+      c.attempt.detail,
+      "tunacode.server.python names /home/u/bin/py, which is not a usable Python 3.11+: not a Python that runs (exited with code 5)",
+    );
+    assert.match(bundledCandidate([{ ...old, origin: "tunacode.server.python" }], true, "/l").attempt.detail, /: it is Python 3\.9\.2, too old$/);
   });
 });
