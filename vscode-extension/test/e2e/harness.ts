@@ -407,7 +407,7 @@ export class VsCodeSession {
   async typeInQuickPick(text: string): Promise<void> {
     await this.quickInput().locator("input.input").fill(text);
     await this.quickInput()
-      .locator(".quick-input-list .monaco-list-row", { hasText: /matches|Other/ })
+      .locator(".quick-input-list .monaco-list-row", { hasText: /matches|Other/i })
       .first()
       .waitFor({ timeout: 15_000 });
   }
