@@ -447,7 +447,7 @@ describe("a tunacode started from this window follows the model chosen in the ed
     await vs.runCommand("TunaCode: Start tunacode in Terminal");
     await waitForTerminalTitle(vs, START_MODEL);
     // Ready when its resource bar shows the model it started with.
-    await waitUntil("tunacode to start in the terminal", async () => ((await vs.terminalText()).includes("claude-sonnet-4") ? true : undefined), 60_000);
+    await waitUntil("tunacode to start in the terminal", async () => ((await vs.terminalText()).includes("ANTH/claude-sonnet-4") ? true : undefined), 60_000);
     await vs.screenshot("follow-cli-started.png");
 
     await vs.runCommand("TunaCode: Select Model");
@@ -462,7 +462,8 @@ describe("a tunacode started from this window follows the model chosen in the ed
     await vs.screenshot("follow-ask.png");
     await ask.getByRole("button", { name: "Switch" }).click();
 
-    await waitUntil("tunacode to show the new model", async () => ((await vs.terminalText()).includes("claude-opus-4") ? true : undefined), 60_000);
+    // Its resource bar (`ANTH/<model id>`), not the typed `/model anthropic:...` line.
+    await waitUntil("tunacode's resource bar to show the new model", async () => ((await vs.terminalText()).includes("ANTH/claude-opus-4") ? true : undefined), 60_000);
     // tunacode's /model saves the whole file with its defaults filled in: its own write, not the server's.
     const cfg = await waitUntil("tunacode to save the switched model", () => {
       const c = vs.readConfig();
