@@ -84,8 +84,8 @@ figures: venv ## run the benchmark and put its table and the latest reliability 
 	$(BIN)/python benchmarks/bench_core.py --readme README.md
 	$(BIN)/python tests/reliability/report.py --readme README.md
 
-package: ## the VS Code extension as a .vsix
-	npm ci && npm run package
+package: ## the VS Code extension as a .vsix carrying the server (VSCODE_TARGET=linux-x64; needs Python 3.11+)
+	npm ci && PYTHON=$(PYTHON) npm run package
 
 clean: ## remove the venvs, caches and build output
-	rm -rf $(VENV) .cache node_modules vscode-extension/node_modules vscode-extension/dist
+	rm -rf $(VENV) .cache node_modules vscode-extension/node_modules vscode-extension/dist vscode-extension/bundled/libs

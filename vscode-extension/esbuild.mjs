@@ -1,5 +1,7 @@
 // Bundles the extension into one CommonJS file, dist/extension.js (the vscode module stays external:
 // the editor provides it). `--production` minifies; `--watch` rebuilds on change.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
@@ -22,6 +24,20 @@ const problemReporter = {
   },
 };
 
+/**
+ * The clone this build comes from, so that the extension can run the server of that clone's `.venv` and look in no
+ * other folder. TUNACODE_BUILD_CLONE overrides it; set it empty for a build that must not know any clone (the
+ * end-to-end tests, a .vsix for others).
+ */
+const buildClone = (() => {
+  if (process.env.TUNACODE_BUILD_CLONE !== undefined) {
+    return process.env.TUNACODE_BUILD_CLONE;
+  }
+  const root = path.resolve(import.meta.dirname, "..");
+  const isClone = fs.existsSync(path.join(root, "pyproject.toml")) && fs.existsSync(path.join(root, "server", "tuna_lsp"));
+  return isClone ? root : "";
+})();
+
 const ctx = await esbuild.context({
   entryPoints: ["src/extension.ts"],
   bundle: true,
@@ -33,6 +49,7 @@ const ctx = await esbuild.context({
   sourcesContent: false,
   outfile: "dist/extension.js",
   external: ["vscode"],
+  define: { TUNACODE_BUILD_CLONE: JSON.stringify(buildClone) },
   logLevel: "warning",
   plugins: watch ? [problemReporter] : [],
 });

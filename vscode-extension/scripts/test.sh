@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every check of the VS Code extension, as `make test-vscode` runs it from the repository root: installs what is
-# missing (npm packages from the committed lock file, Debian's Chromium, code-server), lints, runs the unit tests,
-# packages the .vsix and runs the end-to-end test in a real VS Code. Needs the server's venv (`make venv`), or
-# TUNA_LSP naming a tuna-lsp executable.
+# missing (npm packages from the committed lock file, Debian's Chromium, code-server), lints, runs the unit tests
+# (one of them starts the real tuna-lsp), packages both .vsix files (tunacode.vsix without a server, and
+# tunacode-linux-x64.vsix carrying it: needs a Python 3.11+ with pip, $PYTHON) and runs the end-to-end test in a
+# real VS Code. Needs the server's venv (`make venv`), or TUNA_LSP naming a tuna-lsp executable, and the real
+# tunacode CLI ($TUNACODE_VENV, `make tunacode-venv`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

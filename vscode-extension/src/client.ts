@@ -7,15 +7,21 @@
  */
 import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
+import { buildClone } from "./build_info";
 import * as config from "./config";
-import { discoverServer, expandHome, type Attempt, type ServerCommand } from "./locations";
+import { unsafeReason } from "./file_trust";
+import { discoverServer, expandHome, resolveProgram, type Attempt, type Candidate, type ServerCommand } from "./locations";
+import { loginShellPath } from "./login_shell";
 import * as ext from "./lsp_ext";
 import { OneAtATime } from "./one_at_a_time";
+import { bundledCandidate, probePython, usable, type Probe, type PythonCandidate } from "./python_finder";
 import { ServerProcess } from "./server_process";
 import { startFailureMessage } from "./model_status";
+import { redactTraceText } from "./trace_redaction";
 
 export type ServerPhase =
   | { kind: "stopped" }
@@ -31,6 +37,38 @@ class QuietStartClient extends lc.LanguageClient {
   override error(message: string, data?: unknown, showNotification: boolean | "force" = true): void {
     const quiet = showNotification === "force" && this.state !== lc.State.Running;
     super.error(message, data, quiet ? false : showNotification);
+  }
+}
+
+/**
+ * The channel the client writes its trace of the server traffic to: the log, minus the text of the config
+ * documents (tunacode.json holds API keys), whatever the trace level.
+ */
+class RedactingTraceChannel implements vscode.OutputChannel {
+  readonly name: string;
+  constructor(private readonly log: vscode.OutputChannel) {
+    this.name = log.name;
+  }
+  append(value: string): void {
+    this.log.append(redactTraceText(value));
+  }
+  appendLine(value: string): void {
+    this.log.appendLine(redactTraceText(value));
+  }
+  replace(value: string): void {
+    this.log.replace(redactTraceText(value));
+  }
+  clear(): void {
+    this.log.clear();
+  }
+  show(columnOrPreserve?: vscode.ViewColumn | boolean, preserveFocus?: boolean): void {
+    this.log.show(typeof columnOrPreserve === "boolean" ? columnOrPreserve : preserveFocus);
+  }
+  hide(): void {
+    this.log.hide();
+  }
+  dispose(): void {
+    // The log belongs to the extension, not to one client.
   }
 }
 
@@ -106,12 +144,16 @@ export class TunaClient implements vscode.Disposable {
   /** This window's session model, to set again on the next server after a restart. */
   private sessionToRestore: string | undefined;
   private disposed = false;
+  private startInFlight: Promise<void> | undefined;
 
   /** Fires when the phase or the model state changes. */
   readonly onDidChange = this.changed.event;
+  private readonly notified = new vscode.EventEmitter<ext.ModelState>();
+  /** Fires for every tuna/modelChanged of the current server (not for answers to requests). */
+  readonly onModelChanged = this.notified.event;
 
   constructor(
-    private readonly extensionPath: string,
+    readonly extensionPath: string,
     readonly log: vscode.LogOutputChannel,
   ) {}
 
@@ -135,32 +177,113 @@ export class TunaClient implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private discover(): ReturnType<typeof discoverServer> {
-    const folders = (vscode.workspace.workspaceFolders ?? [])
-      .filter((f) => f.uri.scheme === "file")
-      .map((f) => f.uri.fsPath);
+  private discover(bundled: Candidate | undefined, loginPathEnv: string | undefined): ReturnType<typeof discoverServer> {
     return discoverServer({
       settingCommand: config.serverCommand(),
+      bundled,
       pathEnv: process.env.PATH,
       pathExt: process.env.PATHEXT,
       platform: process.platform,
       home: os.homedir(),
       isExecutable,
-      workspaceFolders: folders,
-      trusted: vscode.workspace.isTrusted,
-      extensionPath: this.extensionPath,
+      cloneRoot: buildClone,
+      unsafeReason: (file) => unsafeReason(file, process.getuid?.(), process.platform),
+      loginPathEnv,
     });
   }
 
-  /** Starts the server unless it runs; resolves when it runs or has failed (never rejects). */
-  async start(): Promise<void> {
+  /**
+   * Finds the server. Processes run only when needed: the bundled server's Python is asked for its version only
+   * when no server command is set, the login shell's PATH is read only when PATH does not have what is looked for.
+   */
+  private async find(): Promise<ReturnType<typeof discoverServer>> {
+    if (config.serverCommand().length > 0) {
+      return this.discover(undefined, undefined);
+    }
+    let login: Promise<string | undefined> | undefined;
+    const loginPath = (): Promise<string | undefined> => (login ??= loginShellPath(process.env.SHELL, process.env));
+    const bundled = await this.bundled(loginPath);
+    const first = this.discover(bundled, undefined);
+    if (first.found !== undefined || bundled?.final === true) {
+      return first;
+    }
+    return this.discover(bundled, await loginPath());
+  }
+
+  /** The server carried in the .vsix and a Python to run it, or undefined when this build carries none. */
+  private async bundled(loginPath: () => Promise<string | undefined>): Promise<Candidate | undefined> {
+    const launcher = path.join(this.extensionPath, "bundled", "tool", "tuna_lsp_main.py");
+    if (!fs.existsSync(launcher) || !fs.existsSync(path.join(this.extensionPath, "bundled", "libs", "tuna_lsp"))) {
+      return undefined;
+    }
+    const env = { pathEnv: process.env.PATH, pathExt: process.env.PATHEXT, platform: process.platform, home: os.homedir(), isExecutable };
+    const setting = config.serverPython();
+    if (setting !== "") {
+      const resolved = resolveProgram(setting, env);
+      const probe: Probe =
+        resolved !== undefined
+          ? await probePython({ path: resolved, origin: "tunacode.server.python" })
+          : { path: setting, origin: "tunacode.server.python", problem: "not an executable file (an absolute path, or a program on PATH)" };
+      return bundledCandidate([probe], true, launcher);
+    }
+    const candidates: PythonCandidate[] = [];
+    const fromExtension = await pythonExtensionInterpreter(this.log);
+    if (fromExtension !== undefined) {
+      candidates.push({ path: fromExtension, origin: "the Python extension's interpreter" });
+    }
+    const names = process.platform === "win32" ? ["python3", "python"] : ["python3"];
+    for (const name of names) {
+      const onPath = resolveProgram(name, env);
+      if (onPath !== undefined) {
+        candidates.push({ path: onPath, origin: "PATH" });
+      }
+    }
+    const probes: Probe[] = [];
+    for (const c of candidates) {
+      const p = await probePython(c);
+      probes.push(p);
+      if (usable(p)) {
+        return bundledCandidate(probes, false, launcher);
+      }
+    }
+    const loginPathEnv = await loginPath();
+    if (loginPathEnv !== undefined && loginPathEnv !== process.env.PATH) {
+      for (const name of names) {
+        const onLogin = resolveProgram(name, { ...env, pathEnv: loginPathEnv });
+        if (onLogin !== undefined && !probes.some((p) => p.path === onLogin)) {
+          probes.push(await probePython({ path: onLogin, origin: "the login shell's PATH" }));
+        }
+      }
+    }
+    return bundledCandidate(probes, false, launcher);
+  }
+
+  /**
+   * Starts the server unless it runs; resolves when it runs or has failed (never rejects). A start asked for while
+   * one is under way (finding the server takes processes) joins it.
+   */
+  start(): Promise<void> {
+    this.startInFlight ??= this.startOnce().finally(() => {
+      this.startInFlight = undefined;
+    });
+    return this.startInFlight;
+  }
+
+  private isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private async startOnce(): Promise<void> {
     if (this.disposed || this.client !== undefined) {
       return;
     }
     this.setPhase({ kind: "starting" });
-    const { found, reason, tried } = this.discover();
+    const { found, reason, tried, hint } = await this.find();
+    if (this.isDisposed()) {
+      return;
+    }
     if (found === undefined) {
-      this.fail(reason, tried);
+      this.fail(reason, tried, hint);
       return;
     }
     const commandLine = [found.command, ...found.args].join(" ");
@@ -178,8 +301,9 @@ export class TunaClient implements vscode.Disposable {
       // config while it has unsaved edits here: it must see those documents.
       documentSelector: configDocuments(configPath),
       outputChannel: this.log,
+      traceOutputChannel: new RedactingTraceChannel(this.log),
       revealOutputChannelOn: lc.RevealOutputChannelOn.Never,
-      initializationOptions: configPath !== "" ? { configPath } : {},
+      initializationOptions: initializationOptions(configPath),
       initializationFailedHandler: () => false,
       errorHandler: crashPolicy,
     };
@@ -189,6 +313,7 @@ export class TunaClient implements vscode.Disposable {
     client.onNotification(ext.modelChanged, (state) => {
       if (this.client === client) {
         this.setState(state);
+        this.notified.fire(state);
       }
     });
     client.onNotification(ext.catalogChanged, (params) => {
@@ -304,7 +429,7 @@ export class TunaClient implements vscode.Disposable {
     return this.restarts.run();
   }
 
-  private fail(reason: string, tried: Attempt[]): void {
+  private fail(reason: string, tried: Attempt[], hint?: string): void {
     this.log.error(`server not running: ${reason}`);
     for (const t of tried) {
       this.log.error(`  tried ${t.place}: ${t.detail}`);
@@ -315,13 +440,16 @@ export class TunaClient implements vscode.Disposable {
       return;
     }
     void vscode.window
-      .showErrorMessage(startFailureMessage(reason, tried), "Install Instructions", "Open Settings", "Show Logs")
+      .showErrorMessage(startFailureMessage(reason, tried, hint), "Install Instructions", "Open Settings", "Show Logs")
       .then((choice) => {
         switch (choice) {
           case "Install Instructions":
             return vscode.commands.executeCommand("tunacode.showInstallInstructions");
           case "Open Settings":
-            return vscode.commands.executeCommand("workbench.action.openSettings", "tunacode.server.command");
+            return vscode.commands.executeCommand(
+              "workbench.action.openSettings",
+              hint !== undefined ? "tunacode.server" : "tunacode.server.command",
+            );
           case "Show Logs":
             this.log.show();
             return undefined;
@@ -362,6 +490,26 @@ export class TunaClient implements vscode.Disposable {
     return result;
   }
 
+  /** Drops this window's session choice or this folder's workspace choice. */
+  async clearModel(scope: ext.ClearScope): Promise<ext.ChangeResult> {
+    const client = this.running();
+    const result = await client.sendRequest(ext.clearModel, { scope });
+    if (this.client === client) {
+      this.setState(result);
+    }
+    return result;
+  }
+
+  /** Puts back the choice a running tunacode's stale save undid (PROTOCOL.md section 9). */
+  async restoreOverwrite(): Promise<ext.ChangeResult> {
+    const client = this.running();
+    const result = await client.sendRequest(ext.restoreOverwrite, {});
+    if (this.client === client) {
+      this.setState(result);
+    }
+    return result;
+  }
+
   listModels(params: ext.ListModelsParams, token?: vscode.CancellationToken): Promise<ext.ListModelsResult> {
     return this.running().sendRequest(ext.listModels, params, token);
   }
@@ -374,7 +522,15 @@ export class TunaClient implements vscode.Disposable {
     this.disposed = true;
     void this.stop();
     this.changed.dispose();
+    this.notified.dispose();
   }
+}
+
+function initializationOptions(configPath: string): ext.InitializationOptions {
+  return {
+    ...(configPath !== "" ? { configPath } : {}),
+    staleOverwrite: config.staleOverwrite(),
+  };
 }
 
 /** The documents the server works on: any tunacode.json, tunacode's preferences.toml, and the configured path. */
@@ -389,6 +545,52 @@ function configDocuments(configPath: string): lc.DocumentSelector {
     selector.push({ scheme: "file", pattern: file });
   }
   return selector;
+}
+
+/**
+ * The interpreter the Python extension (ms-python.python) has selected for the first folder, if it is installed and
+ * the workspace is trusted (the Python extension may have picked a workspace's own .venv). Never throws.
+ */
+async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise<string | undefined> {
+  const extension = vscode.extensions.getExtension("ms-python.python");
+  if (extension === undefined || !vscode.workspace.isTrusted) {
+    return undefined;
+  }
+  try {
+    const api = (await withTimeout(Promise.resolve(extension.activate()), 10_000)) as PythonApi | undefined;
+    const environments = api?.environments;
+    if (environments === undefined) {
+      return undefined;
+    }
+    const active = environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
+    const resolved = await withTimeout(environments.resolveEnvironment(active), 10_000);
+    return resolved?.executable.uri?.fsPath ?? active.path;
+  } catch (error) {
+    log.warn(`the Python extension did not say which interpreter it uses: ${errorText(error)}`);
+    return undefined;
+  }
+}
+
+/** The part of the Python extension's API used here (its `environments` API, stable since 2023). */
+interface PythonApi {
+  environments?: {
+    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
+    resolveEnvironment(env: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer within ${String(ms / 1000)} s`));
+      }, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 export function errorText(error: unknown): string {

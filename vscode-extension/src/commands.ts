@@ -7,18 +7,19 @@ import * as os from "os";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
+import type { CliTerminals } from "./cli_terminals";
 import { errorText, ServerNotRunning, type TunaClient } from "./client";
 import * as config from "./config";
-import { resolveProgram, sharedConfigPath } from "./locations";
-import type { ConfigErrorData, SetScope } from "./lsp_ext";
-import { buildHistoryRows, buildModelRows, fallbackModelRows, type PickRow } from "./model_picks";
+import { sharedConfigPath } from "./locations";
+import type { ChangeResult, ConfigErrorData, SetScope } from "./lsp_ext";
+import { buildHistoryRows, buildModelRows, clearChoices, pickerText, type ClearChoice, type PickRow } from "./model_picks";
 
 const REQUEST_FAILED = -32803;
-const METHOD_NOT_FOUND = -32601;
 const LIST_LIMIT = 100;
 
 export interface Ctx {
   client: TunaClient;
+  terminals: CliTerminals;
   extensionUri: vscode.Uri;
 }
 
@@ -56,13 +57,17 @@ function reportFailure(ctx: Ctx, what: string, error: unknown): void {
   void vscode.window.showErrorMessage(`TunaCode: ${what} failed: ${message}`);
 }
 
+/** Tells the user the outcome of a change: the server's message, and its warnings. */
+function announce(result: ChangeResult): void {
+  void vscode.window.showInformationMessage(result.message);
+  if (result.warnings.length > 0) {
+    void vscode.window.showWarningMessage(`TunaCode: ${result.warnings.join(" ")}`);
+  }
+}
+
 async function applyModel(ctx: Ctx, model: string, scope: SetScope): Promise<void> {
   try {
-    const result = await ctx.client.setModel({ model, scope });
-    void vscode.window.showInformationMessage(result.message);
-    if (result.warnings.length > 0) {
-      void vscode.window.showWarningMessage(`TunaCode: ${result.warnings.join(" ")}`);
-    }
+    announce(await ctx.client.setModel({ model, scope }));
   } catch (error) {
     reportFailure(ctx, "Setting the model", error);
   }
@@ -95,20 +100,24 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
     notRunning(ctx);
     return Promise.resolve();
   }
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (scope === "workspace" && folder === undefined) {
+    void vscode.window.showErrorMessage(
+      "TunaCode: no folder is open, so there is no workspace to remember a model for. Open a folder, or use " +
+        "Select Model for This Session.",
+    );
+    return Promise.resolve();
+  }
   const qp = vscode.window.createQuickPick<ModelItem>();
-  const title = scope === "session" ? "TunaCode: Select Model for This Session" : "TunaCode: Select Model";
+  const { title, placeholder } = pickerText(scope, folder?.name);
   qp.title = title;
-  qp.placeholder =
-    scope === "session"
-      ? "Model for this window only, not saved (type to search)"
-      : "Model for tunacode, saved to the shared config (type to search)";
+  qp.placeholder = placeholder;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
 
   let seq = 0;
   let pending: vscode.CancellationTokenSource | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let listUnsupported = false;
 
   const load = async (query: string): Promise<void> => {
     const mine = ++seq;
@@ -117,27 +126,13 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
     const token = pending.token;
     qp.busy = true;
     try {
-      let rows: PickRow[];
-      if (listUnsupported) {
-        rows = fallbackModelRows(ctx.client.state, query);
-      } else {
-        try {
-          const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
-          const result = await ctx.client.listModels(params, token);
-          rows = buildModelRows(result.items, result.total, query);
-          qp.title =
-            result.total > result.items.length
-              ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
-              : title;
-        } catch (error) {
-          if (error instanceof lc.ResponseError && error.code === METHOD_NOT_FOUND) {
-            listUnsupported = true;
-            rows = fallbackModelRows(ctx.client.state, query);
-          } else {
-            throw error;
-          }
-        }
-      }
+      const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
+      const result = await ctx.client.listModels(params, token);
+      const rows: PickRow[] = buildModelRows(result.items, result.total, query);
+      qp.title =
+        result.total > result.items.length
+          ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
+          : title;
       if (mine !== seq || token.isCancellationRequested) {
         return;
       }
@@ -247,48 +242,38 @@ const showHistory: Command = async (ctx) => {
   }
 };
 
-const startTerminal: Command = async (ctx) => {
-  const [program = "tunacode", ...args] = config.cliCommand();
-  const resolved = resolveProgram(program, {
-    pathEnv: process.env.PATH,
-    pathExt: process.env.PATHEXT,
-    platform: process.platform,
-    home: os.homedir(),
-    isExecutable: (file) => {
-      try {
-        fs.accessSync(file, fs.constants.X_OK);
-        return fs.statSync(file).isFile();
-      } catch {
-        return false;
-      }
-    },
-  });
-  if (resolved === undefined) {
-    const choice = await vscode.window.showErrorMessage(
-      `TunaCode: the tunacode CLI ("${program}") was not found on PATH. Install it with ` +
-        "`pip install tunacode-cli`, or set tunacode.cli.command in your user settings.",
-      "Open Settings",
-    );
-    if (choice === "Open Settings") {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "tunacode.cli.command");
-    }
+const clearModel: Command = async (ctx) => {
+  if (ctx.client.phase.kind !== "running") {
+    notRunning(ctx);
     return;
   }
-  const model = ctx.client.state?.model;
-  if (model === undefined) {
-    void vscode.window.showWarningMessage(
-      "TunaCode: the server has not reported a model; tunacode starts with its own default.",
+  const choices = clearChoices(ctx.client.state);
+  if (choices.length === 0) {
+    void vscode.window.showInformationMessage(
+      "TunaCode: nothing to clear: this window has no session or workspace choice (its model is the global one).",
     );
+    return;
   }
-  const folder = vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === "file");
-  // The program runs directly, not through a shell: the model string is one argument, never shell text.
-  const terminal = vscode.window.createTerminal({
-    name: model !== undefined ? `tunacode (${model})` : "tunacode",
-    shellPath: resolved,
-    shellArgs: model !== undefined ? [...args, "--model", model] : args,
-    ...(folder !== undefined ? { cwd: folder.uri } : {}),
+  const picked = await vscode.window.showQuickPick<ClearChoice & vscode.QuickPickItem>(choices, {
+    title: "TunaCode: Clear Session or Workspace Model",
+    placeHolder: "Which choice to drop",
   });
-  terminal.show();
+  if (picked === undefined) {
+    return;
+  }
+  try {
+    announce(await ctx.client.clearModel(picked.scope));
+  } catch (error) {
+    reportFailure(ctx, `Clearing the ${picked.scope} model`, error);
+  }
+};
+
+const restoreOverwrite: Command = async (ctx) => {
+  try {
+    announce(await ctx.client.restoreOverwrite());
+  } catch (error) {
+    reportFailure(ctx, "Restoring the model", error);
+  }
 };
 
 const showInstallInstructions: Command = async (ctx) => {
@@ -308,6 +293,9 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   const commands: Record<string, Command> = {
     "tunacode.selectModel": (c) => pickModel(c, "global"),
     "tunacode.selectModelForSession": (c) => pickModel(c, "session"),
+    "tunacode.selectWorkspaceModel": (c) => pickModel(c, "workspace"),
+    "tunacode.clearModel": clearModel,
+    "tunacode.restoreOverwrite": restoreOverwrite,
     "tunacode.openConfig": openConfig,
     "tunacode.showHistory": showHistory,
     "tunacode.restartServer": (c) => c.client.restart(),
@@ -315,7 +303,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
       c.client.log.show();
       return Promise.resolve();
     },
-    "tunacode.startTerminal": startTerminal,
+    "tunacode.startTerminal": (c) => c.terminals.start(),
     "tunacode.showInstallInstructions": showInstallInstructions,
   };
   return Object.entries(commands).map(([id, run]) =>

@@ -3,6 +3,7 @@
  */
 import * as vscode from "vscode";
 
+import { CliTerminals } from "./cli_terminals";
 import { TunaClient } from "./client";
 import { registerCommands } from "./commands";
 import * as config from "./config";
@@ -13,28 +14,19 @@ let client: TunaClient | undefined;
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel("TunaCode", { log: true });
   client = new TunaClient(context.extensionUri.fsPath, log);
-  const ctx = { client, extensionUri: context.extensionUri };
   const c = client;
+  const terminals = new CliTerminals(c);
+  const ctx = { client: c, terminals, extensionUri: context.extensionUri };
 
   context.subscriptions.push(
     log,
     c,
+    terminals,
     new ModelStatusBar(c),
     ...registerCommands(ctx),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (config.needsRestart(event)) {
         log.info("a server setting changed");
-        void c.restart();
-      }
-    }),
-    // A trusted workspace's .venv may hold the server: look again once trust is granted.
-    vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      if (c.phase.kind === "failed") {
-        void c.restart();
-      }
-    }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => {
-      if (c.phase.kind === "failed") {
         void c.restart();
       }
     }),

@@ -22,15 +22,36 @@ export interface LookupEnv {
 export interface DiscoveryInput extends LookupEnv {
   /** `tunacode.server.command` from the user's settings (never a workspace's); empty when unset. */
   settingCommand: readonly string[];
-  /** Workspace folders on the local file system. */
-  workspaceFolders: readonly string[];
-  /** Whether the workspace is trusted: an untrusted one's .venv is never run. */
-  trusted: boolean;
-  /** Where the extension is installed: an extension run from a clone of the repository finds its .venv. */
-  extensionPath: string;
+  /**
+   * The server carried in the .vsix, with the Python chosen to run it; undefined when this build carries none.
+   * Working it out takes processes (Python versions), so the caller does it and passes the outcome.
+   */
+  bundled: Candidate | undefined;
+  /**
+   * The clone of the repository the extension was built from (recorded at build time), or undefined when it was
+   * not built from one: its `.venv` holds the server a developer installed with `make venv`.
+   */
+  cloneRoot: string | undefined;
+  /** Why a found program must not be run (another user could have put it there), or undefined when it may. */
+  unsafeReason: (file: string) => string | undefined;
+  /**
+   * The PATH of the user's login shell, when it was read: an editor started from a desktop launcher gets a shorter
+   * PATH than the user's terminal. Undefined when not read (yet).
+   */
+  loginPathEnv: string | undefined;
 }
 
-export type ServerSource = "setting" | "path" | "workspace-venv" | "extension-venv";
+/** The outcome of looking in one place: what was found there, or why nothing was. */
+export interface Candidate {
+  found?: ServerCommand;
+  attempt: Attempt;
+  /** Nothing later in the order is tried: the user named this place (a wrong value must show). */
+  final?: boolean;
+  /** What to do about it, for the notification when nothing is found. */
+  hint?: string;
+}
+
+export type ServerSource = "setting" | "bundled" | "clone-venv" | "path" | "login-path";
 
 export interface ServerCommand {
   command: string;
@@ -48,6 +69,8 @@ export interface Discovery {
   found: ServerCommand | undefined;
   /** Why nothing was found; empty when found. */
   reason: string;
+  /** What to do about it beyond installing tuna-lsp (a missing Python, say); undefined when nothing special. */
+  hint?: string;
   /** The places looked at, in order. */
   tried: Attempt[];
 }
@@ -100,6 +123,7 @@ export function resolveProgram(program: string, env: LookupEnv): string | undefi
   return undefined;
 }
 
+/** Where a virtual environment in `dir` keeps the server's console script. */
 function venvServer(dir: string, platform: NodeJS.Platform): string {
   const p = pathApi(platform);
   return platform === "win32"
@@ -107,25 +131,20 @@ function venvServer(dir: string, platform: NodeJS.Platform): string {
     : p.join(dir, ".venv", "bin", SERVER_PROGRAM);
 }
 
-/** Directories from `start` up to the file system root, `start` first. */
-export function ancestors(start: string, platform: NodeJS.Platform): string[] {
-  const p = pathApi(platform);
-  const out: string[] = [];
-  let dir = p.resolve(start);
-  for (;;) {
-    out.push(dir);
-    const parent = p.dirname(dir);
-    if (parent === dir) {
-      return out;
-    }
-    dir = parent;
-  }
-}
+/** Where the server is looked for, in this order (README "Finding the server"; the Neovim plugin uses the same). */
+export const DISCOVERY_ORDER = [
+  "tunacode.server.command",
+  "bundled server",
+  "the clone's .venv",
+  "PATH",
+] as const;
 
 /**
- * Finds the command that starts the server. An explicit setting is the only candidate when set (a typo there must
- * show, not silently fall back to another server); otherwise PATH, then a trusted workspace folder's .venv, then a
- * .venv in the repository the extension lives in (any directory above it).
+ * Finds the command that starts the server, in DISCOVERY_ORDER: the user setting, the server bundled in the .vsix,
+ * the `.venv` of the exact clone the extension was built from, `tuna-lsp` on PATH (the editor's, then the login
+ * shell's). An explicit setting is the only candidate when set (a typo there must show, not silently fall back to
+ * another server). No other folder is searched: not a workspace's `.venv` (a cloned repository must not choose
+ * what runs), nor a `.venv` above the extension (`~/.venv`, `/.venv` belong to someone or something else).
  */
 export function discoverServer(input: DiscoveryInput): Discovery {
   const tried: Attempt[] = [];
@@ -143,35 +162,62 @@ export function discoverServer(input: DiscoveryInput): Discovery {
   }
   tried.push({ place: "tunacode.server.command", detail: "not set" });
 
-  const onPath = resolveProgram(SERVER_PROGRAM, input);
-  if (onPath !== undefined) {
-    return { found: { command: onPath, args: [], source: "path" }, reason: "", tried };
+  for (const candidate of [
+    input.bundled ?? { attempt: { place: "bundled server", detail: "this build of the extension carries none" } },
+    cloneVenv(input),
+    onPath(input),
+  ]) {
+    if (candidate.found !== undefined) {
+      return { found: candidate.found, reason: "", tried };
+    }
+    tried.push(candidate.attempt);
+    if (candidate.final === true) {
+      return { found: undefined, reason: candidate.attempt.detail, tried, ...hintOf(candidate) };
+    }
   }
-  tried.push({ place: "PATH", detail: `no ${SERVER_PROGRAM} on PATH (${input.pathEnv ?? ""})` });
+  return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried, ...hintOf(input.bundled) };
+}
 
-  for (const folder of input.workspaceFolders) {
-    const candidate = venvServer(folder, input.platform);
-    if (!input.trusted) {
-      tried.push({ place: "workspace .venv", detail: `${candidate}: skipped, the workspace is not trusted` });
-      continue;
-    }
-    if (input.isExecutable(candidate)) {
-      return { found: { command: candidate, args: [], source: "workspace-venv" }, reason: "", tried };
-    }
-    tried.push({ place: "workspace .venv", detail: `${candidate}: not found` });
-  }
+function hintOf(c: Candidate | undefined): { hint?: string } {
+  return c?.hint !== undefined ? { hint: c.hint } : {};
+}
 
-  for (const dir of ancestors(input.extensionPath, input.platform)) {
-    const candidate = venvServer(dir, input.platform);
-    if (input.isExecutable(candidate)) {
-      return { found: { command: candidate, args: [], source: "extension-venv" }, reason: "", tried };
+/** The server in the `.venv` of the clone the extension was built from, if it is there and safe to run. */
+function cloneVenv(input: DiscoveryInput): Candidate {
+  const place = "the clone's .venv";
+  if (input.cloneRoot === undefined || input.cloneRoot === "") {
+    return { attempt: { place, detail: "the extension was not built from a clone of the repository" } };
+  }
+  const candidate = venvServer(input.cloneRoot, input.platform);
+  if (!input.isExecutable(candidate)) {
+    return { attempt: { place, detail: `${candidate}: not found (run \`make venv\` in ${input.cloneRoot})` } };
+  }
+  const unsafe = input.unsafeReason(candidate);
+  if (unsafe !== undefined) {
+    return { attempt: { place, detail: `${candidate}: not run, ${unsafe}` } };
+  }
+  return { found: { command: candidate, args: [], source: "clone-venv" }, attempt: { place, detail: candidate } };
+}
+
+/** `tuna-lsp` on the editor's PATH, else on the login shell's. */
+function onPath(input: DiscoveryInput): Candidate {
+  const found = resolveProgram(SERVER_PROGRAM, input);
+  if (found !== undefined) {
+    return { found: { command: found, args: [], source: "path" }, attempt: { place: "PATH", detail: found } };
+  }
+  if (input.loginPathEnv !== undefined && input.loginPathEnv !== input.pathEnv) {
+    const login = resolveProgram(SERVER_PROGRAM, { ...input, pathEnv: input.loginPathEnv });
+    if (login !== undefined) {
+      return { found: { command: login, args: [], source: "login-path" }, attempt: { place: "PATH", detail: login } };
     }
   }
-  tried.push({
-    place: ".venv above the extension",
-    detail: `no .venv with ${SERVER_PROGRAM} in ${input.extensionPath} or a folder above it`,
-  });
-  return { found: undefined, reason: `${SERVER_PROGRAM} was not found`, tried };
+  const login =
+    input.loginPathEnv === undefined
+      ? ""
+      : input.loginPathEnv === input.pathEnv
+        ? " (the login shell's is the same)"
+        : ` nor on the login shell's PATH (${input.loginPathEnv})`;
+  return { attempt: { place: "PATH", detail: `no ${SERVER_PROGRAM} on PATH (${input.pathEnv ?? ""})${login}` } };
 }
 
 /**

@@ -3,8 +3,59 @@
  *
  * Pure: returns plain rows; the caller makes QuickPickItems of them. Must not import vscode.
  */
-import type { HistoryEntry, ModelInfo, ModelState } from "./lsp_ext";
+import type { ClearScope, HistoryEntry, ModelInfo, ModelState, SetScope } from "./lsp_ext";
 import { formatTokenCount, formatUsd } from "./model_status";
+
+/** The picker's title and placeholder: which scope the pick writes, and where that choice lives. */
+export function pickerText(scope: SetScope, folderName: string | undefined): { title: string; placeholder: string } {
+  switch (scope) {
+    case "global":
+      return {
+        title: "TunaCode: Select Model (global: the shared config, used by the tunacode CLI)",
+        placeholder: "Model for tunacode, saved to the shared config (type to search)",
+      };
+    case "workspace":
+      return {
+        title: `TunaCode: Select Model for This Workspace (${folderName ?? "this folder"}: remembered by tuna-lsp)`,
+        placeholder: "Model for this workspace folder, not written to the shared config (type to search)",
+      };
+    case "session":
+      return {
+        title: "TunaCode: Select Model for This Session (this window only)",
+        placeholder: "Model for this window only, not saved (type to search)",
+      };
+  }
+}
+
+export interface ClearChoice {
+  scope: ClearScope;
+  label: string;
+  detail: string;
+}
+
+/** What "Clear Session or Workspace Model" offers: the choices set in this window, highest precedence first. */
+export function clearChoices(state: ModelState | undefined): ClearChoice[] {
+  if (state === undefined) {
+    return [];
+  }
+  const out: ClearChoice[] = [];
+  const workspaceModel = state.workspaceModel ?? null;
+  if (state.scope === "session") {
+    out.push({
+      scope: "session",
+      label: `Session choice: ${state.model}`,
+      detail: `This window goes back to ${workspaceModel !== null ? `the workspace choice, ${workspaceModel}` : `the global model, ${state.persistedModel ?? "tunacode's default"}`}`,
+    });
+  }
+  if (workspaceModel !== null) {
+    out.push({
+      scope: "workspace",
+      label: `Workspace choice: ${workspaceModel}`,
+      detail: `Every window on ${state.workspaceFolder ?? "this folder"} goes back to the global model, ${state.persistedModel ?? "tunacode's default"}`,
+    });
+  }
+  return out;
+}
 
 export interface SeparatorRow {
   kind: "separator";
@@ -138,40 +189,6 @@ function addTyped(rows: PickRow[], query: string, detail: string): void {
     keyMissing: false,
     custom: true,
   });
-}
-
-/** Rows when the server cannot list models (older server, no catalog): the current model and the recents. */
-export function fallbackModelRows(state: ModelState | undefined, query: string): PickRow[] {
-  const rows: PickRow[] = [];
-  if (state !== undefined) {
-    const q = query.trim().toLowerCase();
-    const seen = new Set<string>();
-    const add = (model: string, group: string, current: boolean): void => {
-      if (seen.has(model) || (q !== "" && !q.split(/\s+/).every((t) => model.toLowerCase().includes(t)))) {
-        return;
-      }
-      seen.add(model);
-      if (!rows.some((r) => r.kind === "separator" && r.label === group)) {
-        rows.push({ kind: "separator", label: group });
-      }
-      rows.push({
-        kind: "model",
-        model,
-        label: model,
-        description: current ? "current" : "",
-        detail: model.split(":")[0] ?? "",
-        current,
-        keyMissing: current && state.apiKey === "missing",
-        custom: false,
-      });
-    };
-    add(state.model, "Current", true);
-    for (const m of state.recentModels) {
-      add(m, "Recent", false);
-    }
-  }
-  addTyped(rows, query, "The server checks it");
-  return rows;
 }
 
 export interface HistoryRow {

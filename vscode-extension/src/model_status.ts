@@ -6,7 +6,7 @@
  * Everything that came from outside (paths, warnings, model ids) is escaped before it goes into markdown.
  */
 import type { Attempt } from "./locations";
-import type { ModelState } from "./lsp_ext";
+import type { ModelState, Overwrite } from "./lsp_ext";
 
 export type Severity = "ok" | "warning" | "error" | "busy";
 
@@ -55,7 +55,9 @@ export function formatUsd(n: number): string {
 
 const LINKS: readonly [string, string, string][] = [
   ["Select model", "tunacode.selectModel", "Pick the model tunacode uses (saved to the shared config)"],
+  ["For this workspace", "tunacode.selectWorkspaceModel", "Pick a model for this workspace folder (remembered, not in the shared config)"],
   ["For this session", "tunacode.selectModelForSession", "Pick a model for this window only (not saved)"],
+  ["Clear", "tunacode.clearModel", "Drop the session or workspace choice"],
   ["Open config", "tunacode.openConfig", "Open the shared tunacode config"],
   ["History", "tunacode.showHistory", "Show the model history"],
   ["Terminal", "tunacode.startTerminal", "Start tunacode with this model in a terminal"],
@@ -63,8 +65,12 @@ const LINKS: readonly [string, string, string][] = [
 ];
 
 /** The command ids the tooltip links to; the caller trusts exactly these. */
-export const TOOLTIP_COMMANDS: readonly string[] = [...LINKS.map(([, id]) => id), "tunacode.restartServer",
-  "tunacode.showInstallInstructions"];
+export const TOOLTIP_COMMANDS: readonly string[] = [
+  ...LINKS.map(([, id]) => id),
+  "tunacode.restartServer",
+  "tunacode.showInstallInstructions",
+  "tunacode.restoreOverwrite",
+];
 
 function link(label: string, command: string, title: string): string {
   return `[${label}](command:${command} "${title}")`;
@@ -74,6 +80,8 @@ function scopeText(state: ModelState): string {
   switch (state.scope) {
     case "session":
       return "session (this window only, not saved)";
+    case "workspace":
+      return "workspace (this folder's choice, remembered by tuna-lsp; the CLI's own default is unchanged)";
     case "global":
       return "global (saved in the shared config)";
     case "default":
@@ -86,18 +94,50 @@ function keyText(state: ModelState): string {
   return state.apiKey === "present" ? `present${envVar}` : `**missing**${envVar}`;
 }
 
+/** The stale overwrite waiting for an answer, if any. */
+export function pendingOverwrite(state: ModelState): Overwrite | undefined {
+  return state.overwrite?.resolution === "pending" ? state.overwrite : undefined;
+}
+
+/** What the tooltip says about a stale overwrite, with a link that restores the choice it undid. */
+function overwriteLines(o: Overwrite): string[] {
+  const dropped =
+    o.droppedKeys.length > 0
+      ? ` It also dropped ${o.droppedKeys.map((k) => `\`${k.replace(/`/g, "'")}\``).join(", ")}.`
+      : "";
+  return [
+    "**A running tunacode undid a model choice** $(warning)",
+    "",
+    `A tunacode session saved its old copy of the shared config: \`${o.model.replace(/`/g, "'")}\` replaced ` +
+      `\`${o.replacedModel.replace(/`/g, "'")}\`${o.at !== "" ? ` (${escapeMarkdown(o.at)})` : ""}.${dropped}`,
+    "",
+    link(
+      `Restore ${escapeMarkdown(o.replacedModel)}`,
+      "tunacode.restoreOverwrite",
+      "Write the undone model back, with the dropped keys; keep everything else tunacode saved",
+    ),
+    "",
+  ];
+}
+
 export function renderModelStatus(state: ModelState): StatusView {
   const short = shortModelName(state.model);
   const keyMissing = state.apiKey === "missing";
-  const configInvalid = state.configValid === false;
-  const warned = keyMissing || configInvalid || state.warnings.length > 0;
+  const configInvalid = !state.configValid;
+  const overwrite = pendingOverwrite(state);
+  const warned = keyMissing || configInvalid || state.warnings.length > 0 || overwrite !== undefined;
   const session = state.scope === "session";
+  const workspace = state.scope === "workspace";
 
   const parts: string[] = [warned ? "$(warning)" : "$(hubot)", short];
   if (session) {
     parts.push("(session)");
+  } else if (workspace) {
+    parts.push("(workspace)");
   }
-  if (configInvalid) {
+  if (overwrite !== undefined) {
+    parts.push("· overwritten by tunacode");
+  } else if (configInvalid) {
     parts.push("· config invalid");
   } else if (keyMissing) {
     parts.push("· no API key");
@@ -109,10 +149,17 @@ export function renderModelStatus(state: ModelState): StatusView {
     ["Model", `\`${state.model.replace(/`/g, "'")}\`${state.name !== null ? ` — ${escapeMarkdown(state.name)}` : ""}`],
     ["Scope", scopeText(state)],
   ];
-  if (state.scope === "session" || state.persistedModel !== state.model) {
+  const workspaceModel = state.workspaceModel ?? null;
+  if (workspaceModel !== null && !workspace) {
+    rows.push(["Workspace model", escapeMarkdown(workspaceModel)]);
+  }
+  if (state.workspaceFolder !== undefined && state.workspaceFolder !== null) {
+    rows.push(["Workspace", escapeMarkdown(state.workspaceFolder)]);
+  }
+  if (state.scope !== "global" || state.persistedModel !== state.model) {
     rows.push(["Saved model", state.persistedModel !== null ? escapeMarkdown(state.persistedModel) : "none"]);
   }
-  if (state.resolvedFrom !== undefined && state.resolvedFrom !== null) {
+  if (state.resolvedFrom !== null) {
     rows.push(["Resolved from", escapeMarkdown(state.resolvedFrom)]);
   }
   rows.push(["Config", escapeMarkdown(state.configPath)]);
@@ -122,7 +169,8 @@ export function renderModelStatus(state: ModelState): StatusView {
   ]);
   rows.push(["API key", keyText(state)]);
 
-  const lines: string[] = [`**TunaCode model** ${warned ? "$(warning)" : ""}`.trimEnd(), ""];
+  const lines: string[] = overwrite !== undefined ? overwriteLines(overwrite) : [];
+  lines.push(`**TunaCode model** ${warned ? "$(warning)" : ""}`.trimEnd(), "");
   lines.push("| | |", "|:--|:--|");
   for (const [k, v] of rows) {
     lines.push(`| ${k} | ${v} |`);
@@ -140,6 +188,8 @@ export function renderModelStatus(state: ModelState): StatusView {
   const a11y = [
     `TunaCode model ${state.model}`,
     session ? "for this session" : "",
+    workspace ? "for this workspace" : "",
+    overwrite !== undefined ? `a running tunacode replaced ${overwrite.replacedModel}` : "",
     configInvalid ? "the shared config is invalid" : "",
     keyMissing ? "API key missing" : "",
     state.warnings.length > 0 ? `${String(state.warnings.length)} warnings` : "",
@@ -201,11 +251,11 @@ export function renderFailed(reason: string, tried: readonly Attempt[]): StatusV
 }
 
 /** The error notification's text when no server starts: what was tried and what to do, in a few lines. */
-export function startFailureMessage(reason: string, tried: readonly Attempt[]): string {
+export function startFailureMessage(reason: string, tried: readonly Attempt[], hint?: string): string {
   const places = [...new Set(tried.map((t) => t.place))];
   const triedText = places.length > 0 ? ` Tried: ${places.join(", ")}.` : "";
   return (
     `TunaCode: could not start the tuna-lsp language server: ${reason}.${triedText} ` +
-    "Install tuna-lsp and, unless it is on PATH, set tunacode.server.command in your user settings."
+    (hint ?? "Install tuna-lsp and, unless it is on PATH, set tunacode.server.command in your user settings.")
   );
 }

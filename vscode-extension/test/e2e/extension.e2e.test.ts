@@ -11,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 
 import {
   ARTIFACTS,
+  BUNDLED_VSIX,
   REPO_ROOT,
   VsCodeSession,
   checkPrerequisites,
@@ -37,7 +38,15 @@ function tearDown(fn: () => Promise<void>): void {
   after(fn, HOOK_TIMEOUT);
 }
 
-const CLI_VENV = process.env.TUNACODE_CLI_VENV ?? path.join(REPO_ROOT, ".cache", "tunacode-venv");
+/** The real tunacode CLI: $TUNACODE_VENV (the Makefile exports it), else the repository's .cache/tunacode-venv. */
+const CLI_VENV = process.env.TUNACODE_VENV ?? path.join(REPO_ROOT, ".cache", "tunacode-venv");
+
+/** Fails, saying what is missing, when the real tunacode CLI is not installed: no test skips itself. */
+function requireCli(): void {
+  if (!fs.existsSync(CLI_TUNACODE) || !fs.existsSync(CLI_PYTHON)) {
+    throw new Error(`the real tunacode CLI is missing at ${CLI_VENV}: run \`make tunacode-venv\`, or set TUNACODE_VENV`);
+  }
+}
 const CLI_PYTHON = path.join(CLI_VENV, "bin", "python");
 const CLI_TUNACODE = path.join(CLI_VENV, "bin", "tunacode");
 
@@ -115,7 +124,7 @@ describe("with the server (set in the machine settings)", () => {
       // Machine-scoped settings of a code-server window live in its (remote) machine settings.
       machineSettings: {
         "tunacode.server.command": [server, "--log-file", path.join(ARTIFACTS, "main-server.log"), "--log-level", "DEBUG"],
-        "tunacode.trace.server": "messages",
+        "tunacode.trace.server": "verbose",
         "tunacode.cli.command": [CLI_TUNACODE],
       },
       // A cloned repository trying to pick the server and redirect where it writes: both must be ignored.
@@ -187,11 +196,8 @@ describe("with the server (set in the machine settings)", () => {
     mark(`status bar after a plain write: "${text}"`);
   });
 
-  it("follows the real tunacode CLI setting the model", TIMEOUT, async (t) => {
-    if (!fs.existsSync(CLI_PYTHON)) {
-      t.skip(`no tunacode CLI venv at ${CLI_PYTHON}`);
-      return;
-    }
+  it("follows the real tunacode CLI setting the model", TIMEOUT, async () => {
+    requireCli();
     execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, CLI_MODEL], { env: vs.env, timeout: 60_000 });
     assert.equal(vs.readConfig().default_model, CLI_MODEL);
     const text = await vs.waitForStatus("gpt-4o");
@@ -233,6 +239,15 @@ describe("with the server (set in the machine settings)", () => {
     await vs.page.keyboard.press("Control+W");
   });
 
+  it("traces the traffic at verbose without the config's text (it holds API keys)", TIMEOUT, async () => {
+    const log = await waitUntil("the verbose trace of the config's didOpen", () => {
+      const text = vs.tunaLog();
+      return /Sending notification 'textDocument\/didOpen'[\s\S]*characters of document text, not logged/.test(text) ? text : undefined;
+    });
+    assert.doesNotMatch(log, /sk-ant-e2e-not-a-real-key/);
+    assert.doesNotMatch(log, /"default_model"/);
+  });
+
   it("restarts the server on TunaCode: Restart Server, keeping this window's session choice", TIMEOUT, async () => {
     const logFile = path.join(ARTIFACTS, "main-server.log");
     const starts = countStarts(logFile);
@@ -253,11 +268,8 @@ describe("with the server (set in the machine settings)", () => {
     await vs.page.keyboard.press("Escape");
   });
 
-  it("starts tunacode --model <model> in a terminal", TIMEOUT, async (t) => {
-    if (!fs.existsSync(CLI_TUNACODE)) {
-      t.skip(`no tunacode CLI at ${CLI_TUNACODE}`);
-      return;
-    }
+  it("starts tunacode --model <model> in a terminal", TIMEOUT, async () => {
+    requireCli();
     await vs.runCommand("TunaCode: Start tunacode in Terminal");
     await vs.page
       .locator(".terminal-tabs-entry, .single-terminal-tab, .pane-header, .composite.title", {
@@ -335,11 +347,150 @@ describe("with the server (set in the machine settings)", () => {
   });
 });
 
+/** Waits for the terminal tab whose title names `model` (the terminal runs `tunacode --model <model>`). */
+async function waitForTerminalTitle(vs: VsCodeSession, model: string): Promise<void> {
+  await vs.page
+    .locator(".terminal-tabs-entry, .single-terminal-tab, .pane-header, .composite.title", { hasText: `tunacode (${model})` })
+    .first()
+    .waitFor({ timeout: 20_000 });
+}
+
+const WORKSPACE_MODEL = "openai:gpt-4.1";
+
+// PROTOCOL.md section 3a: needs a server with the workspace scope (scope "workspace", workspaceModel, tuna/clearModel).
+describe("a model for this workspace", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    requireCli();
+    vs = await VsCodeSession.open({
+      name: "workspace",
+      machineSettings: {
+        "tunacode.server.command": [serverExecutable(), "--log-file", path.join(ARTIFACTS, "workspace-server.log"), "--log-level", "DEBUG"],
+        "tunacode.cli.command": [CLI_TUNACODE],
+      },
+      tunacodeConfig: startConfig(),
+    });
+    mark("workspace session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("selects a model for this workspace: marked (workspace), the shared config untouched", TIMEOUT, async () => {
+    await vs.waitForStatus("claude-sonnet-4-20250514");
+    const before = fs.readFileSync(vs.configFile, "utf8");
+    await vs.runCommand("TunaCode: Select Model for This Workspace");
+    await vs.waitForQuickPick("for this workspace folder");
+    const title = await vs.page.locator(".quick-input-widget .quick-input-title").first().innerText();
+    assert.match(title, /This Workspace \(workspace: remembered by tuna-lsp\)/);
+    await vs.typeInQuickPick("gpt-4.1");
+    await (await vs.revealQuickPickRow(exactLabel(WORKSPACE_MODEL))).click();
+    const text = await vs.waitForStatus("(workspace)");
+    assert.match(text, /gpt-4\.1/);
+    mark(`status bar for a workspace choice: "${text}"`);
+    assert.equal(fs.readFileSync(vs.configFile, "utf8"), before, "a workspace choice must not touch the shared config");
+    await vs.screenshot("status-workspace.png", vs.page.locator(".statusbar"));
+  });
+
+  it("starts tunacode in a terminal with --model <the workspace model>", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await waitForTerminalTitle(vs, WORKSPACE_MODEL);
+    await vs.screenshot("terminal-workspace.png");
+  });
+
+  it("clears the workspace choice: the global model is back, unmarked", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Clear Session or Workspace Model");
+    const row = vs.page
+      .locator(".quick-input-widget .quick-input-list .monaco-list-row")
+      .filter({ hasText: `Workspace choice: ${WORKSPACE_MODEL}` })
+      .first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const text = await waitUntil("the workspace marker to go", async () => {
+      const now = (await vs.statusItem().innerText()).trim();
+      return /claude-sonnet-4-20250514/.test(now) && !/workspace/.test(now) ? now : undefined;
+    });
+    mark(`status bar after clearing: "${text}"`);
+  });
+});
+
+const FOLLOW_MODEL = "anthropic:claude-opus-4-20250514";
+const CLI_OWN_MODEL = "anthropic:claude-3-5-haiku-20241022";
+
+// PROTOCOL.md section 9 (Follow): needs a server that sends viaEditor.
+describe("a tunacode started from this window follows the model chosen in the editor", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    requireCli();
+    vs = await VsCodeSession.open({
+      name: "follow",
+      machineSettings: {
+        "tunacode.server.command": [serverExecutable(), "--log-file", path.join(ARTIFACTS, "follow-server.log"), "--log-level", "DEBUG"],
+        "tunacode.cli.command": [CLI_TUNACODE],
+      },
+      // The DOM renderer: the terminal's text can be read from the page.
+      userSettings: { "terminal.integrated.gpuAcceleration": "off" },
+      tunacodeConfig: startConfig(),
+    });
+    mark("follow session: workbench up");
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("types /model into the running tunacode after Switch, and tunacode switches", { timeout: 180_000 }, async () => {
+    await vs.waitForStatus("claude-sonnet-4-20250514");
+    await vs.runCommand("TunaCode: Start tunacode in Terminal");
+    await waitForTerminalTitle(vs, START_MODEL);
+    // Ready when its resource bar shows the model it started with.
+    await waitUntil("tunacode to start in the terminal", async () => ((await vs.terminalText()).includes("ANTH/claude-sonnet-4") ? true : undefined), 60_000);
+    await vs.screenshot("follow-cli-started.png");
+
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.waitForQuickPick("saved to the shared config");
+    await vs.typeInQuickPick("claude opus 4");
+    await (await vs.revealQuickPickRow(exactLabel(FOLLOW_MODEL))).click();
+    await vs.waitForStatus("claude-opus-4-20250514");
+
+    const ask = vs.notification("started from this window to it").first();
+    await ask.waitFor({ timeout: 20_000 });
+    assert.match(await ask.innerText(), new RegExp(FOLLOW_MODEL.replace(/[.]/g, "\\.")));
+    await vs.screenshot("follow-ask.png");
+    await ask.getByRole("button", { name: "Switch" }).click();
+
+    // Its resource bar (`ANTH/<model id>`), not the typed `/model anthropic:...` line.
+    await waitUntil("tunacode's resource bar to show the new model", async () => ((await vs.terminalText()).includes("ANTH/claude-opus-4") ? true : undefined), 60_000);
+    // tunacode's /model saves the whole file with its defaults filled in: its own write, not the server's.
+    const cfg = await waitUntil("tunacode to save the switched model", () => {
+      const c = vs.readConfig();
+      const settings = c.settings as Record<string, unknown> | undefined;
+      return c.default_model === FOLLOW_MODEL && Object.keys(settings ?? {}).length > 2 ? c : undefined;
+    }, 30_000);
+    assert.equal((cfg.recent_models as string[])[0], FOLLOW_MODEL);
+    await vs.screenshot("follow-switched.png");
+  });
+
+  it("never types a change the CLI made back into a terminal", TIMEOUT, async () => {
+    execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, CLI_OWN_MODEL], { env: vs.env, timeout: 60_000 });
+    await vs.waitForStatus("claude-3-5-haiku");
+    await waitUntil(
+      "the extension to decide not to type the CLI's own change",
+      () => (vs.tunaLog().includes(`follow: ${CLI_OWN_MODEL} not typed: not changed through tuna-lsp`) ? true : undefined),
+      20_000,
+    );
+    assert.equal(await vs.notification("started from this window to it").filter({ hasText: CLI_OWN_MODEL }).count(), 0);
+  });
+});
+
 describe("without a server", () => {
   let vs: VsCodeSession;
 
   setUp(async () => {
-    // No setting, and neither PATH, the workspace nor a folder above the extension holds tuna-lsp.
+    // No setting, no bundled server, no clone (the .vsix was built knowing none), and no tuna-lsp on PATH.
     vs = await VsCodeSession.open({ name: "no-server", tunacodeConfig: startConfig() });
     mark("no-server session: workbench up");
   });
@@ -354,7 +505,7 @@ describe("without a server", () => {
     const toast = vs.notification("could not start the tuna-lsp language server").first();
     await toast.waitFor({ timeout: 30_000 });
     const message = await toast.innerText();
-    assert.match(message, /Tried: tunacode\.server\.command, PATH, workspace \.venv, \.venv above the extension/);
+    assert.match(message, /Tried: tunacode\.server\.command, bundled server, the clone's \.venv, PATH\./);
     assert.match(message, /set tunacode\.server\.command in your user settings/);
     await toast.getByRole("button", { name: "Install Instructions" }).waitFor();
     await vs.screenshot("error-notification.png");
@@ -400,6 +551,58 @@ describe("without a server", () => {
     assert.equal(await vs.notification("couldn't create connection").count(), 0);
     await vs.waitForStatus("no server");
     await vs.screenshot("broken-server.png");
+  });
+});
+
+// Issue 15: the .vsix from `make package` carries the server; no tuna-lsp anywhere else (no setting, none on PATH,
+// no clone known to the build); Debian's Python 3.11 on PATH runs it.
+describe("the .vsix that carries its server", () => {
+  let vs: VsCodeSession;
+
+  setUp(async () => {
+    vs = await VsCodeSession.open({ name: "bundled", vsix: BUNDLED_VSIX, tunacodeConfig: startConfig() });
+    const size = fs.statSync(BUNDLED_VSIX).size;
+    mark(`bundled session: workbench up; ${path.basename(BUNDLED_VSIX)} ${(size / 1024 / 1024).toFixed(2)} MiB, installed in ${String(vs.installMs)} ms`);
+    fs.writeFileSync(
+      path.join(ARTIFACTS, "bundled-vsix.json"),
+      `${JSON.stringify({ vsix: path.basename(BUNDLED_VSIX), bytes: size, installMs: vs.installMs }, null, 2)}\n`,
+    );
+  });
+
+  tearDown(async () => {
+    await vs.close();
+  });
+
+  it("runs the bundled server with python3 from PATH: the status bar shows the model", TIMEOUT, async () => {
+    const text = await vs.waitForStatus("claude-sonnet-4-20250514", 60_000);
+    mark(`status bar with the bundled server: "${text}"`);
+    await waitUntil("the log to say how the server was found", () =>
+      /starting \S*python3\S* -I \S*bundled\/tool\/tuna_lsp_main\.py \(found via bundled\)/.test(vs.tunaLog()) ? true : undefined,
+    );
+  });
+
+  it("picks a model with the bundled server: the file is written", TIMEOUT, async () => {
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.waitForQuickPick("saved to the shared config");
+    await vs.typeInQuickPick("gpt-4.1 mini");
+    await (await vs.revealQuickPickRow(exactLabel(PICKED_MODEL))).click();
+    await vs.waitForStatus("gpt-4.1-mini");
+    await waitUntil("the config on disk to hold the picked model", () => (vs.readConfig().default_model === PICKED_MODEL ? true : undefined));
+  });
+
+  it("names tunacode.server.python in the notification when it is not a Python", TIMEOUT, async () => {
+    const notPython = path.join(vs.runDir, "not-python");
+    fs.writeFileSync(notPython, "#!/bin/sh\necho 'this is not python' >&2\nexit 5\n", { mode: 0o755 });
+    vs.writeMachineSettings({ "tunacode.server.python": notPython });
+    const toast = vs.notification("tunacode.server.python").first();
+    await toast.waitFor({ timeout: 30_000 });
+    const message = await toast.innerText();
+    assert.ok(message.includes(notPython), message);
+    assert.match(message, /not a usable Python 3\.11\+/);
+    assert.match(message, /exited with code 5|Command failed/);
+    assert.match(message, /Install Python 3\.11 or newer/);
+    await vs.waitForStatus("no server");
+    await vs.screenshot("bundled-bad-python.png");
   });
 });
 

@@ -17,6 +17,8 @@ export const REPO_ROOT = path.dirname(EXT_DIR);
 const CACHE = process.env.TUNACODE_E2E_CACHE ?? path.join(EXT_DIR, ".e2e");
 const CODE_SERVER = path.join(CACHE, "code-server", "node_modules", ".bin", "code-server");
 const VSIX = path.join(EXT_DIR, "tunacode.vsix");
+/** The .vsix that carries the server (`npm run package:bundled`, what `make package` builds). */
+export const BUNDLED_VSIX = path.join(EXT_DIR, "tunacode-linux-x64.vsix");
 const CHROMIUM = process.env.TUNACODE_E2E_CHROMIUM ?? "/usr/bin/chromium";
 export const ARTIFACTS = path.join(EXT_DIR, "test-artifacts");
 const KEEP = process.env.TUNACODE_E2E_KEEP === "1";
@@ -43,6 +45,7 @@ export function checkPrerequisites(): void {
   for (const [what, file] of [
     ["code-server (run scripts/setup-e2e.sh)", CODE_SERVER],
     ["tunacode.vsix (run npm run package)", VSIX],
+    ["tunacode-linux-x64.vsix (run npm run package:bundled)", BUNDLED_VSIX],
     ["chromium (run scripts/setup-e2e.sh)", CHROMIUM],
   ] as const) {
     if (!fs.existsSync(file)) {
@@ -115,6 +118,8 @@ export interface SessionOptions {
   tunacodeConfig?: Record<string, unknown>;
   /** Directories put first on the extension host's PATH (through $HOME/.profile, as a login shell reads it). */
   pathPrepend?: string[];
+  /** The .vsix to install (default: tunacode.vsix, which carries no server). */
+  vsix?: string;
 }
 
 const BASE_USER_SETTINGS = {
@@ -149,6 +154,8 @@ export class VsCodeSession {
     private readonly codeServer: ChildProcess,
     private readonly browser: BrowserContext,
     readonly page: Page,
+    /** How long `code-server --install-extension` took. */
+    readonly installMs: number,
   ) {
     this.configFile = path.join(home, ".config", "tunacode.json");
   }
@@ -207,11 +214,13 @@ export class VsCodeSession {
 
     const common = ["--user-data-dir", d.userData, "--extensions-dir", d.exts];
     fs.writeFileSync(path.join(runDir, "cs-config.yaml"), "bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n");
-    execFileSync(CODE_SERVER, ["--config", path.join(runDir, "cs-config.yaml"), ...common, "--install-extension", VSIX], {
+    const installStart = Date.now();
+    execFileSync(CODE_SERVER, ["--config", path.join(runDir, "cs-config.yaml"), ...common, "--install-extension", opts.vsix ?? VSIX], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 60_000,
     });
+    const installMs = Date.now() - installStart;
 
     const port = await freePort();
     const cs = spawn(
@@ -291,6 +300,7 @@ export class VsCodeSession {
         cs,
         browser,
         page,
+        installMs,
       );
     } catch (error) {
       await browser?.close().catch(() => undefined);
@@ -390,8 +400,16 @@ export class VsCodeSession {
     }
   }
 
+  /**
+   * Types into the model picker and waits for the server's answer to that query: until it arrives the list still
+   * holds the rows of the empty query, and a row found there moves or goes when the answer replaces them.
+   */
   async typeInQuickPick(text: string): Promise<void> {
     await this.quickInput().locator("input.input").fill(text);
+    await this.quickInput()
+      .locator(".quick-input-list .monaco-list-row", { hasText: /matches|Other/i })
+      .first()
+      .waitFor({ timeout: 15_000 });
   }
 
   /** A notification toast whose message contains `text`. */
@@ -404,6 +422,32 @@ export class VsCodeSession {
     await (target ?? this.page).screenshot({ path: out });
     mark(`screenshot ${out}`);
     return out;
+  }
+
+  /** The text on the screen of the terminal panel (needs the DOM renderer: terminal.integrated.gpuAcceleration off). */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator(".terminal-wrapper.active .xterm-rows, .xterm-rows").first();
+    return (await rows.innerText({ timeout: 2000 })).replace(/\u00a0/g, " ");
+  }
+
+  /** What the extension wrote to its TunaCode log so far (the output channel's file under the user data dir). */
+  tunaLog(): string {
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          walk(p);
+        } else if (/TunaCode\.log$/.test(entry.name)) {
+          found.push(fs.readFileSync(p, "utf8"));
+        }
+      }
+    };
+    const logs = path.join(this.runDir, "user-data", "logs");
+    if (fs.existsSync(logs)) {
+      walk(logs);
+    }
+    return found.join("\n");
   }
 
   readConfig(): Record<string, unknown> {

@@ -1,27 +1,34 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ancestors, discoverServer, resolveProgram, sharedConfigPath, type DiscoveryInput } from "../../src/locations";
+import { DISCOVERY_ORDER, discoverServer, resolveProgram, sharedConfigPath, type Candidate, type DiscoveryInput } from "../../src/locations";
 
 function input(files: string[], over: Partial<DiscoveryInput> = {}): DiscoveryInput {
   const set = new Set(files);
   return {
     settingCommand: [],
+    bundled: undefined,
     pathEnv: "/usr/local/bin:/usr/bin",
     platform: "linux",
     home: "/home/u",
     isExecutable: (f) => set.has(f),
-    workspaceFolders: ["/home/me/proj"],
-    trusted: true,
-    extensionPath: "/home/u/src/tunacode-lsp/vscode-extension",
+    cloneRoot: "/home/u/src/tunacode-lsp",
+    unsafeReason: () => undefined,
+    loginPathEnv: undefined,
     ...over,
   };
 }
 
+const CLONE_SERVER = "/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp";
+const BUNDLED: Candidate = {
+  found: { command: "/usr/bin/python3", args: ["/ext/bundled/tool/server.py"], source: "bundled" },
+  attempt: { place: "bundled server", detail: "/usr/bin/python3 (3.11.2)" },
+};
+
 describe("discoverServer", () => {
   it("takes the setting first, resolving a bare name on PATH and keeping its arguments", () => {
     const d = discoverServer(
-      input(["/usr/bin/tuna-lsp", "/opt/x/tuna-lsp"], { settingCommand: ["/opt/x/tuna-lsp", "--log-level", "DEBUG"] }),
+      input(["/usr/bin/tuna-lsp", "/opt/x/tuna-lsp"], { settingCommand: ["/opt/x/tuna-lsp", "--log-level", "DEBUG"], bundled: BUNDLED }),
     );
     assert.deepEqual(d.found, { command: "/opt/x/tuna-lsp", args: ["--log-level", "DEBUG"], source: "setting" });
     const bare = discoverServer(input(["/usr/bin/tuna-lsp"], { settingCommand: ["tuna-lsp"] }));
@@ -29,7 +36,7 @@ describe("discoverServer", () => {
   });
 
   it("does not fall back when the setting names a missing program: the typo must show", () => {
-    const d = discoverServer(input(["/usr/bin/tuna-lsp"], { settingCommand: ["/nope/tuna-lsp"] }));
+    const d = discoverServer(input(["/usr/bin/tuna-lsp"], { settingCommand: ["/nope/tuna-lsp"], bundled: BUNDLED }));
     assert.equal(d.found, undefined);
     assert.match(d.reason, /tunacode\.server\.command.*\/nope\/tuna-lsp/);
     assert.deepEqual(
@@ -48,6 +55,16 @@ describe("discoverServer", () => {
     assert.equal(d.found?.command, "/home/u/.local/bin/tuna-lsp");
   });
 
+  it("then the bundled server, before the clone's .venv and PATH", () => {
+    const d = discoverServer(input([CLONE_SERVER, "/usr/bin/tuna-lsp"], { bundled: BUNDLED }));
+    assert.deepEqual(d.found, BUNDLED.found);
+  });
+
+  it("then the .venv of the exact clone the extension was built from, before PATH", () => {
+    const d = discoverServer(input([CLONE_SERVER, "/usr/bin/tuna-lsp"]));
+    assert.deepEqual(d.found, { command: CLONE_SERVER, args: [], source: "clone-venv" });
+  });
+
   it("then PATH, in PATH order, skipping empty and relative entries", () => {
     const d = discoverServer(
       input(["/b/tuna-lsp", "/a/tuna-lsp", "rel/tuna-lsp"], { pathEnv: "rel::/a:/b" }),
@@ -55,34 +72,43 @@ describe("discoverServer", () => {
     assert.deepEqual(d.found, { command: "/a/tuna-lsp", args: [], source: "path" });
   });
 
-  it("then a trusted workspace folder's .venv", () => {
+  it("then the login shell's PATH, which an editor started from a desktop launcher does not have", () => {
+    const d = discoverServer(input(["/home/u/.local/bin/tuna-lsp"], { pathEnv: "/usr/bin", loginPathEnv: "/home/u/.local/bin:/usr/bin" }));
+    assert.deepEqual(d.found, { command: "/home/u/.local/bin/tuna-lsp", args: [], source: "login-path" });
+    const none = discoverServer(input([], { pathEnv: "/usr/bin", loginPathEnv: "/home/u/.local/bin:/usr/bin" }));
+    assert.match(none.tried.at(-1)?.detail ?? "", /nor on the login shell's PATH \(\/home\/u\/\.local\/bin:\/usr\/bin\)/);
+  });
+
+  it("never runs a workspace's .venv: a cloned repository must not choose what runs", () => {
     const d = discoverServer(input(["/home/me/proj/.venv/bin/tuna-lsp"]));
-    assert.deepEqual(d.found, { command: "/home/me/proj/.venv/bin/tuna-lsp", args: [], source: "workspace-venv" });
-  });
-
-  it("never runs an untrusted workspace's .venv", () => {
-    const d = discoverServer(input(["/home/me/proj/.venv/bin/tuna-lsp"], { trusted: false }));
     assert.equal(d.found, undefined);
-    assert.ok(d.tried.some((t) => /not trusted/.test(t.detail)));
   });
 
-  it("then a .venv in a folder above the extension (the repository it was built in)", () => {
-    const d = discoverServer(input(["/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp"]));
-    assert.deepEqual(d.found, {
-      command: "/home/u/src/tunacode-lsp/.venv/bin/tuna-lsp",
-      args: [],
-      source: "extension-venv",
-    });
+  it("never walks up from the extension or the clone: ~/.venv, /home/.venv and /.venv are not run", () => {
+    const planted = ["/home/u/.venv/bin/tuna-lsp", "/home/.venv/bin/tuna-lsp", "/.venv/bin/tuna-lsp", "/home/u/src/.venv/bin/tuna-lsp"];
+    const d = discoverServer(input(planted));
+    assert.equal(d.found, undefined);
+    const none = discoverServer(input(planted, { cloneRoot: undefined }));
+    assert.equal(none.found, undefined);
+    assert.match(none.tried.find((t) => t.place === "the clone's .venv")?.detail ?? "", /not built from a clone/);
   });
 
-  it("says every place it looked when nothing is found", () => {
+  it("does not run the clone's server when another user could have put it there", () => {
+    const d = discoverServer(
+      input([CLONE_SERVER], {
+        unsafeReason: (f) => (f.startsWith("/home/u/src") ? "/home/u/src is writable by every user" : undefined),
+      }),
+    );
+    assert.equal(d.found, undefined);
+    assert.match(d.tried.find((t) => t.place === "the clone's .venv")?.detail ?? "", /not run, \/home\/u\/src is writable by every user/);
+  });
+
+  it("says every place it looked when nothing is found, in the documented order", () => {
     const d = discoverServer(input([]));
     assert.equal(d.found, undefined);
     assert.equal(d.reason, "tuna-lsp was not found");
-    assert.deepEqual(
-      d.tried.map((t) => t.place),
-      ["tunacode.server.command", "PATH", "workspace .venv", ".venv above the extension"],
-    );
+    assert.deepEqual(d.tried.map((t) => t.place), [...DISCOVERY_ORDER]);
+    assert.match(d.tried[1]?.detail ?? "", /carries none/);
   });
 
   it("uses Scripts\\tuna-lsp.exe and PATHEXT on Windows", () => {
@@ -91,26 +117,15 @@ describe("discoverServer", () => {
     );
     assert.equal(d.found?.command, "C:\\tools\\tuna-lsp.EXE");
     const venv = discoverServer(
-      input(["C:\\proj\\.venv\\Scripts\\tuna-lsp.exe"], {
-        platform: "win32",
-        pathEnv: "",
-        workspaceFolders: ["C:\\proj"],
-        extensionPath: "C:\\ext",
-      }),
+      input(["C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp.exe"], { platform: "win32", pathEnv: "", cloneRoot: "C:\\src\\tunacode-lsp" }),
     );
-    assert.equal(venv.found?.source, "workspace-venv");
+    assert.equal(venv.found?.source, "clone-venv");
   });
 });
 
 describe("resolveProgram", () => {
   it("returns undefined for an empty name", () => {
     assert.equal(resolveProgram("  ", input([])), undefined);
-  });
-});
-
-describe("ancestors", () => {
-  it("walks up to the root", () => {
-    assert.deepEqual(ancestors("/a/b/c", "linux"), ["/a/b/c", "/a/b", "/a", "/"]);
   });
 });
 

@@ -5,7 +5,8 @@ import type { HistoryEntry, ModelInfo, ModelState } from "../../src/lsp_ext";
 import {
   buildHistoryRows,
   buildModelRows,
-  fallbackModelRows,
+  clearChoices,
+  pickerText,
   formatTimestamp,
   looksLikeModel,
   modelDetail,
@@ -29,6 +30,7 @@ function info(model: string, over: Partial<ModelInfo> = {}): ModelInfo {
     recent: false,
     current: false,
     apiKey: "present",
+    inCatalog: true,
     ...over,
   };
 }
@@ -123,30 +125,6 @@ describe("looksLikeModel", () => {
   });
 });
 
-describe("fallbackModelRows", () => {
-  const s = {
-    model: "openai:gpt-4.1",
-    recentModels: ["openai:gpt-4.1", "anthropic:claude-sonnet-4"],
-    apiKey: "missing",
-  } as ModelState;
-
-  it("lists the current model and the recents, deduplicated", () => {
-    assert.deepEqual(labels(fallbackModelRows(s, "")), [
-      "--Current",
-      "openai:gpt-4.1",
-      "--Recent",
-      "anthropic:claude-sonnet-4",
-    ]);
-  });
-
-  it("filters by every token and offers the typed text", () => {
-    // A bare id is a model string too (the server resolves it through the routing preferences).
-    assert.deepEqual(labels(fallbackModelRows(s, "claude")), ["--Recent", "anthropic:claude-sonnet-4", "--Other", "claude"]);
-    assert.deepEqual(labels(fallbackModelRows(s, "sonnet anthropic")), ["--Recent", "anthropic:claude-sonnet-4"]);
-    assert.deepEqual(labels(fallbackModelRows(undefined, "x:y")), ["--Other", "x:y"]);
-  });
-});
-
 describe("history rows", () => {
   it("says when, what before, and who", () => {
     const entries: HistoryEntry[] = [
@@ -161,5 +139,47 @@ describe("history rows", () => {
     assert.equal(second.description, "not a date · session");
     assert.match(second.detail, /^first model · changed outside/);
     assert.equal(formatTimestamp("bad"), "bad");
+  });
+});
+
+describe("pickerText", () => {
+  it("says which scope the pick writes", () => {
+    assert.match(pickerText("global", "proj").title, /global: the shared config/);
+    assert.match(pickerText("global", "proj").placeholder, /saved to the shared config/);
+    assert.match(pickerText("workspace", "proj").title, /This Workspace \(proj: remembered by tuna-lsp\)/);
+    assert.match(pickerText("workspace", undefined).placeholder, /not written to the shared config/);
+    assert.match(pickerText("session", "proj").placeholder, /this window only, not saved/);
+  });
+});
+
+describe("clearChoices", () => {
+  const base = {
+    model: "openai:gpt-4o",
+    scope: "global",
+    persistedModel: "anthropic:claude-sonnet-4",
+    workspaceModel: null,
+    workspaceFolder: "/home/u/proj",
+  } as unknown as ModelState;
+
+  it("offers nothing when the global model is in effect", () => {
+    assert.deepEqual(clearChoices(base), []);
+    assert.deepEqual(clearChoices(undefined), []);
+  });
+
+  it("offers the session choice, saying what the window goes back to", () => {
+    const rows = clearChoices({ ...base, scope: "session" });
+    assert.deepEqual(rows.map((r) => r.scope), ["session"]);
+    assert.match(rows[0]?.detail ?? "", /global model, anthropic:claude-sonnet-4/);
+  });
+
+  it("offers both, session first, when a session choice overrides a workspace one", () => {
+    const rows = clearChoices({ ...base, scope: "session", workspaceModel: "openai:gpt-4.1" });
+    assert.deepEqual(rows.map((r) => r.scope), ["session", "workspace"]);
+    assert.match(rows[0]?.detail ?? "", /workspace choice, openai:gpt-4\.1/);
+    assert.equal(rows[1]?.label, "Workspace choice: openai:gpt-4.1");
+  });
+
+  it("offers the workspace choice alone", () => {
+    assert.deepEqual(clearChoices({ ...base, scope: "workspace", workspaceModel: "openai:gpt-4o" }).map((r) => r.scope), ["workspace"]);
   });
 });

@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 
 import type { ModelState } from "../../src/lsp_ext";
@@ -28,6 +30,9 @@ function state(over: Partial<ModelState> = {}): ModelState {
     recentModels: [],
     warnings: [],
     origin: "initial",
+    resolvedFrom: null,
+    configValid: true,
+    catalog: null,
     ...over,
   };
 }
@@ -98,7 +103,80 @@ describe("renderModelStatus", () => {
     assert.match(v.tooltip, /Context window \| unknown/);
   });
 
+  it("marks a workspace choice as it marks a session one, and names the folder", () => {
+    const v = renderModelStatus(
+      state({ scope: "workspace", model: "openai:gpt-4.1", modelId: "gpt-4.1", workspaceModel: "openai:gpt-4.1", workspaceFolder: "/home/u/proj" }),
+    );
+    assert.equal(v.text, "$(hubot) gpt-4.1 (workspace)");
+    assert.match(v.tooltip, /\| Scope \| workspace/);
+    assert.match(v.tooltip, /\| Workspace \| \/home\/u\/proj \|/);
+    assert.ok(v.tooltip.includes("| Saved model | anthropic:claude\\-sonnet\\-4\\-20250514 |"), v.tooltip);
+    assert.match(v.accessibilityLabel, /for this workspace/);
+  });
+
+  it("shows a workspace model that a session choice overrides", () => {
+    const v = renderModelStatus(state({ scope: "session", model: "openai:gpt-4o", workspaceModel: "openai:gpt-4.1" }));
+    assert.match(v.text, /\(session\)$/);
+    assert.match(v.tooltip, /\| Workspace model \| openai:gpt\\-4\\.1 \|/);
+  });
+
+  it("turns to a warning while a stale overwrite waits, saying what happened, with a Restore link", () => {
+    const v = renderModelStatus(
+      state({
+        model: "anthropic:claude-sonnet-4-20250514",
+        overwrite: {
+          model: "anthropic:claude-sonnet-4-20250514",
+          replacedModel: "openai:gpt-4o",
+          droppedKeys: ["editor_note"],
+          at: "2026-12-01T05:00:00Z",
+          resolution: "pending",
+        },
+      }),
+    );
+    assert.equal(v.severity, "warning");
+    assert.equal(v.text, "$(warning) claude-sonnet-4-20250514 · overwritten by tunacode");
+    assert.match(v.tooltip, /A running tunacode undid a model choice/);
+    assert.match(v.tooltip, /`anthropic:claude-sonnet-4-20250514` replaced `openai:gpt-4o`/);
+    assert.match(v.tooltip, /dropped `editor_note`/);
+    assert.match(v.tooltip, /\[Restore openai:gpt\\-4o\]\(command:tunacode\.restoreOverwrite /);
+    assert.match(v.accessibilityLabel, /a running tunacode replaced openai:gpt-4o/);
+  });
+
+  it("is back to normal once the overwrite is restored or kept", () => {
+    for (const resolution of ["restored", "kept"] as const) {
+      const v = renderModelStatus(
+        state({ overwrite: { model: "a:b", replacedModel: "c:d", droppedKeys: [], at: "", resolution } }),
+      );
+      assert.equal(v.severity, "ok", resolution);
+      assert.doesNotMatch(v.tooltip, /undid/);
+    }
+  });
+
   it("links only to commands the caller trusts", () => {
+    const pending = renderModelStatus(
+      state({ overwrite: { model: "a:b", replacedModel: "c:d", droppedKeys: [], at: "", resolution: "pending" } }),
+    );
+    assert.match(pending.tooltip, /command:tunacode\.restoreOverwrite/);
+    for (const v of [renderModelStatus(state()), pending]) {
+      const linked = [...v.tooltip.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
+      assert.ok(linked.length > 0);
+      for (const id of linked) {
+        assert.ok(TOOLTIP_COMMANDS.includes(id ?? ""), id);
+      }
+    }
+  });
+
+  it("links to no command the extension does not contribute", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
+      contributes: { commands: { command: string }[] };
+    };
+    const contributed = new Set(pkg.contributes.commands.map((c) => c.command));
+    for (const id of TOOLTIP_COMMANDS) {
+      assert.ok(contributed.has(id), id);
+    }
+  });
+
+  it("links only to commands the caller trusts (the plain state)", () => {
     const v = renderModelStatus(state());
     const linked = [...v.tooltip.matchAll(/\(command:([\w.]+)/g)].map((m) => m[1]);
     assert.ok(linked.length > 0);

@@ -1,0 +1,39 @@
+/**
+ * Whether a program found on disk may be run as the user: the file and every directory on the way to it belong to
+ * the user (or root) and are not writable by group or others, as OpenSSH's StrictModes asks of the files it trusts.
+ * Otherwise another account could have put or swapped the program there.
+ *
+ * Node only (no vscode import): the unit tests run it on real files.
+ */
+import * as fs from "fs";
+import * as nodePath from "path";
+
+/** Why `file` must not be run, or undefined when it may. Always undefined on Windows (no POSIX owners). */
+export function unsafeReason(file: string, uid: number | undefined, platform: NodeJS.Platform): string | undefined {
+  if (platform === "win32" || uid === undefined) {
+    return undefined;
+  }
+  let real: string;
+  try {
+    real = fs.realpathSync(file);
+  } catch (error) {
+    return `${file} cannot be resolved (${error instanceof Error ? error.message : String(error)})`;
+  }
+  for (let p = real; ; p = nodePath.dirname(p)) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (error) {
+      return `${p} cannot be read (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (st.uid !== uid && st.uid !== 0) {
+      return `${p} belongs to another user (uid ${String(st.uid)})`;
+    }
+    if ((st.mode & 0o022) !== 0) {
+      return `${p} is writable by ${(st.mode & 0o002) !== 0 ? "every user" : "its group"}`;
+    }
+    if (nodePath.dirname(p) === p) {
+      return undefined;
+    }
+  }
+}
