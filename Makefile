@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode test-wheel lint bench reliability figures package clean
+.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode wheel test-wheel lint bench reliability figures package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -54,13 +54,17 @@ test-python: venv tunacode-venv tmux ## server, CLI interop, Neovim and short re
 test-nvim: venv ## the Neovim end-to-end tests only
 	$(BIN)/pytest $(PYTEST_FLAGS) tests/test_nvim.py
 
+wheel: venv ## the server as a wheel and an sdist in dist/ (python -m build), checked with twine
+	rm -rf dist
+	mkdir -p .cache
+	$(BIN)/python -m build --outdir dist . > .cache/build.log 2>&1 || (cat .cache/build.log; exit 1)
+	$(BIN)/twine check --strict dist/*
+
 WHEEL_VENV := .cache/wheel-venv
-test-wheel: venv tunacode-venv ## build wheel + sdist, twine check, install the wheel in a fresh venv, run the core e2e tests on it
-	rm -rf .cache/dist $(WHEEL_VENV)
-	$(BIN)/python -m build --outdir .cache/dist . > .cache/build.log 2>&1 || (cat .cache/build.log; exit 1)
-	$(BIN)/twine check --strict .cache/dist/*
+test-wheel: wheel tunacode-venv ## install the wheel in a fresh venv and run the core e2e tests against it
+	rm -rf $(WHEEL_VENV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_VENV)/bin/python -m pip install -q .cache/dist/*.whl
+	$(WHEEL_VENV)/bin/python -m pip install -q dist/*.whl
 	test "$$($(WHEEL_VENV)/bin/tuna-lsp --version)" = "tuna-lsp $$($(BIN)/python -c 'import tuna_lsp; print(tuna_lsp.__version__)')"
 	TUNA_LSP_SERVER=$(abspath $(WHEEL_VENV))/bin/tuna-lsp $(BIN)/pytest $(PYTEST_FLAGS) tests/test_requests.py tests/test_tunacode_interop.py tests/test_workspace.py
 

@@ -42,6 +42,10 @@ def test_changes_that_are_not_overwrites() -> None:
     assert ow.detect(EDITOR, {**EDITOR, "settings": {"theme": "nord"}}) is None  # same model
     assert ow.detect({"env": {}}, STALE) is None  # nothing was chosen before
     assert ow.detect({**EDITOR, "default_model": "  "}, STALE) is None
+    # a default set by hand, never in the recents, then changed by the CLI: nothing was undone
+    by_hand = {**EDITOR, "default_model": "anthropic:claude-opus-4"}
+    cli = {**EDITOR, "default_model": "openai:o3", "recent_models": ["openai:o3", "openai:gpt-4o"]}
+    assert ow.detect(by_hand, cli) is None
 
 
 def test_restore_puts_back_the_model_and_the_dropped_keys_and_keeps_the_new_theme() -> None:

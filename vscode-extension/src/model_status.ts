@@ -135,10 +135,11 @@ export function renderModelStatus(state: ModelState): StatusView {
   } else if (workspace) {
     parts.push("(workspace)");
   }
-  if (overwrite !== undefined) {
-    parts.push("· overwritten by tunacode");
-  } else if (configInvalid) {
+  // An invalid file comes first: nothing, a restore included, can be written until it is fixed.
+  if (configInvalid) {
     parts.push("· config invalid");
+  } else if (overwrite !== undefined) {
+    parts.push("· overwritten by tunacode");
   } else if (keyMissing) {
     parts.push("· no API key");
   } else if (state.warnings.length > 0) {

@@ -4,8 +4,9 @@ data: recognizing one, and the data a restore writes.
 tunacode 0.2.3 keeps the config it read at start in memory; every save other than `/model` writes
 that copy back in place, which puts back the `default_model` it started with and drops every key
 it does not know. Such a write changes `default_model` away from the current value while the model
-it replaces is no longer in `recent_models` (a CLI that re-read the file, as `/model` does, keeps
-it there). Must not import lsprotocol.
+it replaces is no longer in `recent_models`: it was there before the write and is gone after (a CLI
+that re-read the file, as `/model` does, keeps it there; a default set by hand without a recent
+was never recorded, so replacing it undoes nothing). Must not import lsprotocol.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def detect(before: Mapping[str, Any], after: Mapping[str, Any]) -> Overwrite | N
     replaced, model = _default(before), _default(after)
     if replaced is None or model == replaced or replaced in _recents(after):
         return None
+    if replaced not in _recents(before):
+        return None  # "no longer" in the recents: a model set by hand, never recorded, is not undone
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Overwrite(
         model, replaced, tuple(dropped_keys(before, after)), now, "pending", dict(before)

@@ -142,6 +142,22 @@ describe("renderModelStatus", () => {
     assert.match(v.accessibilityLabel, /a running tunacode replaced openai:gpt-4o/);
   });
 
+  it("says the config is invalid before a pending overwrite: nothing can be restored until it is fixed", () => {
+    const v = renderModelStatus(
+      state({
+        configValid: false,
+        overwrite: {
+          model: "anthropic:claude-sonnet-4-20250514",
+          replacedModel: "openai:gpt-4o",
+          droppedKeys: [],
+          at: "2026-12-01T05:00:00Z",
+          resolution: "pending",
+        },
+      }),
+    );
+    assert.match(v.text, /· config invalid$/);
+  });
+
   it("is back to normal once the overwrite is restored or kept", () => {
     for (const resolution of ["restored", "kept"] as const) {
       const v = renderModelStatus(
