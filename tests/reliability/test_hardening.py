@@ -27,6 +27,7 @@ from conftest import SERVER_CMD, Home
 
 from .harness import (
     SUMMARIES,
+    RpcError,
     SuiteFigures,
     figures,
     frame,
@@ -329,3 +330,87 @@ async def test_unread_replies_do_not_grow_the_server(rel: Any, home: Home, tmp_p
     record(srv.pid)
     srv._reader = None  # the recording reader is gone: stop by killing
     await srv.kill()
+
+
+# ---- the config path: a bounded .json regular file ---------------------------------------------
+
+
+def _bad_config(kind: str, home: Home) -> Path:
+    if kind == "fifo":
+        path = home.root / "fifo.json"
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path = home.root / "zero.json"
+        path.symlink_to("/dev/zero")
+    elif kind == "directory":
+        path = home.root / "dir.json"
+        path.mkdir()
+    elif kind == "huge":
+        path = home.root / "huge.json"
+        with open(path, "wb") as f:  # sparse: costs no disk, reads as 200 MiB
+            f.truncate(200 * 2**20)
+    else:  # JSON, but not named .json: a file other programs read is never a config
+        path = home.root / "tunacode.conf"
+        path.write_text(json.dumps(rich_config(), indent=4))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "huge", "not-json-name"])
+async def test_config_path_must_be_a_bounded_json_file(rel: Any, home: Home, kind: str) -> None:
+    path = _bad_config(kind, home)
+    before = os.lstat(path)
+    content = path.read_bytes() if kind == "not-json-name" else None
+    if kind == "fifo":  # the end-of-test scan reads every file of the home: not this one
+        rel.cleanups.insert(0, lambda: path.unlink(missing_ok=True))
+        rel.homes.setdefault(home.root, (home, set()))[1].add(path)
+    rel.watch(home, path)  # it holds the keys by design (not-json-name)
+    srv = await rel.start(home, f"config-{kind}", init_options={"configPath": str(path)})
+    assert srv.changes[0]["configValid"] is False, srv.changes[0]
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/setModel", {"model": "openai:o3"}, timeout=15)
+    assert err.value.code == -32803 and err.value.data["reason"] == "invalid-config", err.value
+    after = os.lstat(path)
+    lost = (after.st_ino, after.st_mode, after.st_size) != (
+        before.st_ino,
+        before.st_mode,
+        before.st_size,
+    ) or (content is not None and path.read_bytes() != content)
+    figures(SUITE).add(lost=int(lost))
+    assert not lost
+    assert record(srv.pid) < RSS_BOUND_MIB
+
+
+async def test_root_keeps_the_owner_of_the_users_config(rel: Any, home: Home) -> None:
+    """Run as root (as these tests are), a set leaves the user's file theirs."""
+    assert os.geteuid() == 0, "this test needs root, as the suite runs"
+    cfg = home.write_config(rich_config())
+    user = 65534
+    os.chmod(cfg, 0o640)
+    os.chown(cfg, user, user)
+    srv = await rel.start(home, "root-owner")
+    r = await srv.request("tuna/setModel", {"model": "openai:o3"})
+    assert r["persistedModel"] == "openai:o3"
+    st = os.stat(cfg)
+    kept = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (user, user, 0o640)
+    figures(SUITE).add(lost=int(not kept))
+    assert kept, (st.st_uid, st.st_gid, oct(st.st_mode))
+    record(srv.pid)
+
+
+def test_filelock_requirement_excludes_the_symlink_cves() -> None:
+    """filelock before 3.20.1 follows a link planted at the lock path (CVE-2025-68146) and its
+    SoftFileLock before 3.20.3 (CVE-2026-22701): emptied the target and made it 0644."""
+    import tomllib
+    from importlib.metadata import version
+
+    from conftest import ROOT
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    req = next(Requirement(d) for d in deps if Requirement(d).name == "filelock")
+    fixed = Version("3.20.3")
+    assert not any(req.specifier.contains(v) for v in ("3.16.1", "3.20.0", "3.20.2")), req
+    assert req.specifier.contains(str(fixed)), req
+    assert Version(version("filelock")) >= fixed
+    figures(SUITE).add(inputs=1)
