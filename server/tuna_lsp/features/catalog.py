@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,21 +143,55 @@ async def do_list(
     }
 
 
+_refresh_pool: ThreadPoolExecutor | None = None
+REFRESH_WORKERS = 2  # its own: stuck downloads never starve the catalog load or other work
+_refreshing = 0
+
+
 async def do_refresh(ls: TunaLanguageServer, url: str | None) -> dict[str, Any]:
+    global _refresh_pool, _refreshing
     from ..core.catalog import SNAPSHOT_NAME
-    from ..storage.catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start-up
+    from ..storage.catalog_refresh import (  # urllib: not at start-up
+        READ_TIMEOUT_S,
+        TOTAL_TIMEOUT_S,
+        RefreshError,
+        refresh_snapshot,
+    )
 
     cache = cache_dir()
     url = url or ls.options.catalog_url
     loop = asyncio.get_running_loop()
+    if _refresh_pool is None:
+        _refresh_pool = ThreadPoolExecutor(REFRESH_WORKERS, thread_name_prefix="tuna-refresh")
+    cancelled = threading.Event()
+    data = {"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)}
+    if _refreshing >= REFRESH_WORKERS:  # never a queue of downloads behind stuck ones
+        raise RequestFailed(
+            f"The catalog was not refreshed: {_refreshing} refreshes are already running; "
+            "try again when they finish. The catalog in use is unchanged.",
+            data=data,
+        )
+    _refreshing += 1
     try:
-        path, count = await loop.run_in_executor(None, refresh_snapshot, url, cache)
+        path, count = await asyncio.wait_for(
+            loop.run_in_executor(_refresh_pool, refresh_snapshot, url, cache, cancelled),
+            TOTAL_TIMEOUT_S + READ_TIMEOUT_S,
+        )
+    except TimeoutError as exc:
+        cancelled.set()  # a late finish installs nothing
+        log.warning("catalog refresh from %s timed out", url)
+        raise RequestFailed(
+            f"The catalog was not refreshed: {url} did not finish within "
+            f"{TOTAL_TIMEOUT_S + READ_TIMEOUT_S:g} s. The catalog in use is unchanged.",
+            data=data,
+        ) from exc
     except RefreshError as exc:
         log.warning("catalog refresh failed: %s", exc)
         raise RequestFailed(
-            f"The catalog was not refreshed: {exc}. The catalog in use is unchanged.",
-            data={"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)},
+            f"The catalog was not refreshed: {exc}. The catalog in use is unchanged.", data=data
         ) from exc
+    finally:
+        _refreshing -= 1
     ls.catalog_future = None
     catalog = await wait_catalog(ls)
     log.info("catalog refreshed from %s: %d providers", url, count)
