@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import FeatureNotificationError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
@@ -57,10 +57,11 @@ class TunaLanguageServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Expected failures are answered as JSON-RPC errors; log the rest, never pop up tracebacks.
-        if isinstance(error, JsonRpcException):
-            log.debug("request failed: %s", error)
-        else:
+        if source is FeatureNotificationError or not isinstance(error, JsonRpcException):
+            # a notification has nobody to answer: its failure is ours to report
             log.error("internal error: %s", error, exc_info=error)
+        else:
+            log.debug("request failed: %s", error)
 
     # ---- transport (transport.py owns the wire) --------------------------------------------
 

@@ -521,3 +521,52 @@ async def test_refresh_catalog_is_bounded(rel: Any, home: Home, tmp_path: Path) 
     figures(SUITE).add(inputs=1)
     held = record(srv.pid)
     assert held - baseline < 100, f"the server grew from {baseline:.0f} to {held:.0f} MiB"
+
+
+# ---- NaN and Infinity in tunacode.json ---------------------------------------------------------
+
+
+def messages(data: bytes) -> list[dict[str, Any]]:
+    out = []
+    while b"\r\n\r\n" in data:
+        head, rest = data.split(b"\r\n\r\n", 1)
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        out.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return out
+
+
+async def test_nan_in_the_config_is_a_diagnostic_and_invalid_config(rel: Any, home: Home) -> None:
+    text = json.dumps(rich_config(), indent=4).replace('"max_retries": 7', '"max_retries": NaN')
+    assert "NaN" in text
+    home.config.parent.mkdir(parents=True, exist_ok=True)
+    home.config.write_text(text)
+    before = home.config.read_bytes()
+    srv = await rel.start(home, "nan")
+    srv.sent_has_secrets = True  # the document's text holds the env markers
+    assert srv.changes[0]["configValid"] is False
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/setModel", {"model": "openai:o3"})
+    assert err.value.data["reason"] == "invalid-config" and "NaN" in err.value.message
+    uri = home.config.as_uri()
+    await srv.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}},
+    )
+    line = text.splitlines().index(next(x for x in text.splitlines() if "NaN" in x))
+
+    def diags() -> list[dict[str, Any]]:
+        return [
+            d
+            for m in messages(bytes(srv.received))
+            if m.get("method") == "textDocument/publishDiagnostics"
+            for d in m["params"]["diagnostics"]
+            if "NaN" in d["message"]
+        ]
+
+    found = await srv.wait_for(diags, 30, "a diagnostic about NaN")
+    assert found[0]["range"]["start"]["line"] == line, found
+    assert "internal error" not in srv.log_text()
+    assert home.config.read_bytes() == before
+    figures(SUITE).add(inputs=2)
+    record(srv.pid)

@@ -155,6 +155,11 @@ def with_model(data: Mapping[str, Any], model: str) -> dict[str, Any]:
     return out
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; no JSON reader must, and the checker reports them
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _file_kind(mode: int) -> str:
     kinds = (
         (stat.S_ISDIR, "a directory"),
@@ -267,7 +272,7 @@ class ConfigStore:
         finally:
             os.close(fd)
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_no_constant)
         except (ValueError, RecursionError) as exc:
             cause = "the file is empty" if not raw.strip() else f"invalid JSON ({exc})"
             err = ConfigError("invalid-config", self.path, cause)
