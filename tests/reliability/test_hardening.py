@@ -570,3 +570,17 @@ async def test_nan_in_the_config_is_a_diagnostic_and_invalid_config(rel: Any, ho
     assert home.config.read_bytes() == before
     figures(SUITE).add(inputs=2)
     record(srv.pid)
+
+
+async def test_notification_handler_failure_is_logged_at_error(rel: Any, home: Home) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "notification-failure")
+    uri = (home.root / "never-opened.json").as_uri()
+    await srv.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "{}"}]},
+    )
+    assert (await srv.request("tuna/getModel"))["model"]  # alive, and the log is written by now
+    errors = [x for x in srv.log_text().splitlines() if "ERROR" in x]
+    assert errors, srv.log_text()[-2000:]
+    figures(SUITE).add(inputs=1)
