@@ -198,11 +198,7 @@ def serve_unix(server: LanguageServer, path: str) -> None:
         log.info("listening on %s", path)
         return listener
 
-    try:
-        run(server, _serve_one(server, listen, unlink=path))
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    run(server, _serve_one(server, listen, unlink=path))
 
 
 def _clear_stale_socket(path: str) -> None:
@@ -268,8 +264,13 @@ async def _serve_one(
                 done.set_exception(exc)
 
     listener = await listen(connection)
-    async with listener:
-        await done
+    try:
+        async with listener:
+            await done
+    finally:  # run() ends the process with os._exit: nothing after it would run
+        if unlink and not taken:
+            with contextlib.suppress(OSError):
+                os.unlink(unlink)
 
 
 async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
