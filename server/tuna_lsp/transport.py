@@ -153,7 +153,12 @@ def run(server: LanguageServer, main: Coroutine[Any, Any, None]) -> None:
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
+        if isinstance(exc.code, str):  # a transport that could not start says why
+            log.error("%s", exc.code)
+            print(exc.code, file=sys.stderr)
+            code = 1
+        else:
+            code = exc.code or 0
     finally:
         server.shutdown()  # type: ignore[no-untyped-call]
     _exit(code)
