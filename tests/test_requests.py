@@ -495,3 +495,26 @@ async def test_invalid_initialization_options_are_reported_and_defaults_used(hom
         await wait_until(lambda: s.shown, what="a warning about the options")
         level, message = s.shown[0]
         assert level == 2 and "configPath" in message and "catalogAutoRefresh" in message
+
+
+def test_socket_option_is_private_and_exclusive(home: Home, tmp_path: Path) -> None:
+    help_text = subprocess.run(
+        [*SERVER_CMD, "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--socket PATH" in help_text and "0600" in help_text
+    both = subprocess.run(
+        [*SERVER_CMD, "--tcp", "--socket", str(tmp_path / "s.sock")], capture_output=True, text=True
+    )
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+    # something that is not a socket at the path is never replaced
+    keep = tmp_path / "notes.json"
+    keep.write_text("{}")
+    taken = subprocess.run(
+        [*SERVER_CMD, "--socket", str(keep)],
+        capture_output=True,
+        text=True,
+        env=home.env(),
+        timeout=30,
+    )
+    assert taken.returncode != 0 and "not a socket" in taken.stderr
+    assert keep.read_text() == "{}"

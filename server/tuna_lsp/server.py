@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import FeatureNotificationError, JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
@@ -54,10 +54,11 @@ class TunaLanguageServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # Expected failures are answered as JSON-RPC errors; log the rest, never pop up tracebacks.
-        if isinstance(error, JsonRpcException):
-            log.debug("request failed: %s", error)
-        else:
+        if source is FeatureNotificationError or not isinstance(error, JsonRpcException):
+            # a notification has nobody to answer: its failure is ours to report
             log.error("internal error: %s", error, exc_info=error)
+        else:
+            log.debug("request failed: %s", error)
 
     # ---- transport (transport.py owns the wire) --------------------------------------------
 

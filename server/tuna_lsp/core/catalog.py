@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from .model_string import PROVIDER_RE, ModelRef, canonical_id, check_model_id
 
 log = logging.getLogger(__name__)
 SNAPSHOT_NAME = "models-dev-snapshot.json"
+# What a key variable of a downloaded snapshot may be called, besides the names the bundled
+# sources (models.dev's package, tunacode's registry) already use.
+KEY_VAR_RE = re.compile(r"[A-Z][A-Z0-9_]*_(API_KEY|TOKEN|KEY)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,10 @@ def load_catalog(cache_dir: Path | None = None, *, include_tunacode: bool = True
             layers.append(reg)
     snap = _load_snapshot(cache_dir)
     if snap:
+        # A downloaded snapshot names key variables we then look up: never HOME or PATH.
+        known = {e for providers, _ in layers for p in providers.values() for e in p.env}
+        for prov in snap[0].values():
+            prov.env = tuple(e for e in prov.env if e in known or KEY_VAR_RE.fullmatch(e))
         layers.append(snap)
     return Catalog.from_layers(layers)
 

@@ -62,7 +62,9 @@ def detect(before: Mapping[str, Any], after: Mapping[str, Any]) -> Overwrite | N
     if replaced is None or model == replaced or replaced in _recents(after):
         return None
     if replaced not in _recents(before):
-        return None  # "no longer" in the recents: a model set by hand, never recorded, is not undone
+        return (
+            None  # "no longer" in the recents: a model set by hand, never recorded, is not undone
+        )
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Overwrite(
         model, replaced, tuple(dropped_keys(before, after)), now, "pending", dict(before)

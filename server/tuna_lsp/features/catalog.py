@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 AUTO_REFRESH_AGE_S = 24 * 3600
+REFRESH_WORKERS = 2
 
 
 def cache_dir() -> Path:
@@ -39,6 +42,9 @@ class CatalogFeature:
         self.options = InitializationOptions()
         self._future: asyncio.Future[Catalog | None] | None = None
         self.current: Catalog | None = None
+        # Downloads get a pool of their own: stuck ones never starve the catalog load or others.
+        self._refresh_pool: ThreadPoolExecutor | None = None
+        self._refreshing = 0
 
     def register(self) -> None:
         self.server.handle("tuna/refreshCatalog", self.refresh_request)
@@ -98,19 +104,50 @@ class CatalogFeature:
 
     async def refresh(self, url: str | None) -> dict[str, Any]:
         from ..core.catalog import SNAPSHOT_NAME
-        from ..storage.catalog_refresh import RefreshError, refresh_snapshot  # urllib: not at start
+        from ..storage.catalog_refresh import (  # urllib: not at start-up
+            READ_TIMEOUT_S,
+            TOTAL_TIMEOUT_S,
+            RefreshError,
+            refresh_snapshot,
+        )
 
         cache = cache_dir()
         url = url or self.options.catalog_url
+        data = {"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)}
+        if self._refreshing >= REFRESH_WORKERS:  # never a queue of downloads behind stuck ones
+            raise RequestFailed(
+                f"The catalog was not refreshed: {self._refreshing} refreshes are already "
+                "running; try again when they finish. The catalog in use is unchanged.",
+                data=data,
+            )
+        if self._refresh_pool is None:
+            self._refresh_pool = ThreadPoolExecutor(
+                REFRESH_WORKERS, thread_name_prefix="tuna-refresh"
+            )
+        cancelled = threading.Event()
         loop = asyncio.get_running_loop()
+        self._refreshing += 1
         try:
-            path, count = await loop.run_in_executor(None, refresh_snapshot, url, cache)
+            path, count = await asyncio.wait_for(
+                loop.run_in_executor(self._refresh_pool, refresh_snapshot, url, cache, cancelled),
+                TOTAL_TIMEOUT_S + READ_TIMEOUT_S,
+            )
+        except TimeoutError as exc:
+            cancelled.set()  # a late finish installs nothing
+            log.warning("catalog refresh from %s timed out", url)
+            raise RequestFailed(
+                f"The catalog was not refreshed: {url} did not finish within "
+                f"{TOTAL_TIMEOUT_S + READ_TIMEOUT_S:g} s. The catalog in use is unchanged.",
+                data=data,
+            ) from exc
         except RefreshError as exc:
             log.warning("catalog refresh failed: %s", exc)
             raise RequestFailed(
                 f"The catalog was not refreshed: {exc}. The catalog in use is unchanged.",
-                data={"reason": "io-error", "path": str(cache / SNAPSHOT_NAME)},
+                data=data,
             ) from exc
+        finally:
+            self._refreshing -= 1
         self._future = None
         catalog = await self.wait()
         log.info("catalog refreshed from %s: %d providers", url, count)

@@ -1,20 +1,31 @@
 """Replace a file's content atomically: temp file in the same directory, fsync, rename, and
 (optionally) fsync of the directory. Readers see the old file or the new one, never a mix.
-Raises OSError; the temp file never outlives a failure."""
+Raises OSError; the temp file never outlives a failure.
+
+Also owns the two rules every write through a path follows: a symbolic link is followed only
+when nobody else could have planted or redirected it (`untrusted_link`), and a server run as root
+leaves a rewritten file with the owner and group it had (root would otherwise take it away).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
+
+_MAX_LINKS = 40  # as the kernel's ELOOP limit
 
 
 def replace_file(target: Path, data: bytes, mode: int, *, fsync_dir: bool = True) -> None:
     import tempfile  # only writes need it; keep it off the start-up path
 
+    owner = _owner_to_keep(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         try:
+            if owner is not None:
+                os.fchown(fd, *owner)
             os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
@@ -34,3 +45,69 @@ def replace_file(target: Path, data: bytes, mode: int, *, fsync_dir: bool = True
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _owner_to_keep(target: Path) -> tuple[int, int] | None:
+    """As root: the file's owner and group (a new file: its directory's), so a rewrite never
+    hands the user's file to root. Other users cannot give files away, nor need to."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = os.stat(target.parent)
+    return st.st_uid, st.st_gid
+
+
+def untrusted_link(path: Path) -> str | None:
+    """Why writing through `path` would follow a link someone else controls, or None.
+
+    As OpenSSH's StrictModes: a link is followed only when it, and every directory on the way to
+    it and to what it points at, belongs to this user or root and is not writable by group or
+    others (a root-owned sticky directory such as /tmp is fine: nobody can replace another's
+    entry there). A path without links is not this function's business."""
+    path = Path(os.path.abspath(path))
+    if os.path.realpath(path) == str(path):
+        return None
+    trusted = {os.geteuid(), 0}
+    checked: set[Path] = set()
+
+    def directories(d: Path) -> str | None:
+        for p in (d, *d.parents):
+            if p in checked:
+                continue
+            checked.add(p)
+            st = os.stat(p)
+            if st.st_uid not in trusted:
+                return f"{p} belongs to another user (uid {st.st_uid})"
+            sticky_root = st.st_mode & stat.S_ISVTX and st.st_uid == 0
+            if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_root:
+                return f"{p} is writable by other users"
+        return None
+
+    todo = [path]
+    hops = 0
+    while todo:
+        cur = todo.pop()
+        parts = cur.parts
+        for i in range(1, len(parts) + 1):
+            step = Path(*parts[:i])
+            try:
+                st = os.lstat(step)
+            except FileNotFoundError:
+                break
+            if not stat.S_ISLNK(st.st_mode):
+                continue
+            hops += 1
+            if hops > _MAX_LINKS:
+                return f"{path} goes through more than {_MAX_LINKS} links"
+            if st.st_uid not in trusted:
+                return f"the link {step} belongs to another user (uid {st.st_uid})"
+            why = directories(Path(os.path.realpath(step.parent)))
+            if why:
+                return f"the link {step} is in a directory others control: {why}"
+            rest = Path(*parts[i:]) if i < len(parts) else Path()
+            todo.append(Path(os.path.normpath(step.parent / os.readlink(step) / rest)))
+            break
+    why = directories(Path(os.path.realpath(path)).parent)
+    return f"{path} leads through a directory others control: {why}" if why else None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..core.json_kind import json_kind
-from .atomic_file import replace_file
+from .atomic_file import replace_file, untrusted_link
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ LOCK_POLL_S = 0.005
 # Re-read for this long before concluding that the file is really invalid.
 SETTLE_S = 0.25
 SETTLE_STEP_S = 0.01
-STALE_TEMP_S = 60.0  # a temp file of ours this old was left by a writer that died
+STALE_TEMP_S = 60.0
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a temp file of ours this old was left by a writer that died
 
 Reason = Literal["invalid-config", "permission-denied", "lock-timeout", "io-error"]
 
@@ -145,6 +146,31 @@ def with_model(data: Mapping[str, Any], model: str) -> dict[str, Any]:
     return out
 
 
+def _no_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; no JSON reader must, and the checker reports them
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _too_big(path: Path, size: int) -> ConfigError:
+    return ConfigError(
+        "invalid-config",
+        path,
+        f"the file is {size / 2**20:.1f} MiB; a tunacode config is at most "
+        f"{MAX_CONFIG_BYTES // 2**20} MiB",
+    )
+
+
 def _os_error(path: Path, exc: OSError, doing: str) -> ConfigError:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return ConfigError("permission-denied", path, f"permission denied {doing}")
@@ -170,6 +196,16 @@ def _remove_stale_temps(directory: Path, name: str) -> None:
                 log.info("removed %s, left by a writer that died before its rename", entry.name)
 
 
+def _keep_lock_owner(lock_path: Path) -> None:
+    """As root, a lock file made now would be root's, 0644: the user's own servers could no longer
+    open it. Give it the directory's owner, as the config keeps its own (atomic_file)."""
+    if os.geteuid() != 0:
+        return
+    with contextlib.suppress(OSError):
+        st = os.stat(lock_path.parent)
+        os.chown(lock_path, st.st_uid, st.st_gid, follow_symlinks=False)
+
+
 class ConfigStore:
     """Reads and writes one shared config path."""
 
@@ -183,21 +219,51 @@ class ConfigStore:
     # ---- reading -------------------------------------------------------------------------
 
     def read_once(self) -> ConfigSnapshot:
+        """One bounded read (PROTOCOL.md 1): a `.json` regular file of at most MAX_CONFIG_BYTES,
+        checked before anything is read. A FIFO, a device, a directory or a huge file is
+        `invalid-config` at once, never a hang nor a server the size of the file."""
+        if not self.path.name.endswith(".json"):
+            err = ConfigError(
+                "invalid-config", self.path, "the config path must name a file ending in .json"
+            )
+            return ConfigSnapshot(self.path, exists=os.path.lexists(self.path), error=err)
         try:
-            with open(self.path, "rb") as f:
-                raw = f.read()
-                mode = os.fstat(f.fileno()).st_mode
+            # O_NONBLOCK: opening a FIFO must not wait for a writer
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             return ConfigSnapshot(self.path, exists=False)
-        except IsADirectoryError:
-            err = ConfigError("invalid-config", self.path, "the path is a directory, not a file")
-            return ConfigSnapshot(self.path, exists=True, error=err)
         except OSError as exc:
             return ConfigSnapshot(
                 self.path, exists=True, error=_os_error(self.path, exc, "reading")
             )
         try:
-            data = json.loads(raw)
+            st = os.fstat(fd)
+            mode = st.st_mode
+            if not stat.S_ISREG(mode):
+                err = ConfigError(
+                    "invalid-config",
+                    self.path,
+                    f"the path is {_file_kind(mode)}, not a regular file",
+                )
+                return ConfigSnapshot(self.path, exists=True, error=err)
+            if st.st_size > MAX_CONFIG_BYTES:
+                return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, st.st_size))
+            chunks: list[bytes] = []
+            size = 0
+            while chunk := os.read(fd, MAX_CONFIG_BYTES + 1 - size):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_CONFIG_BYTES:  # grew while we read
+                    return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, size))
+            raw = b"".join(chunks)
+        except OSError as exc:
+            return ConfigSnapshot(
+                self.path, exists=True, error=_os_error(self.path, exc, "reading")
+            )
+        finally:
+            os.close(fd)
+        try:
+            data = json.loads(raw, parse_constant=_no_constant)
         except (ValueError, RecursionError) as exc:
             cause = "the file is empty" if not raw.strip() else f"invalid JSON ({exc})"
             err = ConfigError("invalid-config", self.path, cause)
@@ -272,6 +338,9 @@ class ConfigStore:
         the file. Returns (before, after), `after is before` when nothing was written."""
         from filelock import Timeout
 
+        why = untrusted_link(self.path) if os.path.lexists(self.path) else None
+        if why:
+            raise ConfigError("permission-denied", self.path, f"not following the link: {why}")
         lock = self._filelock()
         self._ensure_dir()
         try:
@@ -290,6 +359,7 @@ class ConfigStore:
             raise _os_error(self.lock_path, exc, "creating the lock file") from exc
         try:
             log.debug("set: lock %s acquired", self.lock_path)
+            _keep_lock_owner(self.lock_path)
             before = self.read()
             if before.error is not None:
                 raise before.error

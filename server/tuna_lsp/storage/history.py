@@ -76,7 +76,8 @@ class History:
             log.warning("could not append to the model history %s: %s", self.path, exc.strerror)
 
     def _append(self, line: bytes) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        # O_NOFOLLOW: a link planted at the history path is never appended through
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             fd = os.open(self.path, flags, 0o600)
         except FileNotFoundError:  # the state dir was removed since: make it again

@@ -16,13 +16,14 @@ when its size or mtime changes, so hand edits apply at once. Must not import lsp
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from ..core.model_string import PROVIDER_RE
-from .atomic_file import replace_file
+from .atomic_file import replace_file, untrusted_link
 
 log = logging.getLogger(__name__)
 HEADER = (
@@ -183,6 +184,9 @@ class Preferences:
         return self.set_providers(canonical, wanted)
 
     def _write(self, text: str) -> None:
+        why = untrusted_link(self.path) if os.path.lexists(self.path) else None
+        if why:
+            raise PermissionError(errno.EACCES, f"not following the link: {why}")
         target = Path(os.path.realpath(self.path))
         try:
             mode = os.stat(target).st_mode & 0o777

@@ -53,6 +53,18 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class NonStandardNumber(ValueError):
+    """NaN or Infinity: Python's json reads them, JSON (and every other reader) does not."""
+
+
+# where the constant is, for the diagnostic's range: the first one outside a string
+_CONSTANT = re.compile(r'(?:"(?:[^"\\]|\\.)*")|(-?Infinity|NaN)')
+
+
+def _no_constant(name: str) -> Any:
+    raise NonStandardNumber(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
 def _type_ok(value: Any, want: str) -> bool:
     if want == "int?" and value is None:
         return True
@@ -78,7 +90,11 @@ class ConfigChecker:
 
     def check_config(self, text: str) -> list[Finding]:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
+        except NonStandardNumber as exc:
+            found = next((m for m in _CONSTANT.finditer(text) if m.group(1)), None)
+            start, end = found.span(1) if found else (0, 1)
+            return [Finding(start, end, "error", "syntax", f"{exc}. {REFUSE}.")]
         except json.JSONDecodeError as exc:
             end = min(len(text), exc.pos + 1)
             return [Finding(exc.pos, end, "error", "syntax", f"Invalid JSON: {exc.msg}. {REFUSE}.")]
