@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from waiting import wait_until
 
 if TYPE_CHECKING:
     from conftest import Home
@@ -156,19 +157,8 @@ class Tui:
         await self.keys("Down")
         await self.keys("Enter")
         await self.wait_screen(lambda s: "catppuccin-latte" not in s, timeout, "the picker closed")
-        await wait_file(
+        await wait_until(
             lambda: self.home.config.exists() and self.home.config.stat().st_mtime_ns != before,
             timeout,
             "tunacode's save of the config after the theme was picked",
         )
-
-
-async def wait_file(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
