@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Home, lsp_session, run_tunacode, wait_until
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 CONFIG = {
@@ -165,3 +166,42 @@ async def test_workspace_scope_bad_input(home: Home, folders: tuple[Path, Path])
     history = home.history.read_text() if home.history.exists() else ""
     assert WS_MODEL not in history
     json.loads(raw)
+
+
+async def test_workspaces_entries_get_diagnostics_in_the_editor(
+    home: Home, folders: tuple[Path, Path]
+) -> None:
+    a, _ = folders
+    text = (
+        "# my workspaces\n[workspaces]\n"
+        f'"{a}" = "{WS_MODEL}"\n'
+        '"relative/app" = "openai:gpt-4.1"\n'
+        '"/no/such/folder" = "openai:$(touch x)"\n'
+        f'"{a}/sub" = "nosuchprov:m"\n'
+    )
+    home.preferences.parent.mkdir(parents=True, exist_ok=True)
+    home.preferences.write_text(text)
+    uri = home.preferences.as_uri()
+    async with lsp_session(home, workspace=a) as s:
+        await s.wait_catalog()
+        s.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="toml", version=1, text=text
+                )
+            )
+        )
+        diags = await wait_until(lambda: s.client.diagnostics.get(uri), 10, "diagnostics")
+        lines = text.splitlines()
+        found = {
+            (d.code, lines[d.range.start.line][d.range.start.character : d.range.end.character])
+            for d in diags
+        }
+        assert ("schema", "relative/app") in found  # not an absolute path
+        assert ("no-folder", "/no/such/folder") in found
+        assert ("model-format", "openai:$(touch x)") in found
+        assert ("unknown-provider", "nosuchprov:m") in found
+        assert not any(str(a) == t for _, t in found)  # the good entry has none
+        # the server still uses the good entry, and has not rewritten the file
+        assert s.last["workspaceModel"] == WS_MODEL
+        assert home.preferences.read_text() == text

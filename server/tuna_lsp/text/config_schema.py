@@ -233,6 +233,21 @@ class ConfigChecker:
 
     # ---- preferences.toml -----------------------------------------------------------------
 
+    def _workspaces(self, text: str, doc: Any) -> list[Finding]:
+        spaces = doc.get("workspaces")
+        if spaces is None:
+            return []
+        if not isinstance(spaces, dict):
+            m = re.search(r"^\s*workspaces\s*=", text, re.M)
+            s = m.start() if m else 0
+            return [Finding(s, s + 10, "error", "schema",
+                            'workspaces must be a table: [workspaces] "folder" = "provider:model"')]  # fmt: skip
+        out: list[Finding] = []
+        for key, where in _toml_entries(text, "workspaces"):
+            if key in spaces:
+                out += _workspace_findings(self.catalog, key, spaces[key], where)
+        return out
+
     def check_preferences(self, text: str) -> list[Finding]:
         import tomlkit
 
@@ -243,15 +258,18 @@ class ConfigChecker:
             msg = str(exc).split(" at line ")[0]
             return [Finding(start, min(len(text), start + 1), "error", "syntax",
                             f"Invalid TOML: {msg}. The server ignores this file until it parses.")]  # fmt: skip
-        out: list[Finding] = []
+        out: list[Finding] = self._workspaces(text, doc)
         table = doc.get("providers")
         if table is None:
             return out
         if not isinstance(table, dict):
             m = re.search(r"^\s*providers\s*=", text, re.M)
             s = m.start() if m else 0
-            return [Finding(s, s + 9, "error", "schema", "providers must be a table: [providers]")]
-        for key, where in _toml_entries(text):
+            return [
+                *out,
+                Finding(s, s + 9, "error", "schema", "providers must be a table: [providers]"),
+            ]
+        for key, where in _toml_entries(text, "providers"):
             value = table.get(key)
             if value is None:
                 continue
@@ -282,6 +300,45 @@ class ConfigChecker:
         return out
 
 
+def _workspace_findings(
+    catalog: Catalog | None,
+    key: str,
+    value: Any,
+    where: tuple[int, int, list[tuple[int, int, str]]],
+) -> list[Finding]:
+    """One `[workspaces]` entry: an absolute folder path = a model string."""
+    kstart, kend, strings = where
+    out: list[Finding] = []
+    if not os.path.isabs(key):
+        out.append(Finding(kstart, kend, "error", "schema",
+                           f"{key!r} is not an absolute path; expected the workspace folder's "
+                           "absolute path, like \"/home/me/src/app\""))  # fmt: skip
+    elif not os.path.isdir(key):
+        out.append(Finding(kstart, kend, "warning", "no-folder",
+                           f"No folder {key!r} here: this entry applies to no window"))  # fmt: skip
+    vstart, vend = (strings[0][0], strings[0][1]) if strings else (kstart, kend)
+    if not isinstance(value, str):
+        out.append(Finding(vstart, vend, "error", "schema",
+                           f"workspaces.{key!r} must be a model string like \"openai:gpt-4.1\", "
+                           f"got {json_kind(value)}"))  # fmt: skip
+        return out
+    try:
+        ref = parse_model(value)
+        if ref.provider is None:
+            raise ModelStringError(
+                f"{value.strip()!r} has no provider; expected 'provider:model_id'"
+            )
+    except ModelStringError as exc:
+        out.append(Finding(vstart, vend, "error", "model-format",
+                           f"{exc}. The server ignores this entry."))  # fmt: skip
+        return out
+    if catalog is not None and ref.provider not in catalog.providers:
+        close = catalog.closest_providers(ref.provider)
+        out.append(Finding(vstart, vend, "error", "unknown-provider",
+                           f"Unknown provider {ref.provider!r}{did_you_mean(close)}"))  # fmt: skip
+    return out
+
+
 def _toml_error_offset(text: str, line: Any, col: Any) -> int:
     """The offset tomlkit's error names: a 1-based line of `str.splitlines` and a 0-based column
     in code points (tomlkit counts in the Python str, as the text analysis does)."""
@@ -296,9 +353,11 @@ TOML_KEY = re.compile(r'^\s*(?:"([^"]+)"|\'([^\']+)\'|([A-Za-z0-9_.-]+))\s*=')
 _STRING = re.compile(r'"([^"\\]*)"|\'([^\']*)\'')
 
 
-def _toml_entries(text: str) -> list[tuple[str, tuple[int, int, list[tuple[int, int, str]]]]]:
-    """Keys of the [providers] table with their ranges and the strings of their arrays
-    (inside the quotes). tomlkit keeps no positions; this scan only locates what it parsed."""
+def _toml_entries(
+    text: str, table_name: str
+) -> list[tuple[str, tuple[int, int, list[tuple[int, int, str]]]]]:
+    """Keys of one table (`[providers]`, `[workspaces]`) with their ranges and the strings of their
+    values (inside the quotes). tomlkit keeps no positions; this scan only locates what it parsed."""
     out: list[tuple[str, tuple[int, int, list[tuple[int, int, str]]]]] = []
     table = None
     pos = 0
@@ -309,7 +368,7 @@ def _toml_entries(text: str) -> list[tuple[str, tuple[int, int, list[tuple[int, 
         m = _TABLE.match(line) if depth == 0 else None
         if m:
             table = m.group(1).strip()
-        elif table == "providers":
+        elif table == table_name:
             k = TOML_KEY.match(line) if depth == 0 else None
             start_scan = 0
             if k:
