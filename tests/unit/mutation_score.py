@@ -40,9 +40,13 @@ def main() -> int:
     for module, counts in [*rows, ("TOTAL", total)]:
         n = sum(counts.values())
         others = ", ".join(f"{s} {c}" for s, c in sorted(counts.items()) if s != "killed")
-        print(f"{module:<{width}}  {counts['killed']:>6} / {n:<7}  {100 * counts['killed'] / n:5.1f}%  {others}")
+        print(
+            f"{module:<{width}}  {counts['killed']:>6} / {n:<7}  {100 * counts['killed'] / n:5.1f}%  {others}"
+        )
     Path("mutants/not-killed.txt").write_text("\n".join(survivors) + "\n")
-    print(f"not killed: {len(survivors)} (listed in mutants/not-killed.txt; `mutmut show NAME` shows one)")
+    print(
+        f"not killed: {len(survivors)} (listed in mutants/not-killed.txt; `mutmut show NAME` shows one)"
+    )
     score = 100 * total["killed"] / sum(total.values())
     if score < target:
         print(f"mutation score {score:.1f}% is under the target {target:g}%")

@@ -81,9 +81,20 @@ def test_models_dev_wrong_shapes_are_dropped_not_fatal() -> None:
 
 
 def test_int_limits_and_float_costs() -> None:
-    raw = {"p": {"models": {"m": {"limit": {"context": 5, "output": 0}, "cost": {"input": 0, "output": 0.5}}}}}
+    raw = {
+        "p": {
+            "models": {
+                "m": {"limit": {"context": 5, "output": 0}, "cost": {"input": 0, "output": 0.5}}
+            }
+        }
+    }
     info = providers_from_models_dev_json(raw)["p"].models["m"]
-    assert (info.context_window, info.output_limit, info.cost_input, info.cost_output) == (5, 0, 0.0, 0.5)
+    assert (info.context_window, info.output_limit, info.cost_input, info.cost_output) == (
+        5,
+        0,
+        0.0,
+        0.5,
+    )
 
 
 def test_snapshot_validation() -> None:

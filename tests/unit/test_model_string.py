@@ -55,7 +55,10 @@ def test_parse_accepts(text: str, provider: str | None, model_id: str) -> None:
         ("openai:gpt\x9f", "contains '\\x9f'"),
         ("openai:gpt\ud800", "contains '\\ud800'"),
         ("openai:gpt\udfff", "contains '\\udfff'"),
-        ("a:" + "m" * (MODEL_ID_MAX + 1), f"model id is too long ({MODEL_ID_MAX + 1} characters, at most {MODEL_ID_MAX})"),
+        (
+            "a:" + "m" * (MODEL_ID_MAX + 1),
+            f"model id is too long ({MODEL_ID_MAX + 1} characters, at most {MODEL_ID_MAX})",
+        ),
     ],
 )
 def test_parse_rejects_saying_what_is_wrong(text: str, says: str) -> None:
@@ -73,7 +76,9 @@ def test_parse_rejects_non_strings(value: object, name: str) -> None:
 
 def test_too_long_text_is_refused_before_any_other_check() -> None:
     text = " " * (MODEL_TEXT_MAX + 1)
-    with pytest.raises(ModelStringError, match=rf"model is too long \({MODEL_TEXT_MAX + 1} characters"):
+    with pytest.raises(
+        ModelStringError, match=rf"model is too long \({MODEL_TEXT_MAX + 1} characters"
+    ):
         parse_model(text)
     assert parse_model(" " * (MODEL_TEXT_MAX - 3) + "a:b").model == "a:b"  # at the limit: trimmed
 
