@@ -232,8 +232,9 @@ class ConfigChecker:
         try:
             doc = tomlkit.parse(text)
         except Exception as exc:
-            line, col = getattr(exc, "line", 1) or 1, getattr(exc, "col", 1) or 1
-            start = offset_of(text, line - 1, col - 1, utf16=False)
+            # tomlkit's line is 1-based, its column 0-based
+            line, col = getattr(exc, "line", 1) or 1, getattr(exc, "col", 0) or 0
+            start = offset_of(text, line - 1, col, utf16=False)
             msg = str(exc).split(" at line ")[0]
             return [Finding(start, min(len(text), start + 1), "error", "syntax",
                             f"Invalid TOML: {msg}. The server ignores this file until it parses.")]  # fmt: skip
@@ -242,8 +243,8 @@ class ConfigChecker:
         if table is None:
             return out
         if not isinstance(table, dict):
-            m = re.search(r"^\s*providers\s*=", text, re.M)
-            s = m.start() if m else 0
+            m = re.search(r"^[ \t]*(providers)\s*=", text, re.M)
+            s = m.start(1) if m else 0
             return [Finding(s, s + 9, "error", "schema", "providers must be a table: [providers]")]
         for key, where in _toml_entries(text):
             value = table.get(key)
