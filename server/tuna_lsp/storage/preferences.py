@@ -107,9 +107,9 @@ class Preferences:
         bad = [p for p in providers if not PROVIDER_RE.fullmatch(p)]
         if bad:
             raise PreferencesError(self.path, f"not a provider id: {bad[0]!r}")
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = FileLock(str(self.path) + ".lock", timeout=2, thread_local=False)
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with lock:
                 doc = self._load()
                 if doc is None:
