@@ -1,0 +1,143 @@
+"""Following the shared config (storage/config_watcher.py): settled reads of a file a writer is
+changing in place, coalesced change checks, and the watcher itself on a real directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from tuna_lsp.storage.config_store import ConfigStore
+from tuna_lsp.storage.config_watcher import ConfigWatcher, read_settled
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Path:
+    return tmp_path / "tunacode.json"
+
+
+async def test_a_valid_file_is_read_at_once(cfg: Path) -> None:
+    cfg.write_text(json.dumps({"default_model": "a:b"}))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    snap = await read_settled(ConfigStore(cfg), settle=5.0)
+    assert snap.default_model == "a:b"
+    assert loop.time() - start < 1.0
+
+
+async def test_a_missing_file_is_not_waited_for(cfg: Path) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    snap = await read_settled(ConfigStore(cfg), settle=5.0)
+    assert not snap.exists and snap.valid
+    assert loop.time() - start < 1.0
+
+
+async def test_an_in_place_write_is_waited_for(cfg: Path) -> None:
+    cfg.write_text("")  # truncated: the writer is half-way through
+
+    async def finish() -> None:
+        await asyncio.sleep(0.05)
+        cfg.write_text('{"default_model": ')
+        await asyncio.sleep(0.05)
+        cfg.write_text('{"default_model": "c:d"}')
+
+    writer = asyncio.create_task(finish())
+    snap = await read_settled(ConfigStore(cfg), settle=0.08)
+    await writer
+    # the content kept moving, so the read waited past its first deadline
+    assert snap.valid and snap.default_model == "c:d"
+
+
+async def test_an_invalid_file_that_stays_invalid(cfg: Path) -> None:
+    cfg.write_text("{")
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    snap = await read_settled(ConfigStore(cfg), settle=0.1)
+    elapsed = loop.time() - start
+    assert not snap.valid and snap.error is not None and snap.error.reason == "invalid-config"
+    assert 0.1 <= elapsed < 2.0
+
+
+async def test_the_last_seen_content_is_reported(cfg: Path) -> None:
+    cfg.write_text("")
+
+    async def change() -> None:
+        await asyncio.sleep(0.03)
+        cfg.write_text("{")
+
+    task = asyncio.create_task(change())
+    snap = await read_settled(ConfigStore(cfg), settle=0.15)
+    await task
+    assert snap.raw == b"{"
+    assert snap.error is not None and snap.error.cause.startswith("invalid JSON")
+
+
+async def test_checks_are_coalesced(cfg: Path) -> None:
+    calls = 0
+    gate = asyncio.Event()
+
+    async def on_change() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await gate.wait()
+
+    watcher = ConfigWatcher(cfg, on_change)
+    watcher.trigger()
+    await asyncio.sleep(0)
+    for _ in range(5):  # events while the first check runs: one more check, not five
+        watcher.trigger()
+    gate.set()
+    await wait_for(lambda: calls == 2 and not watcher._busy)
+    await asyncio.sleep(0.05)
+    assert calls == 2
+
+
+async def test_a_failing_handler_does_not_stop_later_checks(
+    cfg: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = 0
+
+    async def on_change() -> None:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("boom")
+
+    watcher = ConfigWatcher(cfg, on_change)
+    watcher.trigger()
+    await wait_for(lambda: calls == 1 and not watcher._busy)
+    watcher.trigger()
+    await wait_for(lambda: calls == 2)
+    assert any("handling a change of" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_watcher_sees_writes_and_a_directory_made_later(tmp_path: Path) -> None:
+    cfg = tmp_path / "later" / "tunacode.json"
+    seen: list[bytes | None] = []
+
+    async def on_change() -> None:
+        seen.append(cfg.read_bytes() if cfg.exists() else None)
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await wait_for(lambda: seen == [None])  # the catch-up check once the watch is set
+        cfg.parent.mkdir()
+        cfg.write_text('{"default_model": "a:b"}')
+        await wait_for(lambda: seen and seen[-1] == b'{"default_model": "a:b"}')
+        cfg.write_text('{"default_model": "c:d"}')
+        await wait_for(lambda: seen[-1] == b'{"default_model": "c:d"}')
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def wait_for(predicate: object, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise AssertionError("condition not met within the deadline")
+        await asyncio.sleep(0.01)
