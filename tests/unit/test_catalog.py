@@ -15,7 +15,7 @@ from tuna_lsp.core.catalog import (
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cat() -> Catalog:
     return small_catalog()
 
@@ -333,3 +333,83 @@ def test_query_paging_and_total(cat: Catalog) -> None:
     everything = search(cat, "gpt")
     assert total == len(everything) == 6
     assert models(items) == everything[1:3]
+
+
+# ---- what the first mutation run showed untested ------------------------------------------------
+
+
+def test_provider_ids_and_entries_after_a_bad_one() -> None:
+    raw = {"p": {"models": {"bad": 1, "good": {}}}}
+    prov = providers_from_models_dev_json(raw)["p"]
+    assert prov.id == "p"
+    assert list(prov.models) == ["good"]
+
+
+def test_snapshot_messages() -> None:
+    with pytest.raises(ValueError) as err:
+        validate_snapshot({"p": {"models": {"m": {}}}})
+    assert str(err.value) == (
+        "the snapshot has 1 providers with models; expected a full models.dev document (100 or more)"
+    )
+
+
+def test_maker_counts_every_vendor_prefix() -> None:
+    raw = {
+        "a": {"models": {"x/m": {}}},
+        "b": {"models": {"Y/m": {}}},
+        "c": {"models": {"y/m": {}}},
+        "d": {"models": {"m": {}}},
+    }
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    assert cat.maker("m") == "y"  # two entries say y (case folded), one says x
+    assert cat.maker("y/m") is None
+
+
+def test_did_you_mean_thresholds(cat: Catalog) -> None:
+    raw = {"abcd": {"models": {"abcd": {}}}}
+    small = Catalog(providers_from_models_dev_json(raw), [])
+    assert small.closest_providers("abxy") == ["abcd"]  # half the letters in common is enough
+    assert small.closest_models("abcd", "abxy") == ["abcd:abcd"]
+    assert small.closest_canonical("abxy") == []  # model ids need more in common
+    assert small.closest_canonical("abcx") == ["abcd"]
+    # ids that contain the text (or that it contains) fill up the list after close spellings
+    assert cat.closest_providers("re") == ["azure", "requesty"]
+
+
+def test_did_you_mean_gives_three_at_most() -> None:
+    raw = {f"openai{i}": {"models": {f"gpt-{i}": {}}} for i in range(5)}
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    assert len(cat.closest_providers("openai")) == 3
+    assert len(cat.closest_canonical("gpt-")) == 3
+    raw = {"p": {"models": {f"gpt-{i}": {} for i in range(5)}}}
+    assert len(Catalog(providers_from_models_dev_json(raw), []).closest_models("p", "gpt-")) == 3
+
+
+def test_nameless_models_match_only_their_ids() -> None:
+    raw = {"p": {"name": "P", "models": {"m1": {}, "m2": {"name": "Named"}}}}
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    assert search(cat, "xx") == []
+    assert search(cat, "named") == ["p:m2"]
+
+
+def test_joined_tokens_that_spell_the_id_lead() -> None:
+    raw = {"p": {"models": {"gpt-4.1-a": {"name": "GPT-4.1 mini-like"}, "gpt-4.1-mini": {}}}}
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    # both match both tokens the same way; only gpt-4.1-mini is spelled by them
+    assert search(cat, "gpt-4.1 mini") == ["p:gpt-4.1-mini", "p:gpt-4.1-a"]
+
+
+def test_direct_ids_before_vendor_prefixed_ones_among_equals() -> None:
+    raw = {"aaa": {"models": {"vendor/m2": {}}}, "zzz": {"models": {"m2": {}}}}
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    assert search(cat, "m2") == ["zzz:m2", "aaa:vendor/m2"]
+
+
+def test_found_pinned_models_do_not_hide_custom_ones(cat: Catalog) -> None:
+    got = search(cat, "o3", current="openai:o3", recents=["openai:o3", "local:o3-custom"])
+    assert got == ["openai:o3", "local:o3-custom"]
+
+
+def test_custom_ids_keep_everything_after_the_first_colon(cat: Catalog) -> None:
+    items, _ = cat.search(None, provider=None, limit=1, current="ollama:llama3:8b", recents=[])
+    assert (items[0].provider, items[0].model_id) == ("ollama", "llama3:8b")

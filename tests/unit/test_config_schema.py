@@ -10,7 +10,7 @@ from catalog_data import small_catalog
 from tuna_lsp.text.config_schema import REFUSE, ConfigChecker, Finding
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def checker() -> ConfigChecker:
     return ConfigChecker(small_catalog(), environ={"OPENAI_API_KEY": "sk-test"})
 
@@ -272,3 +272,49 @@ def test_preferences_without_a_catalog() -> None:
     checker = ConfigChecker(None, environ={})
     assert checker.check_preferences('[providers]\n"x" = ["nope"]\n') == []
     assert only(checker.check_preferences('[providers]\n"x" = 1\n')).code == "schema"
+
+
+# ---- what the first mutation run showed untested ------------------------------------------------
+
+
+def test_toml_errors_at_the_end_and_after_wide_characters(checker: ConfigChecker) -> None:
+    text = '[providers]\n"gpt-4.1" = ["azure",\n'
+    f = only(checker.check_preferences(text))
+    assert (f.start, f.end) == (12, 13)  # tomlkit reports the line of the unfinished array
+    text = '[providers]\n"\U0001f600" = = 1\n'
+    f = only(checker.check_preferences(text))
+    assert text[f.start] == "="
+    assert f.start == text.index("= 1")  # columns count characters, not UTF-16 units
+
+
+def test_a_quoted_providers_key_that_is_not_a_table(checker: ConfigChecker) -> None:
+    f = only(checker.check_preferences('"providers" = 3\n'))
+    assert (f.start, f.end, f.severity, f.code) == (0, 9, "error", "schema")
+    f = only(checker.check_preferences("providers = 3\n"))
+    assert (f.start, f.end, f.severity) == (0, 9, "error")
+
+
+def test_schema_errors_in_preferences_are_errors(checker: ConfigChecker) -> None:
+    findings = checker.check_preferences('[providers]\no3 = 1\nclaude-sonnet-4 = ["opnai"]\n')
+    assert [(f.severity, f.code) for f in findings] == [
+        ("error", "schema"),
+        ("error", "unknown-provider"),
+    ]
+
+
+def test_dotted_keys_are_skipped_not_the_rest(checker: ConfigChecker) -> None:
+    text = '[providers]\na.b = ["x"]\no3 = ["opnai"]\n'
+    assert [f.code for f in checker.check_preferences(text)] == ["unknown-provider"]
+
+
+def test_preferences_without_close_matches_and_with_several(checker: ConfigChecker) -> None:
+    text = '[providers]\nzzzz = ["qqqqqq", "opena"]\n'
+    findings = checker.check_preferences(text)
+    assert [f.message for f in findings] == [
+        "No provider in the catalog serves 'zzzz'",
+        "Unknown provider 'qqqqqq'",
+        "Unknown provider 'opena'; did you mean 'openai', 'openrouter'?",
+    ]
+    assert findings[0].data == {"suggestions": []}
+    assert findings[1].data == {"suggestions": []}
+    assert findings[2].data == {"suggestions": ["openai", "openrouter"]}

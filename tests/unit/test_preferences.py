@@ -200,6 +200,7 @@ def test_lock_timeout(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with holder, pytest.raises(PreferencesError) as err:
         Preferences(path).set_providers("o3", ["openai"])
     assert err.value.cause == "another writer held the lock for over 2 s"
+    assert err.value.path == path
     assert path.read_text() == ""
 
 
@@ -210,4 +211,33 @@ def test_a_directory_that_cannot_be_made_is_a_preferences_error(tmp_path: Path) 
     blocker.write_text("")
     with pytest.raises(PreferencesError) as err:
         Preferences(blocker / "sub" / "preferences.toml").set_providers("o3", ["openai"])
-    assert err.value.cause.startswith("cannot write (")
+    assert err.value.cause == "cannot write (Not a directory)"
+
+
+def test_errors_name_the_file_and_the_warning_says_why(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write(path, "[providers\n")
+    prefs = Preferences(path)
+    prefs.all()
+    assert prefs.error is not None and prefs.error.path == path
+    assert caplog.records[0].getMessage() == f"routing preferences ignored: {prefs.error}"
+    with pytest.raises(PreferencesError) as err:
+        Preferences(path).set_providers("o3", ["Bad Id"])
+    assert err.value.path == path
+
+
+def test_a_deep_missing_directory_is_made(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "preferences.toml"
+    assert Preferences(path).set_providers("o3", ["openai"]) is True
+    assert Preferences(path).providers_for("o3") == ["openai"]
+
+
+def test_write_errors_name_the_file_and_the_cause(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    path = blocker / "sub" / "preferences.toml"
+    with pytest.raises(PreferencesError) as err:
+        Preferences(path).set_providers("o3", ["openai"])
+    assert err.value.path == path
+    assert err.value.cause == "cannot write (Not a directory)"

@@ -10,7 +10,7 @@ from tuna_lsp.core.model_string import ModelRef, ModelStringError
 from tuna_lsp.core.routing import resolve_bare
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cat() -> Catalog:
     return small_catalog()
 
@@ -113,3 +113,14 @@ def test_entries_that_break_the_model_string_rules_are_never_chosen() -> None:
     res = resolve_bare("both-m", cat, ["nano-gpt"], keys("nano-gpt", "Bad Id"))
     assert res.ref == ModelRef("zeta", "both-m")
     assert "(no provider serving it has a key; 0 other providers serve it)" in res.warnings[0]
+
+
+def test_resolved_from_is_the_canonical_id_on_every_path(cat: Catalog) -> None:
+    assert resolve_bare("O3", cat, ["openai"], keys()).resolved_from == "o3"
+    assert resolve_bare("openai/GPT-4.1", cat, [], keys()).resolved_from == "gpt-4.1"
+
+
+def test_direct_ids_before_vendor_prefixed_among_equals() -> None:
+    raw = {"aaa": {"models": {"vendor/m2": {}}}, "zzz": {"models": {"m2": {}}}}
+    cat = Catalog(providers_from_models_dev_json(raw), [])
+    assert resolve_bare("m2", cat, [], keys()).ref == ModelRef("zzz", "m2")
