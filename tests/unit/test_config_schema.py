@@ -318,3 +318,50 @@ def test_preferences_without_close_matches_and_with_several(checker: ConfigCheck
     assert findings[0].data == {"suggestions": []}
     assert findings[1].data == {"suggestions": []}
     assert findings[2].data == {"suggestions": ["openai", "openrouter"]}
+
+
+def test_escaped_keys_fall_back_to_the_whole_document(checker: ConfigChecker) -> None:
+    # json_doc keeps keys as written: "\u0041" is not found as "A", so the finding covers the root
+    text = '  {"env": {"\\u0041": 1}, "\\u0042": 2}'
+    findings = checker.check_config(text)
+    assert [(f.code, f.start, f.end) for f in findings] == [
+        ("schema", 2, len(text)),
+        ("dropped-by-cli", 2, len(text)),
+    ]
+    assert findings[0].message.startswith("env.A must be a string, got a number")
+
+
+def test_every_recent_is_checked_after_a_bad_one(checker: ConfigChecker) -> None:
+    text = '{"recent_models": [true, "opnai:x"]}'
+    assert [f.code for f in checker.check_config(text)] == ["schema", "unknown-provider"]
+
+
+def test_model_format_and_provider_findings_in_detail(checker: ConfigChecker) -> None:
+    f = only(checker.check_config('{"default_model": "gpt-4.1"}'))
+    assert f.severity == "warning"
+    text = '{"default_model": "opena:opena-x"}'
+    f = only(checker.check_config(text))
+    assert f.message == "Unknown provider 'opena'; did you mean 'openai', 'openrouter'?"
+    assert (f.start, f.end) == (text.index("opena"), text.index("opena") + 5)
+    f = only(checker.check_config('{"default_model": "openai:zzzz"}'))
+    assert f.message == "openai:zzzz is not in the model catalog (fine for a custom or new model)"
+    assert f.data == {"suggestions": [], "whole": True}
+
+
+def test_too_deep_is_an_error(checker: ConfigChecker) -> None:
+    assert only(checker.check_config("[" * 100000)).severity == "error"
+
+
+def test_comments_in_preferences_are_not_read_as_providers(checker: ConfigChecker) -> None:
+    text = "[providers]\no3 = ['opnai'] # 'azure' was slower\n"
+    findings = checker.check_preferences(text)
+    assert [(f.code, at(text, f)) for f in findings] == [("unknown-provider", "opnai")]
+
+
+def test_ranges_of_quoted_keys_and_strings_on_the_key_line(checker: ConfigChecker) -> None:
+    text = "[providers]\n'gpt-4.2' = [\"openai\"]\n  o3 = [\"openai\", 'opnai']\n"
+    findings = checker.check_preferences(text)
+    assert [(f.code, at(text, f)) for f in findings] == [
+        ("unknown-model", "gpt-4.2"),
+        ("unknown-provider", "opnai"),
+    ]

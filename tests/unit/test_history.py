@@ -171,3 +171,47 @@ def test_a_lone_surrogate_in_a_client_name_is_escaped(hist: History) -> None:
 
 def hist_lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line]
+
+
+def test_the_state_dir_is_made_with_its_parents(tmp_path: Path) -> None:
+    h = History(tmp_path / "state" / "tunacode" / "model-history.jsonl")
+    record(h, "a:b")
+    assert [e["model"] for e in h.entries(limit=5)] == ["a:b"]
+
+
+def test_dedup_looks_past_other_entries_but_only_at_the_newest_five(hist: History) -> None:
+    record(hist, "c:d", origin="external", previous="a:b")
+    record(hist, "x:y")  # a client change in between
+    record(hist, "c:d", origin="external", previous="a:b")
+    assert len(hist_lines(hist.path)) == 2  # still the same external change
+    for i in range(5):
+        record(hist, f"p:{i}")
+    record(hist, "c:d", origin="external", previous="a:b")
+    assert len(hist_lines(hist.path)) == 8  # out of sight: recorded again
+
+
+def test_a_busy_lock_records_the_external_change_anyway(hist: History) -> None:
+    from filelock import FileLock
+
+    record(hist, "c:d", origin="external", previous="a:b")
+    with FileLock(str(hist.path) + ".lock"):
+        record(hist, "c:d", origin="external", previous="a:b")  # waits 1 s, then appends
+    assert [e["model"] for e in hist.entries(limit=5)] == ["c:d", "c:d"]
+
+
+def test_naive_timestamps_do_not_break_dedup(hist: History) -> None:
+    hist.path.parent.mkdir(parents=True)
+    old = {"ts": "2030-01-01T00:00:00", "model": "c:d", "previous": "a:b", "origin": "external"}
+    hist.path.write_text(json.dumps(old) + "\n")
+    record(hist, "c:d", origin="external", previous="a:b")
+    assert len(hist_lines(hist.path)) == 2
+
+
+def test_a_tail_cut_inside_a_character_is_fine(
+    hist: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(20):
+        record(hist, f"p:{i}", client="é" * 40)
+    for tail in range(250, 258):  # one of these cuts a two-byte character in half
+        monkeypatch.setattr(history_module, "_TAIL_BYTES", tail)
+        assert [e["model"] for e in hist.entries(limit=1)] == ["p:19"]

@@ -192,3 +192,14 @@ def test_every_value_span_parses_back_to_the_value(value: object, indent: int | 
                 walk((*path, i), child)
 
     walk((), value)
+
+
+def test_context_counts_every_element_of_a_list() -> None:
+    text = '["a", "b", "c'
+    assert context_at(text, len(text)).path == (2,)
+
+
+def test_context_after_a_value_string_keeps_its_key() -> None:
+    text = '{"a": "x" '
+    assert context_at(text, len(text)) == Context(("a",), False, None, "")
+    assert context_at('"x" ', 4) == Context((), False, None, "")  # a bare string document
