@@ -61,6 +61,8 @@ reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission
 
 MUTATION_DIR := .cache/mutation
 MUTATION_TARGET ?= 85
+# LSP positions, on their way to the position codec of the client's encoding (issue 11): counted apart
+MUTATION_APART := tuna_lsp.text.json_doc.line_col tuna_lsp.text.json_doc.offset_of
 # mutmut maps only ./ and src/ back to import names: run it in a copy with the package under src/.
 mutation: venv ## share of mutants of core/, storage/, text/ killed by tests/unit (minutes; not in make test)
 	rm -rf $(MUTATION_DIR)
@@ -71,7 +73,8 @@ mutation: venv ## share of mutants of core/, storage/, text/ killed by tests/uni
 	find $(MUTATION_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run > mutmut-run.log 2>&1 || \
 	  { tail -c 3000 mutmut-run.log; exit 1; }
-	cd $(MUTATION_DIR) && $(abspath $(BIN))/python tests/unit/mutation_score.py $(MUTATION_TARGET)
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/python tests/unit/mutation_score.py \
+	  --target $(MUTATION_TARGET) --apart $(MUTATION_APART)
 
 figures: venv ## run the benchmark and put its table and the latest reliability figures in README.md
 	$(BIN)/python benchmarks/bench_core.py --readme README.md

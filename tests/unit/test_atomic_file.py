@@ -88,3 +88,21 @@ def test_fsyncs_the_file_and_the_directory(tmp_path: Path, monkeypatch: pytest.M
     synced.clear()
     replace_file(tmp_path / "f", b"y", 0o600, fsync_dir=False)
     assert synced == [False]
+
+
+def test_the_temp_file_is_a_hidden_sibling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the config store sweeps ".<name>.*.tmp" left by a writer that died: the name must match
+    renamed: list[tuple[str, str]] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: Path) -> None:
+        renamed.append((src, str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic_file.os, "replace", replace)
+    target = tmp_path / "tunacode.json"
+    replace_file(target, b"{}", 0o600)
+    ((src, dst),) = renamed
+    assert Path(src).parent == tmp_path
+    assert Path(src).name.startswith(".tunacode.json.") and src.endswith(".tmp")
+    assert dst == str(target)

@@ -334,3 +334,181 @@ def test_config_error_message() -> None:
         Path("/x/c.json"),
         "writing failed: no space",
     )
+
+
+# ---- what the first mutation run showed untested ------------------------------------------------
+
+
+def test_snapshots_name_their_path_and_keep_what_was_read(cfg: Path) -> None:
+    store = ConfigStore(cfg)
+    assert store.read().path == cfg
+    write(cfg, "{")
+    os.chmod(cfg, 0o640)
+    snap = store.read(settle=0)
+    assert (snap.path, snap.exists, snap.raw, stat.S_IMODE(snap.mode or 0)) == (
+        cfg,
+        True,
+        b"{",
+        0o640,
+    )
+    assert snap.error is not None and snap.error.path == cfg
+    write(cfg, "[]")
+    snap = store.read(settle=0)
+    assert (snap.path, snap.raw, stat.S_IMODE(snap.mode or 0)) == (cfg, b"[]", 0o640)
+    write(cfg, "{}")
+    assert store.read().path == cfg
+    cfg.unlink()
+    cfg.mkdir()
+    snap = store.read_once()
+    assert (snap.path, snap.exists) == (cfg, True)
+    assert snap.error is not None and snap.error.path == cfg
+
+
+def test_a_read_error_is_not_waited_for(tmp_path: Path) -> None:
+    def never(_: float) -> None:
+        raise AssertionError("slept")
+
+    blocker = write(tmp_path / "file", "")
+    snap = ConfigStore(blocker / "tunacode.json").read(sleep=never)
+    assert (snap.exists, snap.path) == (True, blocker / "tunacode.json")
+    assert snap.error is not None and snap.error.reason == "io-error"
+    assert snap.error.path == blocker / "tunacode.json"
+
+
+def test_read_reports_the_last_content_seen(cfg: Path) -> None:
+    write(cfg, "")
+
+    def sleep(_: float) -> None:
+        write(cfg, "{")  # still invalid, but moved on
+
+    snap = ConfigStore(cfg).read(settle=0.05, sleep=sleep)
+    assert snap.raw == b"{"
+    assert snap.error is not None and snap.error.cause.startswith("invalid JSON")
+
+
+def test_a_non_blocking_set_does_not_wait(cfg: Path) -> None:
+    import time
+
+    from filelock import FileLock
+
+    store = ConfigStore(cfg, lock_timeout=2.0)
+    with FileLock(str(store.lock_path)):
+        start = time.monotonic()
+        with pytest.raises(BlockingIOError):
+            store.set_model("a:b", blocking=False)
+        assert time.monotonic() - start < 0.9
+
+
+def test_a_blocking_set_waits_for_a_short_lock(cfg: Path) -> None:
+    import threading
+
+    from filelock import FileLock
+
+    store = ConfigStore(cfg, lock_timeout=5.0)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with FileLock(str(store.lock_path)):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    threading.Timer(0.1, release.set).start()
+    store.set_model("a:b")
+    thread.join(5)
+    assert json.loads(cfg.read_text())["default_model"] == "a:b"
+
+
+def test_a_lock_file_that_cannot_be_made(cfg: Path) -> None:
+    store = ConfigStore(cfg)
+    store.lock_path.mkdir()
+    with pytest.raises(ConfigError) as err:
+        store.set_model("a:b")
+    assert (err.value.reason, err.value.path) == ("io-error", store.lock_path)
+    assert err.value.cause == "creating the lock file failed: Is a directory"
+
+
+@pytest.mark.parametrize(
+    ("error", "reason", "cause"),
+    [
+        (
+            OSError(28, "No space left on device"),
+            "io-error",
+            "writing failed: No space left on device",
+        ),
+        (
+            PermissionError(13, "Permission denied"),
+            "permission-denied",
+            "permission denied writing",
+        ),
+        (OSError(1, "Operation not permitted"), "permission-denied", "permission denied writing"),
+        (OSError(30, "Read-only file system"), "permission-denied", "permission denied writing"),
+        (OSError("odd"), "io-error", "writing failed: odd"),
+    ],
+)
+def test_write_errors_by_reason(
+    cfg: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, reason: str, cause: str
+) -> None:
+    from tuna_lsp.storage import config_store
+
+    def fail(*_: object) -> None:
+        raise error
+
+    write(cfg, {"default_model": "a:b"})
+    monkeypatch.setattr(config_store, "replace_file", fail)
+    with pytest.raises(ConfigError) as err:
+        ConfigStore(cfg).set_model("c:d")
+    assert (err.value.reason, err.value.path, err.value.cause) == (reason, cfg, cause)
+    assert json.loads(cfg.read_text()) == {"default_model": "a:b"}
+
+
+def test_a_file_of_another_user_is_not_replaced(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuna_lsp.storage import config_store
+
+    write(cfg, {})
+    owner = cfg.stat().st_uid
+    monkeypatch.setattr(config_store.os, "geteuid", lambda: owner + 1)
+    with pytest.raises(ConfigError) as err:
+        ConfigStore(cfg).set_model("a:b")
+    assert (err.value.reason, err.value.path) == ("permission-denied", cfg)
+    assert err.value.cause == (
+        f"the file belongs to another user (uid {owner}); replacing it would change its owner"
+    )
+    monkeypatch.setattr(config_store.os, "geteuid", lambda: 0)  # root may: it keeps the owner
+    ConfigStore(cfg).set_model("a:b")
+    assert cfg.stat().st_uid == owner
+
+
+def test_a_read_only_file_is_not_replaced(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuna_lsp.storage import config_store
+
+    write(cfg, {})
+    monkeypatch.setattr(config_store.os, "access", lambda *_: False)
+    with pytest.raises(ConfigError) as err:
+        ConfigStore(cfg).set_model("a:b")
+    assert (err.value.reason, err.value.path, err.value.cause) == (
+        "permission-denied",
+        cfg,
+        "the file is not writable",
+    )
+    assert json.loads(cfg.read_text()) == {}
+
+
+def test_one_store_writes_again_and_again(cfg: Path) -> None:
+    store = ConfigStore(cfg)
+    for model in ("a:b", "c:d", "e:f"):
+        _, after = store.set_model(model)
+        assert (after.path, after.exists, after.default_model) == (cfg, True, model)
+    assert json.loads(cfg.read_text())["recent_models"] == ["e:f", "c:d", "a:b"]
+
+
+def test_stale_temp_symlinks_are_left_alone(cfg: Path) -> None:
+    old_file = write(cfg.parent / "elsewhere", "x")
+    old = os.stat(old_file).st_mtime - 120
+    os.utime(old_file, (old, old))
+    link = cfg.parent / ".tunacode.json.lnk.tmp"
+    link.symlink_to(old_file)
+    ConfigStore(cfg).set_model("a:b")
+    assert link.is_symlink() and old_file.exists()

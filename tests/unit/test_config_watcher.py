@@ -141,3 +141,77 @@ async def wait_for(predicate: object, timeout: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met within the deadline")
         await asyncio.sleep(0.01)
+
+
+# The watcher also polls the file's stat every second (POLL_MS), a safety net that would hide a
+# broken event path: these tests want each change seen well before a poll could see it.
+PROMPT_S = 0.7
+
+
+async def seen_promptly(predicate: object) -> None:
+    await wait_for(predicate, timeout=PROMPT_S)
+
+
+async def test_changes_are_seen_at_once_not_by_the_poll(tmp_path: Path) -> None:
+    cfg = tmp_path / "tunacode.json"
+    cfg.write_text("{}")
+    seen: list[bytes] = []
+
+    async def on_change() -> None:
+        seen.append(cfg.read_bytes())
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await wait_for(lambda: seen == [b"{}"])
+        for i in range(3):
+            body = json.dumps({"default_model": f"p:{i}"}).encode()
+            cfg.write_bytes(body)
+            await seen_promptly(lambda body=body: seen[-1] == body)
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_a_symlinked_config_is_followed_to_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "home").mkdir()
+    target = tmp_path / "real" / "tunacode.json"
+    target.write_text("{}")
+    link = tmp_path / "home" / "tunacode.json"
+    link.symlink_to(target)
+    seen: list[bytes] = []
+
+    async def on_change() -> None:
+        seen.append(link.read_bytes())
+
+    watcher = ConfigWatcher(link, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await wait_for(lambda: seen == [b"{}"])
+        target.write_text('{"default_model": "a:b"}')  # a write to the target, not the link
+        await seen_promptly(lambda: seen[-1] == b'{"default_model": "a:b"}')
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_a_directory_made_later_is_watched_at_once(tmp_path: Path) -> None:
+    cfg = tmp_path / "a" / "b" / "tunacode.json"
+    seen: list[bytes | None] = []
+
+    async def on_change() -> None:
+        seen.append(cfg.read_bytes() if cfg.exists() else None)
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await wait_for(lambda: seen == [None])
+        cfg.parent.mkdir(parents=True)
+        cfg.write_text("{}")
+        await seen_promptly(lambda: seen and seen[-1] == b"{}")
+        cfg.write_text("[]")
+        await seen_promptly(lambda: seen[-1] == b"[]")
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)

@@ -93,6 +93,9 @@ def test_long_values_are_shortened_in_messages() -> None:
     with pytest.raises(ModelStringError) as err:
         parse_model("a:" + "b" * 58 + " c")  # exactly 60 characters: shown whole
     assert repr("b" * 58 + " c") in str(err.value)
+    with pytest.raises(ModelStringError) as err:
+        parse_model("a:" + "b" * 59 + " c")  # 61: shortened
+    assert repr("b" * 57 + "...") in str(err.value)
 
 
 def test_empty_model_id_message_names_the_whole_text() -> None:
