@@ -215,3 +215,46 @@ async def test_a_directory_made_later_is_watched_at_once(tmp_path: Path) -> None
     finally:
         watcher.stop()
         await asyncio.wait_for(task, 5)
+
+
+async def test_a_directory_replaced_under_the_watch_is_caught_by_the_poll(tmp_path: Path) -> None:
+    # the watch holds the old directory: no event comes for the new file, only the stat poll
+    cfg = tmp_path / "d" / "tunacode.json"
+    cfg.parent.mkdir()
+    cfg.write_text("{}")
+    seen: list[bytes] = []
+
+    async def on_change() -> None:
+        seen.append(cfg.read_bytes())
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await seen_promptly(lambda: seen == [b"{}"])  # the catch-up check once the watch is set
+        (tmp_path / "d").rename(tmp_path / "old")
+        cfg.parent.mkdir()
+        cfg.write_text("[]")
+        await wait_for(lambda: seen[-1] == b"[]", timeout=3.0)
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
+
+
+async def test_no_change_no_check(tmp_path: Path) -> None:
+    cfg = tmp_path / "tunacode.json"
+    cfg.write_text("{}")
+    calls = 0
+
+    async def on_change() -> None:
+        nonlocal calls
+        calls += 1
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await seen_promptly(lambda: calls == 1)
+        await asyncio.sleep(1.3)  # past one poll: an unchanged file is not checked again
+        assert calls == 1
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
