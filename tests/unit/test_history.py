@@ -141,12 +141,16 @@ def test_the_dedup_window(hist: History, monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(hist_lines(hist.path)) == 2
 
 
-def test_a_removed_state_dir_is_made_again(hist: History) -> None:
+def test_a_removed_state_dir_is_made_again(tmp_path: Path) -> None:
+    hist = History(tmp_path / "state" / "tunacode" / "model-history.jsonl")
     record(hist, "a:b")
     hist.path.unlink()
     hist.path.parent.rmdir()
+    hist.path.parent.parent.rmdir()
     record(hist, "c:d")
     assert [e["model"] for e in hist.entries(limit=5)] == ["c:d"]
+    assert stat.S_IMODE(hist.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(hist.path.parent.stat().st_mode) == 0o700
 
 
 def test_a_write_failure_is_logged_not_raised(

@@ -110,6 +110,7 @@ def test_unreadable_file_is_an_error(path: Path) -> None:
     prefs = Preferences(path)
     assert prefs.all() == {}
     assert prefs.error is not None and prefs.error.cause.startswith("cannot read the file (")
+    assert prefs.error.path == path
 
 
 def test_first_write_creates_the_file_with_a_header(path: Path) -> None:
