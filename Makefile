@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode wheel test-wheel lint bench reliability figures package clean
+.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode wheel test-wheel lint bench reliability mutation figures package clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -83,6 +83,21 @@ bench: venv tunacode-venv ## speed and memory figures (ratios against baselines 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
 	TUNA_RELIABILITY=full $(BIN)/pytest $(PYTEST_FLAGS) tests/reliability
 	$(BIN)/python tests/reliability/report.py
+
+MUTATION_DIR := .cache/mutation
+MUTATION_TARGET ?= 85
+# mutmut maps only ./ and src/ back to import names: run it in a copy with the package under src/.
+mutation: venv ## share of mutants of core/, storage/, text/ killed by tests/unit (minutes; not in make test)
+	rm -rf $(MUTATION_DIR)
+	mkdir -p $(MUTATION_DIR)/src $(MUTATION_DIR)/tests
+	cp -r server/tuna_lsp $(MUTATION_DIR)/src/
+	cp -r tests/unit $(MUTATION_DIR)/tests/
+	cp pyproject.toml $(MUTATION_DIR)/
+	find $(MUTATION_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run > mutmut-run.log 2>&1 || \
+	  { tail -c 3000 mutmut-run.log; exit 1; }
+	cd $(MUTATION_DIR) && $(abspath $(BIN))/python tests/unit/mutation_score.py \
+	  --target $(MUTATION_TARGET)
 
 figures: venv ## run the benchmark and put its table and the latest reliability figures in README.md
 	$(BIN)/python benchmarks/bench_core.py --readme README.md

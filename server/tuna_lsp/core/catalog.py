@@ -245,15 +245,18 @@ class Catalog:
             prov = providers[pid]
             for mid in sorted(prov.models):
                 info = prov.models[mid]
+                # an entry whose id breaks the model-string rules can be neither listed nor
+                # routed to: written to the config, it would break the next read
+                if not _listable(info):
+                    continue
                 self.by_canonical.setdefault(canonical_id(mid), []).append(info)
                 if "/" in mid:
                     vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
-                if _listable(info):
-                    self._listable.append(info)
-                    self._haystack.append(f"{info.model} {prov.name} {info.name or ''}".lower())
-                    mid, name = mid.lower(), (info.name or "").lower()
-                    words = tuple(_words(f"{mid} {name}"))
-                    self._rank_keys.append((mid, canonical_id(mid), name, words))
+                self._listable.append(info)
+                self._haystack.append(f"{info.model} {prov.name} {info.name or ''}".lower())
+                mid, name = mid.lower(), (info.name or "").lower()
+                words = tuple(_words(f"{mid} {name}"))
+                self._rank_keys.append((mid, canonical_id(mid), name, words))
         self._makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
 
     def maker(self, canonical: str) -> str | None:

@@ -304,7 +304,7 @@ class ModelService:
         if catalog is not None:
             if ref.provider not in catalog.providers:
                 raise ModelStringError(
-                    f"unknown provider {ref.provider!r}{catalog.provider_hint(ref.provider)}. "
+                    f"unknown provider {ref.provider!r}{catalog.provider_hint(ref.provider) or '.'} "
                     "Expected 'provider:model_id' with a known provider id (e.g. 'openai:gpt-4.1')"
                 )
             if catalog.model(ref.provider, ref.model_id) is None:

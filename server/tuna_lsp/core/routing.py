@@ -33,7 +33,7 @@ def resolve_bare(
         close = catalog.closest_canonical(canonical)
         hint = did_you_mean(close)
         raise ModelStringError(
-            f"no provider serves a model {text!r}{hint}. Give it as 'provider:model_id' "
+            f"no provider serves a model {text!r}{hint or '.'} Give it as 'provider:model_id' "
             "(e.g. 'openai:gpt-4.1') for a custom or local model"
         )
     by_provider = {info.provider: info for info in serving}

@@ -68,7 +68,9 @@ class ConfigSnapshot:
 
     path: Path
     exists: bool
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] | None = field(
+        default=None, repr=False
+    )  # holds env: keys stay out of reprs
     error: ConfigError | None = None
     mode: int | None = None
     raw: bytes = field(default=b"", repr=False)

@@ -140,9 +140,9 @@ class Preferences:
         import tomlkit
         from filelock import FileLock, Timeout
 
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = FileLock(str(self.path) + ".lock", timeout=2, thread_local=False)
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with lock:
                 doc = self._load()
                 if doc is None:

@@ -238,8 +238,8 @@ class ConfigChecker:
         if spaces is None:
             return []
         if not isinstance(spaces, dict):
-            m = re.search(r"^\s*workspaces\s*=", text, re.M)
-            s = m.start() if m else 0
+            m = re.search(r"^[ \t]*(workspaces)\s*=", text, re.M)
+            s = m.start(1) if m else 0
             return [Finding(s, s + 10, "error", "schema",
                             'workspaces must be a table: [workspaces] "folder" = "provider:model"')]  # fmt: skip
         out: list[Finding] = []
@@ -263,8 +263,8 @@ class ConfigChecker:
         if table is None:
             return out
         if not isinstance(table, dict):
-            m = re.search(r"^\s*providers\s*=", text, re.M)
-            s = m.start() if m else 0
+            m = re.search(r"^[ \t]*(providers)\s*=", text, re.M)
+            s = m.start(1) if m else 0
             return [
                 *out,
                 Finding(s, s + 9, "error", "schema", "providers must be a table: [providers]"),

@@ -48,7 +48,7 @@ configs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=configs, model=model_ids)
 def test_set_keeps_everything_else(config: dict[str, Any], model: str) -> None:
     with tempfile.TemporaryDirectory() as d:
@@ -73,6 +73,7 @@ def test_set_keeps_everything_else(config: dict[str, Any], model: str) -> None:
         assert path.read_bytes() == render(saved)
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=configs, model=model_ids)
 def test_set_is_idempotent(config: dict[str, Any], model: str) -> None:
     once = with_model(config, model)
