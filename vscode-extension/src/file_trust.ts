@@ -1,7 +1,8 @@
 /**
  * Whether a program found on disk may be run as the user: the file and every directory on the way to it belong to
  * the user (or root) and are not writable by group or others, as OpenSSH's StrictModes asks of the files it trusts.
- * Otherwise another account could have put or swapped the program there.
+ * Otherwise another account could have put or swapped the program there. A root-owned sticky directory such as /tmp
+ * is allowed on the way: nobody else can rename or remove what the user owns in it.
  *
  * Node only (no vscode import): the unit tests run it on real files.
  */
@@ -29,7 +30,10 @@ export function unsafeReason(file: string, uid: number | undefined, platform: No
     if (st.uid !== uid && st.uid !== 0) {
       return `${p} belongs to another user (uid ${String(st.uid)})`;
     }
-    if ((st.mode & 0o022) !== 0) {
+    // A root-owned sticky directory (/tmp) is writable by all, but only an entry's owner may rename or remove it:
+    // what the user put there stays the user's (the server's own check, storage/atomic_file.py, says the same).
+    const stickyRootDir = p !== real && st.isDirectory() && st.uid === 0 && (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !stickyRootDir) {
       return `${p} is writable by ${(st.mode & 0o002) !== 0 ? "every user" : "its group"}`;
     }
     if (nodePath.dirname(p) === p) {

@@ -1,13 +1,13 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
 import { unsafeReason } from "../../src/file_trust";
 
 describe("unsafeReason", () => {
-  // Not under the system tmp dir: it is world-writable (sticky), so every file below it would be unsafe. The compiled
-  // tests' own folder is the user's.
+  // The compiled tests' own folder: the user's (and in a clone under /tmp, below a root-owned sticky folder).
   const base = fs.mkdtempSync(path.join(__dirname, "trust-"));
   after(() => {
     fs.rmSync(base, { recursive: true, force: true });
@@ -53,6 +53,23 @@ describe("unsafeReason", () => {
     const link = path.join(program(0o755), "..", "link");
     fs.symlinkSync(target, link);
     assert.match(unsafeReason(link, uid, "linux") ?? "", /writable by every user/);
+  });
+
+  it("accepts a root-owned sticky folder such as /tmp on the way, not a plain world-writable one", () => {
+    const tmp = fs.realpathSync(os.tmpdir());
+    const st = fs.statSync(tmp);
+    assert.ok(st.uid === 0 && (st.mode & 0o1000) !== 0, `${tmp} is expected to be root's and sticky (mode ${st.mode.toString(8)})`);
+    const dir = fs.mkdtempSync(path.join(tmp, "tuna-trust-"));
+    try {
+      const file = path.join(dir, "tuna-lsp");
+      fs.writeFileSync(file, "#!/bin/sh\n", { mode: 0o755 });
+      fs.chmodSync(dir, 0o755);
+      assert.equal(unsafeReason(file, uid, "linux"), undefined);
+      fs.chmodSync(dir, 0o777); // the user's own folder, writable by all: not sticky, not root's
+      assert.match(unsafeReason(file, uid, "linux") ?? "", /is writable by every user/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says when the file cannot be resolved", () => {
