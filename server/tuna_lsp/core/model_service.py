@@ -164,8 +164,12 @@ class ModelService:
         client_name: str | None = None,
         workspace_folder: str | None = None,
         marks: WriteMarks | None = None,
+        defer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.store = store
+        # Where the effects that are not the config write go (the history line, the provider
+        # preference): the server runs them after the response; by default, at once.
+        self.defer: Callable[[Callable[[], None]], None] = defer or (lambda effect: effect())
         self.history = history
         self.preferences = preferences
         self.environ = environ if environ is not None else os.environ
@@ -541,12 +545,15 @@ class ModelService:
             )
 
     def _record(self, previous: str | None, state: ModelState, origin: str) -> None:
-        self.history.record(
-            previous=previous,
-            model=state.model,
-            scope=state.scope,
-            origin=origin,
-            client=self.client_name if origin == "client" else None,
+        client = self.client_name if origin == "client" else None
+        self.defer(
+            lambda: self.history.record(
+                previous=previous,
+                model=state.model,
+                scope=state.scope,
+                origin=origin,
+                client=client,
+            )
         )
 
     def external_change(self, snap: ConfigSnapshot) -> tuple[ModelState | None, str | None]:

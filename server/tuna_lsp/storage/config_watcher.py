@@ -1,9 +1,12 @@
-"""Follows the shared config on disk: a watchfiles watcher on its directory, and settled reads.
+"""Follows the shared config on disk: a watch on its directory, and settled reads.
 
 Every server process watches, so a change made by the CLI, another editor or a hand edit reaches
-every open editor within milliseconds. tunacode writes in place (truncate, then write), so a read
-of an empty or half-written file is retried until the content settles; only then is the file
-called invalid. Nothing here ever writes. Must not import lsprotocol.
+every open editor within milliseconds. On Linux the watch is inotify read on the event loop
+(asyncinotify): the first event is handled at once, with no grouping delay, and costs nothing
+while idle; elsewhere watchfiles, grouping events for a few ms. An atomic rename is read whole at
+once; tunacode writes in place (truncate, then write), so only a read of an empty or half-written
+file is retried until the content settles, and only then is the file called invalid. Nothing here
+ever writes. Must not import lsprotocol.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from .config_store import SETTLE_S, ConfigSnapshot, ConfigStore
 
@@ -22,6 +26,8 @@ log = logging.getLogger(__name__)
 # are far too slow for a status bar that should follow the CLI at once.
 STEP_MS = 10
 DEBOUNCE_MS = 50
+# How long a hand-edited file that may parse half-written (preferences.toml) must stay unchanged.
+QUIET_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
 # POLL_MS without events the file's stat is compared with the last one seen.
 POLL_MS = 1000
@@ -45,9 +51,17 @@ def _nearest_existing(path: Path) -> Path:
 
 
 class ConfigWatcher:
-    def __init__(self, path: Path, on_change: Callable[[], Awaitable[None]]) -> None:
+    """`quiet_ms`: 0 reacts to the first event (the config: its reader settles a torn read, which
+    never parses); more waits for that long without events, for a file whose half-written
+    content may well parse (an empty TOML file is a valid one)."""
+
+    def __init__(
+        self, path: Path, on_change: Callable[[], Awaitable[None]], *, quiet_ms: int = 0
+    ) -> None:
         self.path = path
         self.on_change = on_change
+        self.quiet_ms = quiet_ms
+        self._quiet: asyncio.TimerHandle | None = None
         self._stop = asyncio.Event()
         self._busy = False
         self._again = False
@@ -73,6 +87,79 @@ class ConfigWatcher:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     async def run(self) -> None:
+        try:
+            import asyncinotify  # noqa: F401  (Linux only)
+        except (ImportError, OSError):
+            await self._run_watchfiles()
+        else:
+            await self._run_inotify()
+
+    async def _run_inotify(self) -> None:
+        from asyncinotify import Inotify, Mask
+
+        mask = (
+            Mask.CREATE
+            | Mask.MODIFY
+            | Mask.CLOSE_WRITE
+            | Mask.MOVED_TO
+            | Mask.MOVED_FROM
+            | Mask.DELETE
+            | Mask.ATTRIB
+            | Mask.DELETE_SELF
+            | Mask.MOVE_SELF
+        )
+        while not self._stop.is_set():
+            dirs, names = self._targets()
+            try:
+                with Inotify() as inotify:
+                    for d in dirs:
+                        inotify.add_watch(d, mask)
+                    log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
+                    self.trigger()  # catch up with anything written before the watch was in place
+                    stop = asyncio.ensure_future(self._stop.wait())
+                    try:
+                        await self._follow(inotify, dirs, names, stop)
+                    finally:
+                        stop.cancel()
+            except OSError as exc:
+                log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 1.0)
+
+    async def _follow(
+        self, inotify: Any, dirs: set[Path], names: set[str], stop: asyncio.Future[Any]
+    ) -> None:
+        """Handle events until the watched directories change (the caller then watches anew)."""
+        from asyncinotify import Mask
+
+        gone = Mask.DELETE_SELF | Mask.MOVE_SELF | Mask.IGNORED
+        moved = Mask.CREATE | Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM
+        get: asyncio.Future[Any] | None = None
+        try:
+            while not stop.done():
+                if get is None:
+                    get = asyncio.ensure_future(inotify.get())
+                done, _ = await asyncio.wait(
+                    {get, stop}, timeout=POLL_MS / 1000, return_when=asyncio.FIRST_COMPLETED
+                )
+                if get not in done:
+                    if not stop.done() and self._stat() != self._seen:
+                        self.trigger()  # the safety net: a change no event reported
+                    continue
+                event, get = get.result(), None
+                ours = event.name is not None and event.name.name in names
+                if ours:
+                    self.trigger()
+                if event.mask & gone or (
+                    (ours or event.mask & moved) and self._targets() != (dirs, names)
+                ):
+                    self.trigger()  # the config dir appeared or went, or a link moved
+                    return
+        finally:
+            if get is not None:
+                get.cancel()
+
+    async def _run_watchfiles(self) -> None:
         from watchfiles import awatch
 
         loop = asyncio.get_running_loop()
@@ -114,7 +201,16 @@ class ConfigWatcher:
                 await asyncio.sleep(0.05)
 
     def trigger(self) -> None:
+        if self.quiet_ms:
+            if self._quiet is not None:
+                self._quiet.cancel()
+            self._quiet = asyncio.get_running_loop().call_later(self.quiet_ms / 1000, self._fire)
+        else:
+            self._fire()
+
+    def _fire(self) -> None:
         """Coalesce: one check at a time, and one more if events came in meanwhile."""
+        self._quiet = None
         if self._busy:
             self._again = True
             return
