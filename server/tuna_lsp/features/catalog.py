@@ -59,14 +59,14 @@ class CatalogFeature:
 
     def _load(self) -> asyncio.Future[Catalog | None]:
         if self._future is None:
-            from ..core.catalog import load_catalog
+            from ..core.catalog import open_catalog
 
             include = self.options.include_tunacode_registry
 
             def load() -> Catalog | None:
                 t0 = time.perf_counter()
                 try:
-                    catalog = load_catalog(cache_dir(), include_tunacode=include)
+                    catalog = open_catalog(cache_dir(), include_tunacode=include)
                 except Exception:
                     log.exception("the model catalog could not be loaded; validation is limited")
                     return None
