@@ -560,6 +560,13 @@ class ModelService:
         """React to a fresh (settled) read of the file made by someone else. Returns the new
         state if anything visible may have changed, and a warning to show once if the file
         just turned invalid."""
+        if (
+            self.invalid is None
+            and snap.error is None
+            and snap.raw == self.snapshot.raw
+            and snap.mode == self.snapshot.mode
+        ):
+            return None, None  # the same bytes as the state shown (our own write, seen): no change
         before = self.state("external")
         if snap.error is not None and (snap.error.reason == "invalid-config" or snap.exists):
             newly = self.invalid is None or self.invalid.cause != snap.error.cause

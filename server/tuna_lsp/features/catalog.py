@@ -63,10 +63,21 @@ class CatalogFeature:
 
             include = self.options.include_tunacode_registry
 
-            def load() -> Catalog | None:
+            async def load() -> Catalog | None:
+                from ..core.catalog import index_path
+
                 t0 = time.perf_counter()
+                cache = cache_dir()
                 try:
-                    catalog = open_catalog(cache_dir(), include_tunacode=include)
+                    if not index_path(cache, include).is_file():  # built once per set of sources
+                        loop = asyncio.get_running_loop()
+                        catalog = await loop.run_in_executor(
+                            None, lambda: open_catalog(cache, include_tunacode=include)
+                        )
+                    else:
+                        # The index is there: opening it takes a few ms, and needs no thread
+                        # (nor the memory one costs).
+                        catalog = open_catalog(cache, include_tunacode=include)
                 except Exception:
                     log.exception("the model catalog could not be loaded; validation is limited")
                     return None
@@ -77,7 +88,7 @@ class CatalogFeature:
                 )
                 return catalog
 
-            fut = asyncio.get_running_loop().run_in_executor(None, load)
+            fut = asyncio.ensure_future(load())
             self._future = fut
             fut.add_done_callback(self._loaded)
         return self._future
@@ -87,6 +98,7 @@ class CatalogFeature:
             return  # a refresh replaced this load
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
+        asyncio.get_running_loop().call_later(1.0, trim_heap)
 
     # ---- refresh -----------------------------------------------------------------------------
 
@@ -135,3 +147,17 @@ class CatalogFeature:
                 log.warning("background catalog refresh failed: %s", exc)
 
         self.server.run_task(run(), "catalog auto-refresh")
+
+
+def trim_heap() -> None:
+    """Start-up is over: hand the heap's free pages back to the system (glibc keeps them for
+    reuse otherwise), so an idle server holds what it uses. Linux/glibc only; a no-op elsewhere."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
