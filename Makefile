@@ -52,15 +52,15 @@ lint: venv ## ruff (lint + format check) and mypy on the server
 	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
 
-bench: venv ## speed and memory figures (ratios against baselines run in the same process tree)
-	$(BIN)/python benchmarks/bench_core.py
+bench: venv ## speed and memory figures against baselines run alongside (BENCH_FLAGS="--runs 3": the spread)
+	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS)
 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
 	TUNA_RELIABILITY=full $(BIN)/pytest $(PYTEST_FLAGS) tests/reliability
 	$(BIN)/python tests/reliability/report.py
 
 figures: venv ## run the benchmark and put its table and the latest reliability figures in README.md
-	$(BIN)/python benchmarks/bench_core.py --readme README.md
+	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS) --readme README.md
 	$(BIN)/python tests/reliability/report.py --readme README.md
 
 package: ## the VS Code extension as a .vsix
