@@ -117,7 +117,7 @@ class ModelFeature:
             self.catalog,
             client_name=client_name,
             workspace_folder=workspace_folder(params),
-            marks=WriteMarks(state_dir / "config-writes.json"),
+            marks=WriteMarks(state_dir / "config-writes.log"),
             defer=self.server.after_response,
         )
 
