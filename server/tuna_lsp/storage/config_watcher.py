@@ -62,6 +62,8 @@ class ConfigWatcher:
         self.on_change = on_change
         self.quiet_ms = quiet_ms
         self._quiet: asyncio.TimerHandle | None = None
+        self._following: asyncio.Task[Any] | None = None
+        self._polling: asyncio.TimerHandle | None = None
         self._stop = asyncio.Event()
         self._busy = False
         self._again = False
@@ -69,6 +71,8 @@ class ConfigWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._following is not None:  # waiting on inotify: nothing else would wake it
+            self._following.cancel()
 
     def _targets(self) -> tuple[set[Path], set[str]]:
         dirs = {_nearest_existing(self.path.parent)}
@@ -108,56 +112,57 @@ class ConfigWatcher:
             | Mask.DELETE_SELF
             | Mask.MOVE_SELF
         )
-        while not self._stop.is_set():
-            dirs, names = self._targets()
-            try:
-                with Inotify() as inotify:
-                    for d in dirs:
-                        inotify.add_watch(d, mask)
-                    log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
-                    self.trigger()  # catch up with anything written before the watch was in place
-                    stop = asyncio.ensure_future(self._stop.wait())
-                    try:
-                        await self._follow(inotify, dirs, names, stop)
-                    finally:
-                        stop.cancel()
-            except OSError as exc:
-                log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), 1.0)
+        self._poll()
+        try:
+            while not self._stop.is_set():
+                dirs, names = self._targets()
+                try:
+                    with Inotify() as inotify:
+                        for d in dirs:
+                            inotify.add_watch(d, mask)
+                        log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
+                        self.trigger()  # catch up with what was written before the watch was set
+                        self._following = asyncio.current_task()
+                        try:
+                            await self._follow(inotify, dirs, names)
+                        finally:
+                            self._following = None
+                except OSError as exc:
+                    log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), 1.0)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if self._polling is not None:
+                self._polling.cancel()
 
-    async def _follow(
-        self, inotify: Any, dirs: set[Path], names: set[str], stop: asyncio.Future[Any]
-    ) -> None:
-        """Handle events until the watched directories change (the caller then watches anew)."""
+    def _poll(self) -> None:
+        """The safety net: a change no event reported (every POLL_MS, a stat)."""
+        if self._stop.is_set():
+            return
+        if self._polling is not None and self._stat() != self._seen:
+            self.trigger()
+        self._polling = asyncio.get_running_loop().call_later(POLL_MS / 1000, self._poll)
+
+    async def _follow(self, inotify: Any, dirs: set[Path], names: set[str]) -> None:
+        """Handle events until the watched directories change (the caller then watches anew).
+        Each event costs a few microseconds: the directory holds other files, and every write
+        of ours makes several events (temp file, rename)."""
         from asyncinotify import Mask
 
         gone = Mask.DELETE_SELF | Mask.MOVE_SELF | Mask.IGNORED
-        moved = Mask.CREATE | Mask.MOVED_TO | Mask.DELETE | Mask.MOVED_FROM
-        get: asyncio.Future[Any] | None = None
-        try:
-            while not stop.done():
-                if get is None:
-                    get = asyncio.ensure_future(inotify.get())
-                done, _ = await asyncio.wait(
-                    {get, stop}, timeout=POLL_MS / 1000, return_when=asyncio.FIRST_COMPLETED
-                )
-                if get not in done:
-                    if not stop.done() and self._stat() != self._seen:
-                        self.trigger()  # the safety net: a change no event reported
-                    continue
-                event, get = get.result(), None
-                ours = event.name is not None and event.name.name in names
-                if ours:
-                    self.trigger()
-                if event.mask & gone or (
-                    (ours or event.mask & moved) and self._targets() != (dirs, names)
-                ):
-                    self.trigger()  # the config dir appeared or went, or a link moved
-                    return
-        finally:
-            if get is not None:
-                get.cancel()
+        while True:
+            event = await inotify.get()
+            ours = event.name is not None and event.name.name in names
+            if ours:
+                self.trigger()
+            if event.mask & gone or (
+                (ours or event.mask & Mask.ISDIR) and self._targets() != (dirs, names)
+            ):
+                self.trigger()  # the config dir appeared or went, or a link moved
+                return
 
     async def _run_watchfiles(self) -> None:
         from watchfiles import awatch
