@@ -432,6 +432,7 @@ class Catalog:
             self.providers[pid] = ProviderInfo(pid, name, tuple(json.loads(env)))
             self._sizes[pid] = n
         self._describe: dict[str, Any] | None = None
+        self._recent: dict[tuple[str, str], ModelInfo | None] = {}
 
     @classmethod
     def open(cls, path: Path) -> Catalog:
@@ -474,10 +475,18 @@ class Catalog:
         return dict(self._describe)
 
     def model(self, provider: str, model_id: str) -> ModelInfo | None:
+        # Every state asks for the model in use: remember the last answers (the index never
+        # changes under a Catalog).
+        key = (provider, model_id)
+        if key in self._recent:
+            return self._recent[key]
         row = self._db.execute(
-            f"SELECT {_INFO} FROM models WHERE provider = ? AND model_id = ?", (provider, model_id)
+            f"SELECT {_INFO} FROM models WHERE provider = ? AND model_id = ?", key
         ).fetchone()
-        return _info(row) if row else None
+        if len(self._recent) >= 256:
+            self._recent.clear()
+        info = self._recent[key] = _info(row) if row else None
+        return info
 
     def env_vars(self, provider: str) -> tuple[str, ...]:
         prov = self.providers.get(provider)
