@@ -433,6 +433,7 @@ class Catalog:
             self._sizes[pid] = n
         self._describe: dict[str, Any] | None = None
         self._recent: dict[tuple[str, str], ModelInfo | None] = {}
+        self._serving: dict[str, tuple[ModelInfo, ...]] = {}
 
     @classmethod
     def open(cls, path: Path) -> Catalog:
@@ -522,12 +523,17 @@ class Catalog:
 
     def serving(self, canonical: str) -> list[ModelInfo]:
         """Every provider's entry for a canonical id, one per provider (the exact id first)."""
+        if canonical in self._serving:  # every global set asks (provider preferences)
+            return list(self._serving[canonical])
         seen: dict[str, ModelInfo] = {}
         rows = self._db.execute(
             f"SELECT {_INFO} FROM models WHERE canonical = ? ORDER BY rowid", (canonical,)
         )
         for info in sorted(map(_info, rows), key=lambda i: (i.provider, "/" in i.model_id)):
             seen.setdefault(info.provider, info)
+        if len(self._serving) >= 256:
+            self._serving.clear()
+        self._serving[canonical] = tuple(seen.values())
         return list(seen.values())
 
     def closest_canonical(self, canonical: str, n: int = 3) -> list[str]:
