@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # are far too slow for a status bar that should follow the CLI at once.
 STEP_MS = 10
 DEBOUNCE_MS = 50
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (linux/inotify.h)
 # How long a hand-edited file that may parse half-written (preferences.toml) must stay unchanged.
 QUIET_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
@@ -148,21 +150,47 @@ class ConfigWatcher:
 
     async def _follow(self, inotify: Any, dirs: set[Path], names: set[str]) -> None:
         """Handle events until the watched directories change (the caller then watches anew).
-        Each event costs a few microseconds: the directory holds other files, and every write
-        of ours makes several events (temp file, rename)."""
+        Every write of ours makes half a dozen events in the directory (lock, temp file,
+        rename), other programs' files make more: each batch the kernel has ready is read at
+        once and looked at as bytes, and makes at most one check."""
         from asyncinotify import Mask
 
-        gone = Mask.DELETE_SELF | Mask.MOVE_SELF | Mask.IGNORED
-        while True:
-            event = await inotify.get()
-            ours = event.name is not None and event.name.name in names
-            if ours:
-                self.trigger()
-            if event.mask & gone or (
-                (ours or event.mask & Mask.ISDIR) and self._targets() != (dirs, names)
-            ):
-                self.trigger()  # the config dir appeared or went, or a link moved
+        loop = asyncio.get_running_loop()
+        restart: asyncio.Future[None] = loop.create_future()
+        ours_b = {os.fsencode(n) for n in names}
+        gone = int(Mask.DELETE_SELF | Mask.MOVE_SELF | Mask.IGNORED)
+        is_dir = int(Mask.ISDIR)
+
+        def readable() -> None:
+            try:
+                data = os.read(inotify.fd, 64 * 1024)
+            except BlockingIOError:
                 return
+            except OSError as exc:
+                if not restart.done():
+                    restart.set_exception(exc)
+                return
+            ours = moved = dirs_changed = False
+            at = 0
+            while at + _EVENT.size <= len(data):  # struct inotify_event, then the name
+                _, mask, _, length = _EVENT.unpack_from(data, at)
+                name = data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0")
+                at += _EVENT.size + length
+                ours = ours or name in ours_b
+                moved = moved or bool(mask & gone)
+                dirs_changed = dirs_changed or bool(mask & is_dir)
+            if not moved and (ours or dirs_changed):
+                moved = self._targets() != (dirs, names)
+            if ours or moved:
+                self.trigger()
+            if moved and not restart.done():
+                restart.set_result(None)  # the config dir appeared or went, or a link moved
+
+        loop.add_reader(inotify.fd, readable)
+        try:
+            await restart
+        finally:
+            loop.remove_reader(inotify.fd)
 
     async def _run_watchfiles(self) -> None:
         from watchfiles import awatch
