@@ -473,7 +473,7 @@ ROWS: list[tuple[str, str, str, str | None, str, str, Any]] = [
      lambda v: v <= 5),
     ("16 servers on one config, total RSS", "many", "{:.0f} MiB", "many_bare",
      "16 bare pygls {:.0f} MiB", "", None),
-    ("16 servers, x bare", "many_x", "{:.2f}x", None, "", "<= 1.15x", lambda v: v <= 1.15),
+    ("16 servers, x bare", "many_x", "{:.3f}x", None, "", "<= 1.15x", lambda v: v <= 1.15),
     ("listModels, 2-token query, real catalog, p50 (wire)", "list50", "{:.2f} ms", None, "",
      "", None),
     ("listModels, 2-token query, 50 000 models, p50 (wire)", "big50", "{:.2f} ms", None, "",

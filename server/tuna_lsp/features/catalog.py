@@ -98,7 +98,7 @@ class CatalogFeature:
             return  # a refresh replaced this load
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
-        asyncio.get_running_loop().call_later(1.0, trim_heap)
+        asyncio.get_running_loop().call_later(0.2, trim_heap)
 
     # ---- refresh -----------------------------------------------------------------------------
 

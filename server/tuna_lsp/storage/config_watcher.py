@@ -1,8 +1,8 @@
 """Follows the shared config on disk: a watch on its directory, and settled reads.
 
 Every server process watches, so a change made by the CLI, another editor or a hand edit reaches
-every open editor within milliseconds. On Linux the watch is inotify read on the event loop
-(asyncinotify): the first event is handled at once, with no grouping delay, and costs nothing
+every open editor within milliseconds. On Linux the watch is inotify read on the event loop:
+the first event is handled at once, with no grouping delay, and costs nothing
 while idle; elsewhere watchfiles, grouping events for a few ms. An atomic rename is read whole at
 once; tunacode writes in place (truncate, then write), so only a read of an empty or half-written
 file is retried until the content settles, and only then is the file called invalid. Nothing here
@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import struct
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,40 @@ log = logging.getLogger(__name__)
 # are far too slow for a status bar that should follow the CLI at once.
 STEP_MS = 10
 DEBOUNCE_MS = 50
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len (linux/inotify.h)
+# inotify(7), from linux/inotify.h: a stable kernel ABI, called through ctypes (no library needed
+# for two calls and a read; the read side is os.read on the loop).
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
+IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
+IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
+IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED, IN_ISDIR = 0x400, 0x800, 0x8000, 0x40000000
+
+
+class _Inotify:
+    """An inotify instance: its fd (non-blocking, close-on-exec) and its watches."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._add_watch = libc.inotify_add_watch
+        self._errno = ctypes.get_errno
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            err = self._errno()
+            raise OSError(err, f"inotify_init1: {os.strerror(err)}")
+
+    def add_watch(self, path: Path, mask: int) -> None:
+        if self._add_watch(self.fd, os.fsencode(path), mask) < 0:
+            err = self._errno()
+            raise OSError(err, f"inotify_add_watch {path}: {os.strerror(err)}")
+
+    def __enter__(self) -> _Inotify:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
 # How long a hand-edited file that may parse half-written (preferences.toml) must stay unchanged.
 QUIET_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
@@ -93,33 +127,29 @@ class ConfigWatcher:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     async def run(self) -> None:
-        try:
-            import asyncinotify  # noqa: F401  (Linux only)
-        except (ImportError, OSError):
-            await self._run_watchfiles()
-        else:
+        if sys.platform.startswith("linux"):
             await self._run_inotify()
+        else:
+            await self._run_watchfiles()
 
     async def _run_inotify(self) -> None:
-        from asyncinotify import Inotify, Mask
-
         mask = (
-            Mask.CREATE
-            | Mask.MODIFY
-            | Mask.CLOSE_WRITE
-            | Mask.MOVED_TO
-            | Mask.MOVED_FROM
-            | Mask.DELETE
-            | Mask.ATTRIB
-            | Mask.DELETE_SELF
-            | Mask.MOVE_SELF
+            IN_CREATE
+            | IN_MODIFY
+            | IN_CLOSE_WRITE
+            | IN_MOVED_TO
+            | IN_MOVED_FROM
+            | IN_DELETE
+            | IN_ATTRIB
+            | IN_DELETE_SELF
+            | IN_MOVE_SELF
         )
         self._poll()
         try:
             while not self._stop.is_set():
                 dirs, names = self._targets()
                 try:
-                    with Inotify() as inotify:
+                    with _Inotify() as inotify:
                         for d in dirs:
                             inotify.add_watch(d, mask)
                         log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
@@ -148,18 +178,15 @@ class ConfigWatcher:
             self.trigger()
         self._polling = asyncio.get_running_loop().call_later(POLL_MS / 1000, self._poll)
 
-    async def _follow(self, inotify: Any, dirs: set[Path], names: set[str]) -> None:
+    async def _follow(self, inotify: _Inotify, dirs: set[Path], names: set[str]) -> None:
         """Handle events until the watched directories change (the caller then watches anew).
         Every write of ours makes half a dozen events in the directory (lock, temp file,
         rename), other programs' files make more: each batch the kernel has ready is read at
         once and looked at as bytes, and makes at most one check."""
-        from asyncinotify import Mask
-
         loop = asyncio.get_running_loop()
         restart: asyncio.Future[None] = loop.create_future()
         ours_b = {os.fsencode(n) for n in names}
-        gone = int(Mask.DELETE_SELF | Mask.MOVE_SELF | Mask.IGNORED)
-        is_dir = int(Mask.ISDIR)
+        gone = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
 
         def readable() -> None:
             try:
@@ -178,7 +205,7 @@ class ConfigWatcher:
                 at += _EVENT.size + length
                 ours = ours or name in ours_b
                 moved = moved or bool(mask & gone)
-                dirs_changed = dirs_changed or bool(mask & is_dir)
+                dirs_changed = dirs_changed or bool(mask & IN_ISDIR)
             if not moved and (ours or dirs_changed):
                 moved = self._targets() != (dirs, names)
             if ours or moved:
