@@ -76,8 +76,8 @@ lint: venv ## ruff (lint + format check) and mypy on the server
 	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
 
-bench: venv tunacode-venv ## speed and memory figures (ratios against baselines run in the same process tree)
-	$(BIN)/python benchmarks/bench_core.py
+bench: venv tunacode-venv ## speed and memory figures against baselines run alongside (BENCH_FLAGS="--runs 3": the spread)
+	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/bench_guard.py
 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
@@ -100,7 +100,7 @@ mutation: venv ## share of mutants of core/, storage/, text/ killed by tests/uni
 	  --target $(MUTATION_TARGET)
 
 figures: venv ## run the benchmark and put its table and the latest reliability figures in README.md
-	$(BIN)/python benchmarks/bench_core.py --readme README.md
+	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS) --readme README.md
 	$(BIN)/python tests/reliability/report.py --readme README.md
 
 package: ## the VS Code extension as a .vsix carrying the server (VSCODE_TARGET=linux-x64; needs Python 3.11+)

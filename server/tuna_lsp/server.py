@@ -47,6 +47,20 @@ class TunaLanguageServer(LanguageServer):
         task.add_done_callback(self._task_done)
         return task
 
+    def after_response(self, effect: Callable[[], None]) -> None:
+        """Run `effect` once the response to the request being handled is out: pygls sends it
+        from a callback the loop runs on its next turn, so two hops land just after it (and
+        before any later message is read). Failures are logged, never lost."""
+
+        def run() -> None:
+            try:
+                effect()
+            except Exception:
+                log.exception("an effect after the response failed")
+
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, run)
+
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:

@@ -134,6 +134,28 @@ class TunaProtocol(LanguageServerProtocol):
             return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
         return super()._serialize_message(data)
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        # pygls 2.1 files the future of a notification's async or generator handler (didOpen,
+        # didChange: every keystroke) under a fresh uuid in _request_futures and never removes
+        # it: the table grows without end, and room() took those for requests in flight and
+        # stopped reading after MAX_IN_FLIGHT notifications. Forget each once it is done.
+        if callback == self._check_handler_result:
+            check = callback
+
+            def done(future: Any) -> None:
+                self._request_futures.pop(msg_id, None)
+                check(future)
+
+            callback = done
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+
     _answered: asyncio.Event | None = None
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:

@@ -62,4 +62,4 @@ MODELS_DEV: dict[str, Any] = {
 
 
 def small_catalog() -> Catalog:
-    return Catalog(providers_from_models_dev_json(MODELS_DEV), [Source("test", "1")])
+    return Catalog.from_layers([(providers_from_models_dev_json(MODELS_DEV), Source("test", "1"))])

@@ -143,7 +143,7 @@ def test_later_layers_win_per_provider() -> None:
 
 def test_serving_one_entry_per_provider_exact_id_first() -> None:
     raw = {"agg": {"models": {"vendor/m": {}, "m": {}}}, "direct": {"models": {"M": {}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert [(i.provider, i.model_id) for i in cat.serving("m")] == [("agg", "m"), ("direct", "M")]
     assert cat.serving("unknown") == []
 
@@ -278,7 +278,7 @@ def test_prefix_beats_a_word_inside_beats_a_substring() -> None:
             "models": {"mini-x": {}, "x-mini": {}, "xminix": {}, "zz": {"name": "Big Mini"}},
         }
     }
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     # prefix of the id (40), a word of the id (20), a word of the name (20), a substring (5)
     assert search(cat, "mini") == ["p:mini-x", "p:x-mini", "p:zz", "p:xminix"]
 
@@ -360,14 +360,14 @@ def test_maker_counts_every_vendor_prefix() -> None:
         "c": {"models": {"y/m": {}}},
         "d": {"models": {"m": {}}},
     }
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert cat.maker("m") == "y"  # two entries say y (case folded), one says x
     assert cat.maker("y/m") is None
 
 
 def test_did_you_mean_thresholds(cat: Catalog) -> None:
     raw = {"abcd": {"models": {"abcd": {}}}}
-    small = Catalog(providers_from_models_dev_json(raw), [])
+    small = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert small.closest_providers("abxy") == ["abcd"]  # half the letters in common is enough
     assert small.closest_models("abcd", "abxy") == ["abcd:abcd"]
     assert small.closest_canonical("abxy") == []  # model ids need more in common
@@ -378,30 +378,37 @@ def test_did_you_mean_thresholds(cat: Catalog) -> None:
 
 def test_did_you_mean_gives_three_at_most() -> None:
     raw = {f"openai{i}": {"models": {f"gpt-{i}": {}}} for i in range(5)}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert len(cat.closest_providers("openai")) == 3
     assert len(cat.closest_canonical("gpt-")) == 3
     raw = {"p": {"models": {f"gpt-{i}": {} for i in range(5)}}}
-    assert len(Catalog(providers_from_models_dev_json(raw), []).closest_models("p", "gpt-")) == 3
+    assert (
+        len(
+            Catalog.from_layers(
+                [(providers_from_models_dev_json(raw), Source("test", "1"))]
+            ).closest_models("p", "gpt-")
+        )
+        == 3
+    )
 
 
 def test_nameless_models_match_only_their_ids() -> None:
     raw = {"p": {"name": "P", "models": {"m1": {}, "m2": {"name": "Named"}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert search(cat, "xx") == []
     assert search(cat, "named") == ["p:m2"]
 
 
 def test_joined_tokens_that_spell_the_id_lead() -> None:
     raw = {"p": {"models": {"gpt-4.1-a": {"name": "GPT-4.1 mini-like"}, "gpt-4.1-mini": {}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     # both match both tokens the same way; only gpt-4.1-mini is spelled by them
     assert search(cat, "gpt-4.1 mini") == ["p:gpt-4.1-mini", "p:gpt-4.1-a"]
 
 
 def test_direct_ids_before_vendor_prefixed_ones_among_equals() -> None:
     raw = {"aaa": {"models": {"vendor/m2": {}}}, "zzz": {"models": {"m2": {}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert search(cat, "m2") == ["zzz:m2", "aaa:vendor/m2"]
 
 

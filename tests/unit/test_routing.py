@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from catalog_data import small_catalog
-from tuna_lsp.core.catalog import Catalog, providers_from_models_dev_json
+from tuna_lsp.core.catalog import Catalog, Source, providers_from_models_dev_json
 from tuna_lsp.core.model_string import ModelRef, ModelStringError
 from tuna_lsp.core.routing import resolve_bare
 
@@ -81,7 +81,7 @@ def test_then_direct_ids_then_by_provider_name(cat: Catalog) -> None:
 
 def test_one_other_provider_is_singular() -> None:
     raw = {"a": {"models": {"m": {}}}, "b": {"models": {"m": {}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     res = resolve_bare("m", cat, [], keys("b"))
     assert res.ref == ModelRef("b", "m")
     assert "(it has an API key; 1 other provider serve it)" in res.warnings[0]
@@ -107,7 +107,7 @@ def test_entries_that_break_the_model_string_rules_are_never_chosen() -> None:
         "Bad Id": {"models": {"both-m": {}}},
         "zeta": {"models": {"both-m": {}}},
     }
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     with pytest.raises(
         ModelStringError, match=r"no provider serves a model 'anubis-70b-v1'\. Give"
     ):
@@ -124,5 +124,5 @@ def test_resolved_from_is_the_canonical_id_on_every_path(cat: Catalog) -> None:
 
 def test_direct_ids_before_vendor_prefixed_among_equals() -> None:
     raw = {"aaa": {"models": {"vendor/m2": {}}}, "zzz": {"models": {"m2": {}}}}
-    cat = Catalog(providers_from_models_dev_json(raw), [])
+    cat = Catalog.from_layers([(providers_from_models_dev_json(raw), Source("test", "1"))])
     assert resolve_bare("m2", cat, [], keys()).ref == ModelRef("zzz", "m2")

@@ -13,8 +13,10 @@ Must not import lsprotocol or pygls.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -192,6 +194,13 @@ def _load_snapshot(cache_dir: Path | None) -> tuple[dict[str, ProviderInfo], Sou
 
 
 def load_catalog(cache_dir: Path | None = None, *, include_tunacode: bool = True) -> Catalog:
+    """Every source, merged, in an index in memory (the builder of the shared index uses it)."""
+    return Catalog.from_layers(_layers(cache_dir, include_tunacode))
+
+
+def _layers(
+    cache_dir: Path | None, include_tunacode: bool
+) -> list[tuple[dict[str, ProviderInfo], Source]]:
     layers = [_load_models_dev()]
     if include_tunacode:
         try:
@@ -208,7 +217,109 @@ def load_catalog(cache_dir: Path | None = None, *, include_tunacode: bool = True
         for prov in snap[0].values():
             prov.env = tuple(e for e in prov.env if e in known or KEY_VAR_RE.fullmatch(e))
         layers.append(snap)
-    return Catalog.from_layers(layers)
+    return layers
+
+
+def _stamp(path: Path | None) -> tuple[str, int, int, int] | None:
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def index_path(cache_dir: Path, include_tunacode: bool) -> Path:
+    """The index of the sources as they are on disk now: its name changes with any of them (the
+    models-dev data, tunacode's registry, the snapshot), so a stale index is never read."""
+    import hashlib
+    import importlib.util
+
+    def package_file(name: str, *parts: str) -> Path | None:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        return Path(next(iter(spec.submodule_search_locations)), *parts)
+
+    key = (
+        SCHEMA,
+        _stamp(package_file("models_dev", "data.json.gz")),
+        _stamp(package_file("tunacode", "configuration", "models_registry.json"))
+        if include_tunacode
+        else None,
+        _stamp(cache_dir / SNAPSHOT_NAME),
+    )
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:20]
+    return cache_dir / f"catalog-index-{digest}.sqlite"
+
+
+def build_index(cache_dir: Path, include_tunacode: bool) -> Path:
+    """Make the index file if it is not there yet: under a lock (one builder among the servers
+    starting at once), into a temp file renamed into place. Run in a child process by
+    `open_catalog`, so no server holds the sources' objects."""
+    import sqlite3
+    import tempfile
+    import time
+
+    from filelock import FileLock
+
+    path = index_path(cache_dir, include_tunacode)
+    cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with FileLock(str(cache_dir / "catalog-index.lock"), timeout=120, thread_local=False):
+        if path.is_file():
+            return path
+        fd, tmp = tempfile.mkstemp(prefix=".catalog-index.", suffix=".tmp", dir=cache_dir)
+        os.close(fd)
+        try:
+            db = sqlite3.connect(tmp)
+            db.execute("PRAGMA journal_mode = OFF")
+            db.execute("PRAGMA synchronous = OFF")
+            merged: dict[str, ProviderInfo] = {}
+            for providers, _ in (layers := _layers(cache_dir, include_tunacode)):
+                merged.update(providers)
+            write_index(db, merged, [source for _, source in layers])
+            db.close()
+            os.replace(tmp, path)
+            tmp = ""
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        week = time.time() - 7 * 24 * 3600
+        for old in cache_dir.glob("catalog-index-*.sqlite"):  # indexes of sources long gone
+            with contextlib.suppress(OSError):
+                if old != path and old.stat().st_mtime < week:
+                    old.unlink()
+    return path
+
+
+def open_catalog(cache_dir: Path | None, *, include_tunacode: bool = True) -> Catalog:
+    """The catalog from the shared index in `cache_dir`, built first by a child process if
+    needed; in memory when there is no cache dir or the index cannot be made."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    if cache_dir is None:
+        return load_catalog(None, include_tunacode=include_tunacode)
+    path = index_path(cache_dir, include_tunacode)
+    if not path.is_file():
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        cmd = [sys.executable, "-m", "tuna_lsp.core.catalog", str(cache_dir)]
+        if not include_tunacode:
+            cmd.append("--no-tunacode")
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False, timeout=300)
+        if done.returncode != 0:
+            log.warning(
+                "the catalog index could not be built (exit %s); loading in memory", done.returncode
+            )
+            return load_catalog(cache_dir, include_tunacode=include_tunacode)
+    try:
+        return Catalog.open(path)
+    except (sqlite3.Error, ValueError, KeyError) as exc:
+        log.warning("the catalog index %s is unusable (%s); loading in memory", path, exc)
+        return load_catalog(cache_dir, include_tunacode=include_tunacode)
 
 
 @dataclass
@@ -229,48 +340,139 @@ def did_you_mean(close: Sequence[str]) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
+SCHEMA = 1
+_DDL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE providers(id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT);
+CREATE TABLE makers(canonical TEXT PRIMARY KEY, maker TEXT NOT NULL);
+CREATE TABLE models(
+    provider TEXT NOT NULL, model_id TEXT NOT NULL, model TEXT NOT NULL, name TEXT,
+    context INT, output INT, cost_in, cost_out, reasoning INT, tool_call INT,
+    canonical TEXT NOT NULL, listable INT NOT NULL,
+    hay TEXT, mid TEXT, canon TEXT, name_l TEXT, model_l TEXT, words TEXT,
+    slash INT, not_maker INT);
+CREATE UNIQUE INDEX models_by_id ON models(provider, model_id);
+CREATE INDEX models_by_canonical ON models(canonical);
+CREATE INDEX models_by_model ON models(model);
+CREATE VIRTUAL TABLE search USING fts5(
+    hay, content='models', content_rowid='rowid', tokenize='trigram case_sensitive 1');
+"""
+_INFO = "provider, model_id, name, context, output, cost_in, cost_out, reasoning, tool_call"
+_RANK = "-score, is_current, recent, no_key, not_maker, slash, provider, model_id"
+# A query's token shorter than a trigram cannot use the full-text index: it is checked by instr.
+_TRIGRAM = 3
+
+
+def _opt_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _info(row: Sequence[Any]) -> ModelInfo:
+    return ModelInfo(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], _opt_bool(row[7]),
+        _opt_bool(row[8]),
+    )  # fmt: skip
+
+
+def _phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequence[Source]) -> None:
+    """Fill an empty sqlite database with the merged catalog and its search columns: each
+    listable model's haystack (model string, provider name, model name, lowercased) under a
+    trigram full-text index, and what ranking needs precomputed."""
+    db.executescript(_DDL)
+    vendors: dict[str, Counter[str]] = {}
+    for prov in providers.values():
+        for mid, info in prov.models.items():
+            # an entry whose id breaks the model-string rules can be neither listed nor routed to
+            # (written to the config, it would break the next read): it names no maker either
+            if "/" in mid and _listable(info):
+                vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
+    makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
+    rows = []
+    for pid in sorted(providers):  # rowid order is (provider, model_id): the unranked listing
+        prov = providers[pid]
+        for mid in sorted(prov.models):
+            info = prov.models[mid]
+            listable = _listable(info)
+            lmid, name = mid.lower(), (info.name or "").lower()
+            canon = canonical_id(lmid)
+            rows.append((
+                pid, mid, info.model, info.name, info.context_window, info.output_limit,
+                info.cost_input, info.cost_output, info.reasoning, info.tool_call,
+                canonical_id(mid), int(listable),
+                f"{info.model} {prov.name} {info.name or ''}".lower() if listable else None,
+                lmid, canon, name, info.model.lower(), " " + " ".join(_words(f"{lmid} {name}")),
+                int("/" in lmid), int(pid != makers.get(canon)),
+            ))  # fmt: skip
+    db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 20)})", rows)
+    db.execute("INSERT INTO search(rowid, hay) SELECT rowid, hay FROM models WHERE listable")
+    db.executemany(
+        "INSERT INTO providers VALUES (?, ?, ?, ?)",
+        [(p.id, p.name, json.dumps(p.env), len(p.models)) for p in providers.values()],
+    )
+    db.executemany("INSERT INTO makers VALUES (?, ?)", sorted(makers.items()))
+    meta = {
+        "schema": SCHEMA,
+        "sources": [[s.name, s.version] for s in sources],
+        "models": len(rows),
+    }
+    db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+    db.execute("INSERT INTO search(search) VALUES ('optimize')")
+    db.commit()
+
+
 class Catalog:
-    """An immutable, indexed view of the merged sources."""
+    """An immutable view of the merged sources, read from a sqlite index: in a file in the cache
+    dir shared by every server (through the page cache: no process holds the models), or in
+    memory (`from_layers`). Providers (a few hundred) are held; models are looked up."""
 
-    def __init__(self, providers: dict[str, ProviderInfo], sources: Sequence[Source]) -> None:
-        self.providers = providers
-        self.sources = tuple(sources)
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        meta = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM meta")}
+        if meta.get("schema") != SCHEMA:
+            raise ValueError(f"catalog index schema {meta.get('schema')!r}, expected {SCHEMA}")
+        self.sources = tuple(Source(n, v) for n, v in meta["sources"])
+        self._count = int(meta["models"])
+        self.providers: dict[str, ProviderInfo] = {}
+        self._sizes: dict[str, int] = {}
+        for pid, name, env, n in db.execute("SELECT id, name, env, models FROM providers"):
+            self.providers[pid] = ProviderInfo(pid, name, tuple(json.loads(env)))
+            self._sizes[pid] = n
         self._describe: dict[str, Any] | None = None
-        self.by_canonical: dict[str, list[ModelInfo]] = {}
-        vendors: dict[str, Counter[str]] = {}
-        self._listable: list[ModelInfo] = []
-        self._haystack: list[str] = []
-        self._rank_keys: list[tuple[str, str, str, tuple[str, ...]]] = []
-        for pid in sorted(providers):
-            prov = providers[pid]
-            for mid in sorted(prov.models):
-                info = prov.models[mid]
-                # an entry whose id breaks the model-string rules can be neither listed nor
-                # routed to: written to the config, it would break the next read
-                if not _listable(info):
-                    continue
-                self.by_canonical.setdefault(canonical_id(mid), []).append(info)
-                if "/" in mid:
-                    vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
-                self._listable.append(info)
-                self._haystack.append(f"{info.model} {prov.name} {info.name or ''}".lower())
-                mid, name = mid.lower(), (info.name or "").lower()
-                words = tuple(_words(f"{mid} {name}"))
-                self._rank_keys.append((mid, canonical_id(mid), name, words))
-        self._makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
+        self._recent: dict[tuple[str, str], ModelInfo | None] = {}
+        self._serving: dict[str, tuple[ModelInfo, ...]] = {}
 
-    def maker(self, canonical: str) -> str | None:
-        """The model's maker: the vendor prefix aggregators give it ("openai" in openai/gpt-4.1)."""
-        return self._makers.get(canonical)
+    @classmethod
+    def open(cls, path: Path) -> Catalog:
+        """The index file, read-only. Raises sqlite3.Error or ValueError if it is unusable."""
+        import sqlite3
+
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        db.execute("PRAGMA cache_size = -256")  # KiB: the page cache of the OS holds the rest
+        return cls(db)
 
     @classmethod
     def from_layers(cls, layers: Iterable[tuple[dict[str, ProviderInfo], Source]]) -> Catalog:
+        import sqlite3
+
         merged: dict[str, ProviderInfo] = {}
         sources = []
         for providers, source in layers:
             merged.update(providers)
             sources.append(source)
-        return cls(merged, sources)
+        db = sqlite3.connect(":memory:", check_same_thread=False)
+        write_index(db, merged, sources)
+        return cls(db)
+
+    def maker(self, canonical: str) -> str | None:
+        """The model's maker: the vendor prefix aggregators give it ("openai" in openai/gpt-4.1)."""
+        row = self._db.execute(
+            "SELECT maker FROM makers WHERE canonical = ?", (canonical,)
+        ).fetchone()
+        return row[0] if row else None
 
     @property
     def describe(self) -> dict[str, Any]:
@@ -279,13 +481,23 @@ class Catalog:
             self._describe = {
                 "sources": [{"name": s.name, "version": s.version} for s in self.sources],
                 "providers": len(self.providers),
-                "models": sum(len(p.models) for p in self.providers.values()),
+                "models": self._count,
             }
         return dict(self._describe)
 
     def model(self, provider: str, model_id: str) -> ModelInfo | None:
-        prov = self.providers.get(provider)
-        return prov.models.get(model_id) if prov else None
+        # Every state asks for the model in use: remember the last answers (the index never
+        # changes under a Catalog).
+        key = (provider, model_id)
+        if key in self._recent:
+            return self._recent[key]
+        row = self._db.execute(
+            f"SELECT {_INFO} FROM models WHERE provider = ? AND model_id = ?", key
+        ).fetchone()
+        if len(self._recent) >= 256:
+            self._recent.clear()
+        info = self._recent[key] = _info(row) if row else None
+        return info
 
     def env_vars(self, provider: str) -> tuple[str, ...]:
         prov = self.providers.get(provider)
@@ -310,25 +522,38 @@ class Catalog:
     def closest_models(self, provider: str, model_id: str, n: int = 3) -> list[str]:
         import difflib
 
-        prov = self.providers.get(provider)
-        if not prov:
+        if provider not in self.providers:
             return []
-        close = difflib.get_close_matches(model_id, list(prov.models), n=n, cutoff=0.5)
+        ids = [
+            r[0]
+            for r in self._db.execute("SELECT model_id FROM models WHERE provider = ?", (provider,))
+        ]
+        close = difflib.get_close_matches(model_id, ids, n=n, cutoff=0.5)
         return [f"{provider}:{m}" for m in close]
 
     def serving(self, canonical: str) -> list[ModelInfo]:
         """Every provider's entry for a canonical id, one per provider (the exact id first)."""
+        if canonical in self._serving:  # every global set asks (provider preferences)
+            return list(self._serving[canonical])
         seen: dict[str, ModelInfo] = {}
-        for info in sorted(
-            self.by_canonical.get(canonical, ()), key=lambda i: (i.provider, "/" in i.model_id)
-        ):
+        rows = self._db.execute(
+            f"SELECT {_INFO} FROM models WHERE canonical = ? AND listable ORDER BY rowid",
+            (canonical,),
+        )
+        for info in sorted(map(_info, rows), key=lambda i: (i.provider, "/" in i.model_id)):
             seen.setdefault(info.provider, info)
+        if len(self._serving) >= 256:
+            self._serving.clear()
+        self._serving[canonical] = tuple(seen.values())
         return list(seen.values())
 
     def closest_canonical(self, canonical: str, n: int = 3) -> list[str]:
         import difflib
 
-        return difflib.get_close_matches(canonical, list(self.by_canonical), n=n, cutoff=0.6)
+        ids = [
+            r[0] for r in self._db.execute("SELECT DISTINCT canonical FROM models WHERE listable")
+        ]
+        return difflib.get_close_matches(canonical, ids, n=n, cutoff=0.6)
 
     def search(
         self,
@@ -342,7 +567,9 @@ class Catalog:
         recents: Sequence[str],
     ) -> tuple[list[ModelInfo], int]:
         """Ordered matches and their total. Current and recents lead; custom ones (not in the
-        catalog) appear too, as people do use them."""
+        catalog) appear too, as people do use them. Matching: every token is a substring of the
+        model string, provider name or model name (lowercased). Ranking (`_rank`): how well the
+        tokens fit the id, then current, recents, a provider with a key, the maker, direct ids."""
         tokens = (query or "").lower().split()
         recent_rank = {m: i for i, m in enumerate(recents)}
         pinned: list[str] = ([current] if current else []) + [r for r in recents if r != current]
@@ -359,41 +586,110 @@ class Catalog:
                 ref.provider, ref.model_id, None, None, None, None, None, None, None
             )
 
+        where = ["listable"]
+        args: list[Any] = []
+        if provider:
+            where.append("provider = ?")
+            args.append(provider)
+
         if not tokens:
             lead = [i for i in (pinned_info(m) for m in pinned) if i is not None]
-            lead_models = {i.model for i in lead}
-            rest = [
-                i
-                for i in self._listable
-                if (not provider or i.provider == provider) and i.model not in lead_models
-            ]
-            items = lead + rest
-            return items[offset : offset + limit], len(items)
+            lead_models = [i.model for i in lead]
+            where.append(f"model NOT IN ({', '.join('?' * len(lead_models))})")
+            args += lead_models
+            cond = " AND ".join(where)
+            (rest,) = self._db.execute(f"SELECT count(*) FROM models WHERE {cond}", args).fetchone()
+            items = lead[offset : offset + limit]
+            skip = max(0, offset - len(lead))
+            want = limit - len(items)
+            if want > 0:
+                rows = self._db.execute(
+                    f"SELECT {_INFO} FROM models WHERE {cond} ORDER BY rowid LIMIT ? OFFSET ?",
+                    [*args, want, skip],
+                )
+                items += map(_info, rows)
+            return items, len(lead) + rest
 
-        matches: list[tuple[tuple[int, int, int, bool, bool, bool, str, str], ModelInfo]] = []
-        found: set[str] = set()
-        hay, listable, keys = self._haystack, self._listable, self._rank_keys
-        idx: list[int] | range = range(len(hay))
-        for t in sorted(tokens, key=len, reverse=True):  # the longest token filters the most
-            idx = [i for i in idx if t in hay[i]]
-        for i in idx:
-            info = listable[i]
-            if provider and info.provider != provider:
-                continue
-            found.add(info.model)
-            matches.append((self._rank(info, tokens, recent_rank, current, keys[i], keyed), info))
-        for model in pinned:  # custom current/recents that the catalog does not know
+        long = [t for t in tokens if len(t) >= _TRIGRAM]
+        if long:
+            where.append("rowid IN (SELECT rowid FROM search WHERE hay MATCH ?)")
+            args.append(" AND ".join(_phrase(t) for t in long))
+        for t in tokens:
+            if len(t) < _TRIGRAM:
+                where.append("instr(hay, ?) > 0")
+                args.append(t)
+        cond = " AND ".join(where)
+        # pinned models the catalog lists and the query matches come from the index; the rest
+        # (custom ones, ids the catalog cannot list) are ranked here, by the same rule
+        found = {
+            model
+            for model, hay, prov in self._db.execute(
+                f"SELECT model, hay, provider FROM models WHERE listable AND model IN "
+                f"({', '.join('?' * len(pinned))})",
+                pinned,
+            )
+            if (not provider or prov == provider) and all(t in hay for t in tokens)
+        }
+        extra: list[tuple[tuple[Any, ...], ModelInfo]] = []
+        for model in pinned:
             if model in found:
                 continue
             custom = pinned_info(model)
             if custom is not None and all(t in model.lower() for t in tokens):
                 mid = custom.model_id.lower()
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                matches.append(
-                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
-                )
-        matches.sort(key=lambda pair: pair[0])
-        return [info for _, info in matches[offset : offset + limit]], len(matches)
+                extra.append((self._rank(custom, tokens, recent_rank, current, key, keyed), custom))
+
+        scores = []
+        score_args: list[Any] = []
+        if len(tokens) > 1:
+            scores.append("(CASE WHEN canon = ? THEN 100 ELSE 0 END)")
+            score_args.append("-".join(tokens))
+        for t in tokens:
+            scores.append(
+                "(CASE WHEN mid = ?1 OR canon = ?1 OR model_l = ?1 THEN 100"
+                " WHEN substr(canon, 1, ?2) = ?1 OR substr(mid, 1, ?2) = ?1 OR provider = ?1"
+                " OR substr(model_l, 1, ?2) = ?1 THEN 40"
+                " WHEN substr(name_l, 1, ?2) = ?1 OR instr(words, ' ' || ?1) > 0 THEN 20"
+                " ELSE 5 END)".replace("?1", "?").replace("?2", "?")
+            )
+            n = len(t)  # substr counts characters, as startswith does
+            score_args += [t, t, t, n, t, n, t, t, n, t, n, t, t]
+        recent_case = "?"
+        recent_args: list[Any] = [len(recent_rank) + 1]
+        if recent_rank:
+            whens = " ".join("WHEN ? THEN ?" for _ in recent_rank)
+            recent_case = f"(CASE model {whens} ELSE ? END)"
+            recent_args = [*(x for pair in recent_rank.items() for x in pair), *recent_args]
+        no_key: list[str] = []
+        if keyed is not None:
+            no_key = [p for p in self.providers if not keyed(p)]
+        sql = (
+            f"SELECT {_INFO}, {' + '.join(scores)} AS score,"
+            " (CASE WHEN model = ? THEN 0 ELSE 1 END) AS is_current,"
+            f" {recent_case} AS recent,"
+            f" (provider IN (SELECT value FROM json_each(?))) AS no_key, not_maker, slash,"
+            f" count(*) OVER () FROM models WHERE {cond} ORDER BY {_RANK} LIMIT ?"
+        )
+        rows = self._db.execute(
+            sql,
+            [
+                *score_args,
+                current,
+                *recent_args,
+                json.dumps(no_key),
+                *args,
+                offset + limit,
+            ],
+        ).fetchall()
+        ranked = [
+            ((-r[9], r[10], r[11], bool(r[12]), bool(r[13]), bool(r[14]), r[0], r[1]), _info(r))
+            for r in rows
+        ]
+        total = rows[0][15] if rows else 0
+        if extra:
+            ranked = sorted(ranked + extra, key=lambda pair: pair[0])
+        return [info for _, info in ranked[offset : offset + limit]], total + len(extra)
 
     def _rank(
         self,
@@ -424,7 +720,7 @@ class Catalog:
         rank = recent_rank.get(info.model, len(recent_rank) + 1)
         # among equals: a provider with a key, then the model's maker, then direct ids
         no_key = keyed is not None and not keyed(info.provider)
-        not_maker = info.provider != self._makers.get(canon)
+        not_maker = info.provider != self.maker(canon)
         return (
             -score,
             is_current,
@@ -475,3 +771,12 @@ def env_var_for(provider: str, catalog: Catalog | None) -> str:
         if names:
             return names[0]
     return f"{provider.upper().replace('-', '_')}_API_KEY"
+
+
+if __name__ == "__main__":  # the index builder `open_catalog` runs: python -m tuna_lsp.core.catalog
+    import sys
+
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    build_index(Path(sys.argv[1]), "--no-tunacode" not in sys.argv[2:])

@@ -165,8 +165,12 @@ class ModelService:
         client_name: str | None = None,
         workspace_folder: str | None = None,
         marks: WriteMarks | None = None,
+        defer: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.store = store
+        # Where the effects that are not the config write go (the history line, the provider
+        # preference): the server runs them after the response; by default, at once.
+        self.defer: Callable[[Callable[[], None]], None] = defer or (lambda effect: effect())
         self.history = history
         self.preferences = preferences
         self.environ = environ if environ is not None else os.environ
@@ -550,18 +554,28 @@ class ModelService:
             )
 
     def _record(self, previous: str | None, state: ModelState, origin: str) -> None:
-        self.history.record(
-            previous=previous,
-            model=state.model,
-            scope=state.scope,
-            origin=origin,
-            client=self.client_name if origin == "client" else None,
+        client = self.client_name if origin == "client" else None
+        self.defer(
+            lambda: self.history.record(
+                previous=previous,
+                model=state.model,
+                scope=state.scope,
+                origin=origin,
+                client=client,
+            )
         )
 
     def external_change(self, snap: ConfigSnapshot) -> tuple[ModelState | None, str | None]:
         """React to a fresh (settled) read of the file made by someone else. Returns the new
         state if anything visible may have changed, and a warning to show once if the file
         just turned invalid."""
+        if (
+            self.invalid is None
+            and snap.error is None
+            and snap.raw == self.snapshot.raw
+            and snap.mode == self.snapshot.mode
+        ):
+            return None, None  # the same bytes as the state shown (our own write, seen): no change
         before = self.state("external")
         if snap.error is not None and (snap.error.reason == "invalid-config" or snap.exists):
             newly = self.invalid is None or self.invalid.cause != snap.error.cause

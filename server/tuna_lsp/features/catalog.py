@@ -65,14 +65,25 @@ class CatalogFeature:
 
     def _load(self) -> asyncio.Future[Catalog | None]:
         if self._future is None:
-            from ..core.catalog import load_catalog
+            from ..core.catalog import open_catalog
 
             include = self.options.include_tunacode_registry
 
-            def load() -> Catalog | None:
+            async def load() -> Catalog | None:
+                from ..core.catalog import index_path
+
                 t0 = time.perf_counter()
+                cache = cache_dir()
                 try:
-                    catalog = load_catalog(cache_dir(), include_tunacode=include)
+                    if not index_path(cache, include).is_file():  # built once per set of sources
+                        loop = asyncio.get_running_loop()
+                        catalog = await loop.run_in_executor(
+                            None, lambda: open_catalog(cache, include_tunacode=include)
+                        )
+                    else:
+                        # The index is there: opening it takes a few ms, and needs no thread
+                        # (nor the memory one costs).
+                        catalog = open_catalog(cache, include_tunacode=include)
                 except Exception:
                     log.exception("the model catalog could not be loaded; validation is limited")
                     return None
@@ -83,7 +94,7 @@ class CatalogFeature:
                 )
                 return catalog
 
-            fut = asyncio.get_running_loop().run_in_executor(None, load)
+            fut = asyncio.ensure_future(load())
             self._future = fut
             fut.add_done_callback(self._loaded)
         return self._future
@@ -93,6 +104,7 @@ class CatalogFeature:
             return  # a refresh replaced this load
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
+        asyncio.get_running_loop().call_later(0.2, trim_heap)
 
     # ---- refresh -----------------------------------------------------------------------------
 
@@ -172,3 +184,21 @@ class CatalogFeature:
                 log.warning("background catalog refresh failed: %s", exc)
 
         self.server.run_task(run(), "catalog auto-refresh")
+
+
+def trim_heap() -> None:
+    """Start-up is over: hand the heap's free pages back to the system (glibc keeps them for
+    reuse otherwise), so an idle server holds what it uses (the trim is Linux/glibc only)."""
+    import gc
+
+    gc.collect()
+    # What start-up made lives as long as the server: out of the collector's way, so that a
+    # full collection (otherwise tens of ms, in the middle of some request) walks only what
+    # requests make.
+    gc.freeze()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -117,7 +117,8 @@ class ModelFeature:
             self.catalog,
             client_name=client_name,
             workspace_folder=workspace_folder(params),
-            marks=WriteMarks(state_dir / "config-writes.json"),
+            marks=WriteMarks(state_dir / "config-writes.log"),
+            defer=self.server.after_response,
         )
 
     def initialized(self, params: types.InitializedParams) -> None:
@@ -127,12 +128,16 @@ class ModelFeature:
             self.show(types.MessageType.Warning, "tuna-lsp: " + "; ".join(self.option_problems))
         logging.getLogger().addHandler(ClientLogHandler(self.server))
         # Everything below is off the path of the first status.
-        from ..storage.config_watcher import ConfigWatcher
+        from ..storage.config_watcher import QUIET_MS, ConfigWatcher
 
         self.catalog.start(self.options)
         self.watchers.append(ConfigWatcher(service.store.path, self.on_config_event))
         if service.workspace_folder is not None:  # other windows' workspace choices, hand edits
-            self.watchers.append(ConfigWatcher(service.preferences.path, self.on_preferences_event))
+            self.watchers.append(
+                ConfigWatcher(
+                    service.preferences.path, self.on_preferences_event, quiet_ms=QUIET_MS
+                )
+            )
         for watcher in self.watchers:
             self.server.run_task(watcher.run(), f"watcher of {watcher.path.name}")
         log.info("tuna-lsp ready; shared config %s", service.store.path)
@@ -226,7 +231,7 @@ class ModelFeature:
             log.warning("set %s failed: %s (%s)", scope, exc.cause, exc.reason)
             raise config_failure(exc) from exc
         log.info("%s", outcome.message)
-        self.publish(service.state("client"))
+        self.publish(service.state("client"))  # clients read the status before the result
         return {**state_to_wire(outcome.state), "message": outcome.message}
 
     # ---- changes from elsewhere ------------------------------------------------------------------

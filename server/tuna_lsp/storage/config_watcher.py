@@ -1,9 +1,12 @@
-"""Follows the shared config on disk: a watchfiles watcher on its directory, and settled reads.
+"""Follows the shared config on disk: a watch on its directory, and settled reads.
 
 Every server process watches, so a change made by the CLI, another editor or a hand edit reaches
-every open editor within milliseconds. tunacode writes in place (truncate, then write), so a read
-of an empty or half-written file is retried until the content settles; only then is the file
-called invalid. Nothing here ever writes. Must not import lsprotocol.
+every open editor within milliseconds. On Linux the watch is inotify read on the event loop:
+the first event is handled at once, with no grouping delay, and costs nothing
+while idle; elsewhere watchfiles, grouping events for a few ms. An atomic rename is read whole at
+once; tunacode writes in place (truncate, then write), so only a read of an empty or half-written
+file is retried until the content settles, and only then is the file called invalid. Nothing here
+ever writes. Must not import lsprotocol.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import struct
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from .config_store import SETTLE_S, ConfigSnapshot, ConfigStore
 
@@ -22,6 +28,42 @@ log = logging.getLogger(__name__)
 # are far too slow for a status bar that should follow the CLI at once.
 STEP_MS = 10
 DEBOUNCE_MS = 50
+# inotify(7), from linux/inotify.h: a stable kernel ABI, called through ctypes (no library needed
+# for two calls and a read; the read side is os.read on the loop).
+_EVENT = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
+IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
+IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x40, 0x80, 0x100, 0x200
+IN_DELETE_SELF, IN_MOVE_SELF, IN_IGNORED, IN_ISDIR = 0x400, 0x800, 0x8000, 0x40000000
+
+
+class _Inotify:
+    """An inotify instance: its fd (non-blocking, close-on-exec) and its watches."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._add_watch = libc.inotify_add_watch
+        self._errno = ctypes.get_errno
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            err = self._errno()
+            raise OSError(err, f"inotify_init1: {os.strerror(err)}")
+
+    def add_watch(self, path: Path, mask: int) -> None:
+        if self._add_watch(self.fd, os.fsencode(path), mask) < 0:
+            err = self._errno()
+            raise OSError(err, f"inotify_add_watch {path}: {os.strerror(err)}")
+
+    def __enter__(self) -> _Inotify:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
+# How long a hand-edited file that may parse half-written (preferences.toml) must stay unchanged.
+QUIET_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
 # POLL_MS without events the file's stat is compared with the last one seen.
 POLL_MS = 1000
@@ -45,9 +87,19 @@ def _nearest_existing(path: Path) -> Path:
 
 
 class ConfigWatcher:
-    def __init__(self, path: Path, on_change: Callable[[], Awaitable[None]]) -> None:
+    """`quiet_ms`: 0 reacts to the first event (the config: its reader settles a torn read, which
+    never parses); more waits for that long without events, for a file whose half-written
+    content may well parse (an empty TOML file is a valid one)."""
+
+    def __init__(
+        self, path: Path, on_change: Callable[[], Awaitable[None]], *, quiet_ms: int = 0
+    ) -> None:
         self.path = path
         self.on_change = on_change
+        self.quiet_ms = quiet_ms
+        self._quiet: asyncio.TimerHandle | None = None
+        self._following: asyncio.Task[Any] | None = None
+        self._polling: asyncio.TimerHandle | None = None
         self._stop = asyncio.Event()
         self._busy = False
         self._again = False
@@ -55,6 +107,8 @@ class ConfigWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._following is not None:  # waiting on inotify: nothing else would wake it
+            self._following.cancel()
 
     def _targets(self) -> tuple[set[Path], set[str]]:
         dirs = {_nearest_existing(self.path.parent)}
@@ -73,6 +127,99 @@ class ConfigWatcher:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     async def run(self) -> None:
+        if sys.platform.startswith("linux"):
+            await self._run_inotify()
+        else:
+            await self._run_watchfiles()
+
+    async def _run_inotify(self) -> None:
+        mask = (
+            IN_CREATE
+            | IN_MODIFY
+            | IN_CLOSE_WRITE
+            | IN_MOVED_TO
+            | IN_MOVED_FROM
+            | IN_DELETE
+            | IN_ATTRIB
+            | IN_DELETE_SELF
+            | IN_MOVE_SELF
+        )
+        self._poll()
+        try:
+            while not self._stop.is_set():
+                dirs, names = self._targets()
+                try:
+                    with _Inotify() as inotify:
+                        for d in dirs:
+                            inotify.add_watch(d, mask)
+                        log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
+                        self.trigger()  # catch up with what was written before the watch was set
+                        self._following = asyncio.current_task()
+                        try:
+                            await self._follow(inotify, dirs, names)
+                        finally:
+                            self._following = None
+                except OSError as exc:
+                    log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), 1.0)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if self._polling is not None:
+                self._polling.cancel()
+
+    def _poll(self) -> None:
+        """The safety net: a change no event reported (every POLL_MS, a stat)."""
+        if self._stop.is_set():
+            return
+        if self._polling is not None and self._stat() != self._seen:
+            self.trigger()
+        self._polling = asyncio.get_running_loop().call_later(POLL_MS / 1000, self._poll)
+
+    async def _follow(self, inotify: _Inotify, dirs: set[Path], names: set[str]) -> None:
+        """Handle events until the watched directories change (the caller then watches anew).
+        Every write of ours makes half a dozen events in the directory (lock, temp file,
+        rename), other programs' files make more: each batch the kernel has ready is read at
+        once and looked at as bytes, and makes at most one check."""
+        loop = asyncio.get_running_loop()
+        restart: asyncio.Future[None] = loop.create_future()
+        ours_b = {os.fsencode(n) for n in names}
+        gone = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED
+
+        def readable() -> None:
+            try:
+                data = os.read(inotify.fd, 64 * 1024)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if not restart.done():
+                    restart.set_exception(exc)
+                return
+            ours = moved = dirs_changed = False
+            at = 0
+            while at + _EVENT.size <= len(data):  # struct inotify_event, then the name
+                _, mask, _, length = _EVENT.unpack_from(data, at)
+                name = data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0")
+                at += _EVENT.size + length
+                ours = ours or name in ours_b
+                moved = moved or bool(mask & gone)
+                dirs_changed = dirs_changed or bool(mask & IN_ISDIR)
+            if not moved and (ours or dirs_changed):
+                moved = self._targets() != (dirs, names)
+            if ours or moved:
+                self.trigger()
+            if moved and not restart.done():
+                restart.set_result(None)  # the config dir appeared or went, or a link moved
+
+        loop.add_reader(inotify.fd, readable)
+        try:
+            await restart
+        finally:
+            loop.remove_reader(inotify.fd)
+
+    async def _run_watchfiles(self) -> None:
         from watchfiles import awatch
 
         loop = asyncio.get_running_loop()
@@ -114,7 +261,16 @@ class ConfigWatcher:
                 await asyncio.sleep(0.05)
 
     def trigger(self) -> None:
+        if self.quiet_ms:
+            if self._quiet is not None:
+                self._quiet.cancel()
+            self._quiet = asyncio.get_running_loop().call_later(self.quiet_ms / 1000, self._fire)
+        else:
+            self._fire()
+
+    def _fire(self) -> None:
         """Coalesce: one check at a time, and one more if events came in meanwhile."""
+        self._quiet = None
         if self._busy:
             self._again = True
             return

@@ -1,18 +1,19 @@
-"""Which versions of the shared config tuna-lsp itself wrote: the SHA-256 of the last few files
-any tuna-lsp server wrote, in `config-writes.json` in the user state dir.
+"""Which versions of the shared config tuna-lsp itself wrote: the SHA-256 of the files tuna-lsp
+servers wrote, one per line, in `config-writes.log` in the user state dir (the last KEEP count).
 
 Every server watching the config sees every change; this is how one tells a change made through
 tuna-lsp (any editor window) from one made by the CLI or a hand edit (`viaEditor`, PROTOCOL.md
-section 3). A mark is written, under the config's lock, just before the new file replaces the old,
-so a server that sees the new file always finds its mark. Marks are hints, not data: they are
-written without fsync, and a lost or unreadable marks file only makes changes look external.
-Holds digests only, never file content. Must not import lsprotocol.
+section 3). A mark is appended, under the config's lock, just before the new file replaces the old,
+so a server that sees the new file always finds its mark. Marks are hints, not data: appended with
+one O_APPEND write and no fsync (a rename or a truncation would make the file system flush it, at
+the cost of a durable write on every set), and a lost or unreadable mark only makes a change look
+external. The file is cut back to its last marks now and then. Holds digests only, never file
+content. Must not import lsprotocol.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -25,34 +26,56 @@ def digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+_LINE = 65  # a hex digest and its newline
+ROTATE_BYTES = 16 * 1024
+
+
 class WriteMarks:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._dir_ready = False
 
     def _read(self) -> list[str]:
+        """The newest KEEP marks, newest first; a torn last line is no mark."""
         try:
             with open(self.path, "rb") as f:
-                marks = json.loads(f.read(64 * 1024))
-        except (OSError, ValueError):
+                size = f.seek(0, os.SEEK_END)
+                f.seek(max(0, size - _LINE * (KEEP + 1)))
+                tail = f.read()
+        except OSError:
             return []
-        if not isinstance(marks, list):
-            return []
-        return [m for m in marks if isinstance(m, str)]
+        marks = [m for m in tail.decode("ascii", "replace").split("\n") if _is_digest(m)]
+        return marks[::-1][:KEEP]
 
     def add(self, raw: bytes) -> None:
         """Called with the config's lock held, so writers never lose each other's marks."""
-        marks = [digest(raw), *self._read()][:KEEP]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        line = (digest(raw) + "\n").encode()
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            if not self._dir_ready:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._dir_ready = True
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, 0o600)
             try:
-                os.write(fd, json.dumps(marks).encode())
+                os.write(fd, line)
+                size = os.fstat(fd).st_size
             finally:
                 os.close(fd)
-            os.replace(tmp, self.path)
+            if size > ROTATE_BYTES:  # keep the newest marks only (rare: a rename here is fine)
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                try:
+                    os.write(fd, "".join(m + "\n" for m in self._read()[::-1]).encode())
+                finally:
+                    os.close(fd)
+                os.replace(tmp, self.path)
         except OSError as exc:
+            self._dir_ready = False
             log.debug("write mark not recorded (%s): the change will look external", exc)
 
     def made_by_us(self, raw: bytes | None) -> bool:
         return raw is not None and digest(raw) in self._read()
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)

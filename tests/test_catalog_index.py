@@ -1,0 +1,191 @@
+"""The catalog's sqlite index answers `search` exactly as the rules of PROTOCOL.md section 4 say,
+checked against a plain in-memory reference of those rules (the search tuna-lsp had before the
+index) over thousands of random queries: same items, same order, same total."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+
+from tuna_lsp.core.catalog import (
+    Catalog,
+    ModelInfo,
+    ProviderInfo,
+    _layers,
+    _listable,
+    _split,
+    _words,
+    load_catalog,
+)
+from tuna_lsp.core.model_string import canonical_id
+
+
+class Reference:
+    """Matching and ranking over lists in memory, written for clarity, not speed."""
+
+    def __init__(self, providers: dict[str, ProviderInfo]) -> None:
+        self.providers = providers
+        vendors: dict[str, Counter[str]] = {}
+        self.rows: list[tuple[ModelInfo, str, tuple[str, str, str, tuple[str, ...]]]] = []
+        for pid in sorted(providers):
+            for mid in sorted(providers[pid].models):
+                info = providers[pid].models[mid]
+                if "/" in mid:
+                    vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
+                if _listable(info):
+                    hay = f"{info.model} {providers[pid].name} {info.name or ''}".lower()
+                    lmid, name = mid.lower(), (info.name or "").lower()
+                    key = (lmid, canonical_id(lmid), name, tuple(_words(f"{lmid} {name}")))
+                    self.rows.append((info, hay, key))
+        self.makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
+
+    def model(self, provider: str, model_id: str) -> ModelInfo | None:
+        prov = self.providers.get(provider)
+        return prov.models.get(model_id) if prov else None
+
+    def search(
+        self,
+        query: str | None,
+        *,
+        provider: str | None,
+        limit: int,
+        current: str | None,
+        offset: int,
+        keyed: Callable[[str], bool] | None,
+        recents: Sequence[str],
+    ) -> tuple[list[ModelInfo], int]:
+        tokens = (query or "").lower().split()
+        recent_rank = {m: i for i, m in enumerate(recents)}
+        pinned = ([current] if current else []) + [r for r in recents if r != current]
+
+        def pinned_info(model: str) -> ModelInfo | None:
+            try:
+                ref = _split(model)
+            except ValueError:
+                return None
+            if provider and ref.provider != provider:
+                return None
+            assert ref.provider is not None
+            return self.model(ref.provider, ref.model_id) or ModelInfo(
+                ref.provider, ref.model_id, None, None, None, None, None, None, None
+            )
+
+        if not tokens:
+            lead = [i for i in (pinned_info(m) for m in pinned) if i is not None]
+            names = {i.model for i in lead}
+            rest = [
+                i
+                for i, _, _ in self.rows
+                if (not provider or i.provider == provider) and i.model not in names
+            ]
+            items = lead + rest
+            return items[offset : offset + limit], len(items)
+
+        def rank(info: ModelInfo, key: tuple[str, str, str, tuple[str, ...]]) -> tuple[Any, ...]:
+            mid, canon, name, words = key
+            score = 100 if len(tokens) > 1 and "-".join(tokens) == canon else 0
+            for t in tokens:
+                if t in (mid, canon, info.model.lower()):
+                    score += 100
+                elif (
+                    canon.startswith(t)
+                    or mid.startswith(t)
+                    or info.provider == t
+                    or info.model.lower().startswith(t)
+                ):
+                    score += 40
+                elif name.startswith(t) or any(w.startswith(t) for w in words):
+                    score += 20
+                else:
+                    score += 5
+            return (
+                -score,
+                0 if info.model == current else 1,
+                recent_rank.get(info.model, len(recent_rank) + 1),
+                keyed is not None and not keyed(info.provider),
+                info.provider != self.makers.get(canon),
+                "/" in mid,
+                info.provider,
+                info.model_id,
+            )
+
+        matches = []
+        found = set()
+        for info, hay, key in self.rows:
+            if all(t in hay for t in tokens) and (not provider or info.provider == provider):
+                found.add(info.model)
+                matches.append((rank(info, key), info))
+        for model in pinned:
+            custom = None if model in found else pinned_info(model)
+            if custom is not None and all(t in model.lower() for t in tokens):
+                mid = custom.model_id.lower()
+                matches.append(
+                    (rank(custom, (mid, canonical_id(mid), "", tuple(_words(mid)))), custom)
+                )
+        matches.sort(key=lambda pair: pair[0])
+        return [i for _, i in matches[offset : offset + limit]], len(matches)
+
+
+def typed(result: tuple[list[ModelInfo], int]) -> Any:
+    """Items with each value's type: 2 and 2.0 differ on the wire."""
+    items, total = result
+    return [[(type(v).__name__, v) for v in dataclasses.astuple(i)] for i in items], total
+
+
+WORDS = [
+    "claude", "sonnet", "gpt", "4.1", "4o", "mini", "o3", "openai", "anthropic", "gemini",
+    "pro", "llama", "3", "a", "x", "gpt-4.1", "claude-sonnet-4", "opus", "Mistral", "flash",
+    "/", "ai", "qwen", "zzz", "v1", "free", "openrouter", "é", "-", "4", "gpt-4.1-mini", ":",
+]  # fmt: skip
+PINNED = [
+    "openai:gpt-4.1", "anthropic:claude-sonnet-4-20250514", "local:my-own", "bad",
+    "openrouter:anthropic/claude-sonnet-4", "openai:gpt-4o", "openai:gpt-4.1", "x:Weird Name",
+]  # fmt: skip
+
+
+def test_index_search_matches_the_reference_rules() -> None:
+    layers = _layers(None, include_tunacode=False)
+    merged: dict[str, ProviderInfo] = {}
+    for providers, _ in layers:
+        merged.update(providers)
+    ref = Reference(merged)
+    catalog = Catalog.from_layers(layers)
+    rnd = random.Random(16)
+    ids = sorted(merged)
+    for _ in range(1500):
+        keys = set(rnd.sample(ids, 20))
+        args: dict[str, Any] = {
+            "provider": rnd.choice([None, None, "openai", "openrouter", "anthropic", "nope"]),
+            "limit": rnd.choice([1, 5, 50, 1000]),
+            "offset": rnd.choice([0, 0, 2, 10]),
+            "current": rnd.choice([*PINNED, None]),
+            "recents": rnd.sample(PINNED, rnd.randint(0, 5)),
+            "keyed": rnd.choice([None, keys.__contains__]),
+        }
+        query = " ".join(rnd.sample(WORDS, rnd.randint(0, 3)))
+        assert typed(catalog.search(query, **args)) == typed(ref.search(query, **args)), (
+            query,
+            args,
+        )
+
+
+def test_index_file_is_shared_and_rebuilt_when_a_source_changes(tmp_path: Path) -> None:
+    from tuna_lsp.core.catalog import SNAPSHOT_NAME, index_path, open_catalog
+
+    first = open_catalog(tmp_path, include_tunacode=False)
+    path = index_path(tmp_path, False)
+    assert path.is_file() and first.describe == load_catalog(None, include_tunacode=False).describe
+    stamp = path.stat().st_mtime_ns
+    again = open_catalog(tmp_path, include_tunacode=False)
+    assert path.stat().st_mtime_ns == stamp and again.describe == first.describe  # not rebuilt
+    bad = tmp_path / SNAPSHOT_NAME
+    bad.write_text("{}")  # a changed source: a new index (the unusable snapshot is left out)
+    assert index_path(tmp_path, False) != path
+    assert open_catalog(tmp_path, include_tunacode=False).describe == first.describe
