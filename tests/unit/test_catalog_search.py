@@ -423,7 +423,7 @@ def test_custom_ids_keep_everything_after_the_first_colon(cat: Catalog) -> None:
 
 
 def test_env_var_for_is_the_catalogs_first_else_tunacodes_rule() -> None:
-    from tuna_lsp.core.catalog import env_var_for
+    from tuna_lsp.core.keys import env_var_for
 
     assert env_var_for("anthropic", small_catalog()) == "ANTHROPIC_API_KEY"
     assert env_var_for("my-host", small_catalog()) == "MY_HOST_API_KEY"

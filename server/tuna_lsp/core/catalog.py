@@ -764,15 +764,6 @@ def _listable(info: ModelInfo) -> bool:
     return True
 
 
-def env_var_for(provider: str, catalog: Catalog | None) -> str:
-    """As tunacode does: the catalog's first env var, else PROVIDER_API_KEY."""
-    if catalog is not None:
-        names = catalog.env_vars(provider)
-        if names:
-            return names[0]
-    return f"{provider.upper().replace('-', '_')}_API_KEY"
-
-
 if __name__ == "__main__":  # the index builder `open_catalog` runs: python -m tuna_lsp.core.catalog
     import sys
 

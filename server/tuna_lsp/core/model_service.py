@@ -27,7 +27,7 @@ from ..storage.config_store import (
 )
 from ..storage.write_marks import digest
 from . import overwrite as ow
-from .catalog import env_var_for
+from .keys import env_var_for
 from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from .. import wire as conv
-from ..core.catalog import env_var_for
+from ..core.keys import env_var_for
 from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..events import CATALOG_LOADED, Events
 from ..protocol import ListModelsParams, RequestFailed

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..core.catalog import Listing
 from ..core.model_string import ModelStringError, canonical_id, check_model_id
 from ..protocol import (
     ListModelsParams,
@@ -23,6 +22,7 @@ from ..protocol import (
 from ..wire import model_info_to_wire
 
 if TYPE_CHECKING:
+    from ..core.catalog import Listing
     from ..server import TunaLanguageServer
     from .catalog import CatalogFeature
     from .model import ModelFeature
@@ -42,6 +42,8 @@ class ListingFeature:
         self.server.handle("tuna/setProviderPreference", self.set_provider_preference)
 
     async def search(self, params: ListModelsParams) -> Listing:
+        from ..core.catalog import Listing  # loaded with the catalog, after the first status
+
         service = self.model.require()
         catalog = await self.catalog.wait()
         state = service.state("client")

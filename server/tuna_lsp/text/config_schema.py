@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..core.catalog import Catalog, did_you_mean, env_var_for
+from ..core.catalog import Catalog, did_you_mean
 from ..core.json_kind import json_kind
+from ..core.keys import env_var_for
 from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, value_ranges
 
