@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 
 from . import __version__
 
@@ -39,10 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    # Start-up allocates a few hundred thousand long-lived objects (lsprotocol's types): collecting
-    # while they are made finds nothing and costs about 50 ms. The model feature turns the
-    # collector back on once the first status is out.
-    gc.disable()
     args = build_parser().parse_args(argv)
     from .log import configure
 

@@ -11,7 +11,6 @@ the file could not be read or written; nothing changed) with a message that says
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import time
@@ -125,7 +124,6 @@ class ModelFeature:
     def initialized(self, params: types.InitializedParams) -> None:
         service = self.require()
         self.publish(service.state("initial"), force=True)
-        gc.enable()  # off since start-up (__main__): what exists now lives as long as the server
         if self.option_problems:  # tell the user, once, what of their settings was not used
             self.show(types.MessageType.Warning, "tuna-lsp: " + "; ".join(self.option_problems))
         logging.getLogger().addHandler(ClientLogHandler(self.server))
