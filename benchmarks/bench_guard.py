@@ -30,7 +30,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_core import SERVER, Client, isolated_env, pct, row
+from bench_core import SERVER, Client, isolated_env, pct
+
+
+def row(measure: str, value: str, baseline: str, target: str, met: bool) -> str:
+    return f"| {measure} | {value} | {baseline} | {target} | {'yes' if met else 'NO'} |"
 
 ROOT = Path(__file__).resolve().parent.parent
 TUNACODE_PY = (

@@ -89,7 +89,7 @@ class History:
             os.close(fd)
 
     def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
-        for old in self._tail(limit=5):
+        for old in self._tail(limit=20):  # a busy round: every window records its own lines
             if (old.get("origin"), old.get("previous"), old.get("model"), old.get("event")) != (
                 entry["origin"],
                 entry["previous"],
