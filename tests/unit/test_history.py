@@ -183,15 +183,18 @@ def test_the_state_dir_is_made_with_its_parents(tmp_path: Path) -> None:
     assert [e["model"] for e in h.entries(limit=5)] == ["a:b"]
 
 
-def test_dedup_looks_past_other_entries_but_only_at_the_newest_five(hist: History) -> None:
+def test_dedup_looks_past_other_entries_but_only_at_the_newest_twenty(hist: History) -> None:
     record(hist, "c:d", origin="external", previous="a:b")
     record(hist, "x:y")  # a client change in between
     record(hist, "c:d", origin="external", previous="a:b")
     assert len(hist_lines(hist.path)) == 2  # still the same external change
-    for i in range(5):
+    for i in range(18):
         record(hist, f"p:{i}")
     record(hist, "c:d", origin="external", previous="a:b")
-    assert len(hist_lines(hist.path)) == 8  # out of sight: recorded again
+    assert len(hist_lines(hist.path)) == 20  # the 20th line from the end: still in sight
+    record(hist, "p:18")
+    record(hist, "c:d", origin="external", previous="a:b")
+    assert len(hist_lines(hist.path)) == 22  # the 21st: out of sight, recorded again
 
 
 def test_a_busy_lock_records_the_external_change_anyway(hist: History) -> None:
