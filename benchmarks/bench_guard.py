@@ -36,6 +36,7 @@ from bench_core import SERVER, Client, isolated_env, pct
 def row(measure: str, value: str, baseline: str, target: str, met: bool) -> str:
     return f"| {measure} | {value} | {baseline} | {target} | {'yes' if met else 'NO'} |"
 
+
 ROOT = Path(__file__).resolve().parent.parent
 TUNACODE_PY = (
     Path(os.environ.get("TUNACODE_VENV", ROOT / ".cache" / "tunacode-venv")) / "bin/python"
