@@ -370,15 +370,7 @@ class ModelService:
             self.stats.unchanged_sets += 1
         self.snapshot = new
         self.invalid = None
-        self.via_editor = True
-        self.session = None
-        self.session_extra = (None, [])
-        self._remember_provider(ref)
-        after = self.state("client")
-        after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
-        changed = wrote or (before.model, before.scope) != (after.model, after.scope)
-        if changed:
-            self._record(before.model, after, "client")
+        after, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         where = f"saved to {self.store.path}" if wrote else f"already saved in {self.store.path}"
         message = f"Model set to {ref.model} and {where}"
         if after.scope == "workspace":
@@ -406,6 +398,27 @@ class ModelService:
             self.stats.failures[exc.reason] = self.stats.failures.get(exc.reason, 0) + 1
             raise
 
+    def _chosen(
+        self,
+        before: ModelState,
+        ref: ModelRef,
+        resolved_from: str | None,
+        warnings: list[str],
+        wrote: bool,
+    ) -> tuple[ModelState, bool]:
+        """What a saved choice (global or workspace) does besides its write: this window's
+        session choice gives way, the provider is remembered, the change is recorded."""
+        self.session = None
+        self.session_extra = (None, [])
+        self.via_editor = True
+        self._remember_provider(ref)
+        after = self.state("client")
+        after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
+        changed = wrote or (before.model, before.scope) != (after.model, after.scope)
+        if changed:
+            self._record(before.model, after, "client")
+        return after, changed
+
     def _require_folder(self, doing: str) -> str:
         if self.workspace_folder is None:
             raise ScopeError(
@@ -429,15 +442,7 @@ class ModelService:
     ) -> SetOutcome:
         before = self.state("client")
         wrote = self._write_workspace(ref.model)
-        self.session = None
-        self.session_extra = (None, [])
-        self.via_editor = True
-        self._remember_provider(ref)
-        after = self.state("client")
-        after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
-        changed = wrote or (before.model, before.scope) != (after.model, after.scope)
-        if changed:
-            self._record(before.model, after, "client")
+        after, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         cli = after.persisted_model or DEFAULT_MODEL
         return SetOutcome(
             after,
