@@ -399,7 +399,8 @@ async def test_root_keeps_the_owner_of_the_users_config(rel: Any, home: Home) ->
 
 def test_filelock_requirement_excludes_the_symlink_cves() -> None:
     """filelock before 3.20.1 follows a link planted at the lock path (CVE-2025-68146) and its
-    SoftFileLock before 3.20.3 (CVE-2026-22701): emptied the target and made it 0644."""
+    SoftFileLock before 3.20.3 (CVE-2026-22701): emptied the target and made it 0644. tuna-lsp
+    takes its locks with `lock_descriptor` (3.30) on files it opens with O_NOFOLLOW itself."""
     import tomllib
     from importlib.metadata import version
 
@@ -409,7 +410,7 @@ def test_filelock_requirement_excludes_the_symlink_cves() -> None:
 
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     req = next(Requirement(d) for d in deps if Requirement(d).name == "filelock")
-    fixed = Version("3.20.3")
+    fixed = Version("3.30.0")
     assert not any(req.specifier.contains(v) for v in ("3.16.1", "3.20.0", "3.20.2")), req
     assert req.specifier.contains(str(fixed)), req
     assert Version(version("filelock")) >= fixed

@@ -166,3 +166,14 @@ def test_restore_with_nothing_pending_or_an_invalid_file_changes_nothing(tmp_pat
         run(s.restore_overwrite())
     assert err.value.reason == "invalid-config"
     assert s.store.path.read_text() == "{not json"
+
+
+def test_the_echo_of_our_own_write_is_no_change(tmp_path: Path) -> None:
+    """Every set is seen again by the server's own watcher: that read must match the state shown
+    at once (before, a mode that differed in its file-type bits sent every set down the whole
+    external-change path: the write marks read, the state computed twice)."""
+    s = make(tmp_path)
+    run(s.set_model("openai:o3", "global"))
+    shown = s.snapshot
+    assert s.external_change(s.store.read()) == (None, None)
+    assert s.snapshot is shown

@@ -262,11 +262,11 @@ def build_index(cache_dir: Path, include_tunacode: bool) -> Path:
     import tempfile
     import time
 
-    from filelock import FileLock
+    from ..storage.file_lock import locked
 
     path = index_path(cache_dir, include_tunacode)
     cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with FileLock(str(cache_dir / "catalog-index.lock"), timeout=120, thread_local=False):
+    with locked(cache_dir / "catalog-index.lock", timeout=120, poll=0.05):
         if path.is_file():
             return path
         fd, tmp = tempfile.mkstemp(prefix=".catalog-index.", suffix=".tmp", dir=cache_dir)

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "openrouter:openai/gpt-4.1"  # what tunacode 0.2.3 uses with no config
 RECENT_LIMIT = 8  # tunacode's MODEL_PICKER_RECENT_LIMIT
 LOCK_TIMEOUT_S = 2.0
-LOCK_POLL_S = 0.005
 # tunacode writes in place (truncate, then write): a reader can see an empty or half-written file.
 # Re-read for this long before concluding that the file is really invalid.
 SETTLE_S = 0.25
@@ -216,7 +215,6 @@ class ConfigStore:
         self.lock_path = path.with_name(path.name + ".lock")
         self._last_sweep = -float("inf")
         self.lock_timeout = lock_timeout
-        self._lock: Any = None  # filelock is imported on the first write: not needed at start
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -308,16 +306,6 @@ class ConfigStore:
 
     # ---- writing -------------------------------------------------------------------------
 
-    def _filelock(self) -> Any:
-        if self._lock is None:
-            from filelock import FileLock
-
-            # thread_local=False: the lock is taken on the event loop or in a worker thread.
-            self._lock = FileLock(
-                str(self.lock_path), timeout=self.lock_timeout, thread_local=False
-            )
-        return self._lock
-
     def set_model(
         self, model: str, *, blocking: bool = True, on_write: Callable[[bytes], None] | None = None
     ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
@@ -338,18 +326,17 @@ class ConfigStore:
         """Read-modify-write under the lock: `change` gets the file's current data and returns the
         new data, or None to write nothing. `on_write` sees the new bytes just before they replace
         the file. Returns (before, after), `after is before` when nothing was written."""
-        from filelock import Timeout
+        from .file_lock import LockFileError, LockTimeout, locked  # filelock: on the first write, not at start
 
         why = untrusted_link(self.path) if os.path.lexists(self.path) else None
         if why:
             raise ConfigError("permission-denied", self.path, f"not following the link: {why}")
-        lock = self._filelock()
         self._ensure_dir()
         try:
-            # Poll often: a write holds the lock for milliseconds, and at filelock's default 50 ms
-            # a waiter among busy writers can miss every free moment for the whole timeout.
-            lock.acquire(timeout=self.lock_timeout if blocking else 0, poll_interval=LOCK_POLL_S)
-        except Timeout as exc:
+            with locked(self.lock_path, self.lock_timeout if blocking else 0):
+                log.debug("set: lock %s acquired", self.lock_path)
+                return self._update_locked(change, on_write)
+        except LockTimeout as exc:
             if not blocking:
                 raise BlockingIOError from exc
             raise ConfigError(
@@ -357,25 +344,29 @@ class ConfigStore:
                 self.path,
                 f"another writer held {self.lock_path.name} for more than {self.lock_timeout:g} s",
             ) from exc
-        except OSError as exc:
+        except LockFileError as exc:
             raise _os_error(self.lock_path, exc, "creating the lock file") from exc
-        try:
-            log.debug("set: lock %s acquired", self.lock_path)
-            _keep_lock_owner(self.lock_path)
-            before = self.read()
-            if before.error is not None:
-                raise before.error
-            new_data = change(dict(before.data or {}))
-            if new_data is None or (before.exists and new_data == before.data):
-                log.debug("set: %s already says so; nothing written", self.path)
-                return before, before
-            raw = render(new_data)
-            if on_write is not None:
-                on_write(raw)
-            mode = self._write_atomically(raw, before)
-            return before, ConfigSnapshot(self.path, True, data=new_data, mode=mode, raw=raw)
-        finally:
-            lock.release()
+
+    def _update_locked(
+        self,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        on_write: Callable[[bytes], None] | None,
+    ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
+        _keep_lock_owner(self.lock_path)
+        before = self.read()
+        if before.error is not None:
+            raise before.error
+        new_data = change(dict(before.data or {}))
+        if new_data is None or (before.exists and new_data == before.data):
+            log.debug("set: %s already says so; nothing written", self.path)
+            return before, before
+        raw = render(new_data)
+        if on_write is not None:
+            on_write(raw)
+        mode = self._write_atomically(raw, before)
+        # what a read of the file now gives: the watcher's echo of this write is then no change
+        after = ConfigSnapshot(self.path, True, data=new_data, mode=stat.S_IFREG | mode, raw=raw)
+        return before, after
 
     def _ensure_dir(self) -> None:
         parent = self.path.parent

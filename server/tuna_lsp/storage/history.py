@@ -63,13 +63,13 @@ class History:
                 return
             # Every server sees an external change: check and append under one lock, so that
             # it is recorded once.
-            from filelock import FileLock, Timeout
+            from .file_lock import LockTimeout, locked
 
             try:
-                with FileLock(str(self.path) + ".lock", timeout=1, thread_local=False):
+                with locked(self.path.with_name(self.path.name + ".lock"), timeout=1):
                     if not self._seen_recently(entry, now):
                         self._append(line)
-            except Timeout:
+            except LockTimeout:
                 log.debug("history lock busy; recording the external change anyway")
                 self._append(line)
         except OSError as exc:

@@ -138,12 +138,11 @@ class Preferences:
     def _edit(self, table_name: str, key: str, value: Any, same: Any) -> bool:
         """Set or remove one key of one table under the lock, keeping everything else."""
         import tomlkit
-        from filelock import FileLock, Timeout
+        from .file_lock import LockTimeout, locked
 
-        lock = FileLock(str(self.path) + ".lock", timeout=2, thread_local=False)
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with lock:
+            with locked(self.path.with_name(self.path.name + ".lock"), timeout=2):
                 doc = self._load()
                 if doc is None:
                     if value is None:
@@ -165,7 +164,7 @@ class Preferences:
                         return False
                     table[key] = value
                 self._write(tomlkit.dumps(doc))
-        except Timeout as exc:
+        except LockTimeout as exc:
             raise PreferencesError(self.path, "another writer held the lock for over 2 s") from exc
         except OSError as exc:
             raise PreferencesError(self.path, f"cannot write ({exc.strerror or exc})") from exc
