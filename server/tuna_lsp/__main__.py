@@ -42,10 +42,16 @@ def main(argv: list[str] | None = None) -> None:
     from .log import configure
 
     configure(args.log_level, args.log_file)
+    import gc
     import logging
 
     from .setup import create_server
 
+    # pygls and lsprotocol are loaded: hundreds of thousands of objects that live as long as the
+    # process. Out of the collector's way until start-up is over (features/catalog.py trim_heap
+    # collects once, then), so the imports and set-up that follow do not pay for a full
+    # collection over all of them (20 to 30 ms of a 500 ms start).
+    gc.freeze()
     server = create_server()
     if args.socket:
         server.start_unix(args.socket)

@@ -9,8 +9,7 @@ mirrors them, and a test compares the two. Must not import lsprotocol.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
@@ -98,8 +97,7 @@ SET_MODEL_FORMS = (
 )
 
 
-@dataclass(frozen=True)
-class SetModelParams:
+class SetModelParams(NamedTuple):
     model: object  # checked by the model-string rules (core.model_string), not here
     scope: Scope
 
@@ -125,8 +123,7 @@ class SetModelParams:
         raise JsonRpcInvalidParams(f"tuna.setModel: got {len(args)} arguments; {SET_MODEL_FORMS}")
 
 
-@dataclass(frozen=True)
-class ClearModelParams:
+class ClearModelParams(NamedTuple):
     scope: Literal["session", "workspace"]
 
     @classmethod
@@ -152,8 +149,7 @@ class ClearModelParams:
         return cls(scope)
 
 
-@dataclass(frozen=True)
-class ListModelsParams:
+class ListModelsParams(NamedTuple):
     query: str | None = None
     provider: str | None = None
     limit: int = 50
@@ -179,8 +175,7 @@ class ListModelsParams:
         return cls(args[0] if args else None)
 
 
-@dataclass(frozen=True)
-class SetProviderPreferenceParams:
+class SetProviderPreferenceParams(NamedTuple):
     model: str
     providers: list[str]
 
@@ -209,8 +204,7 @@ class SetProviderPreferenceParams:
         return cls(model, list(dict.fromkeys(providers)))
 
 
-@dataclass(frozen=True)
-class RefreshCatalogParams:
+class RefreshCatalogParams(NamedTuple):
     url: str | None = None
 
     @classmethod
@@ -225,8 +219,7 @@ class RefreshCatalogParams:
         return cls(args[0] if args else None)
 
 
-@dataclass(frozen=True)
-class HistoryParams:
+class HistoryParams(NamedTuple):
     limit: int = 20
 
     @classmethod

@@ -21,13 +21,11 @@ def test_excludes_filelock_both_ways(tmp_path: Path) -> None:
         pass
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
     with FileLock(str(path)):
-        with pytest.raises(LockTimeout) as err:
-            with locked(path, timeout=0):
-                pass
+        with pytest.raises(LockTimeout) as err, locked(path, timeout=0):
+            pass
         assert str(err.value) == f"{path} was held by another writer for more than 0 s"
-    with locked(path, timeout=0):
-        with pytest.raises(TimeoutError):
-            FileLock(str(path), timeout=0).acquire()
+    with locked(path, timeout=0), pytest.raises(TimeoutError):
+        FileLock(str(path), timeout=0).acquire()
     with FileLock(str(path), timeout=0):  # released on leaving the block
         pass
 
@@ -45,9 +43,8 @@ def test_waits_for_a_short_hold_and_gives_up_after_the_timeout(tmp_path: Path) -
     thread.start()
     assert held.wait(5)
     start = time.monotonic()
-    with pytest.raises(LockTimeout):
-        with locked(path, timeout=0.1):
-            pass
+    with pytest.raises(LockTimeout), locked(path, timeout=0.1):
+        pass
     assert 0.1 <= time.monotonic() - start < 2
     threading.Timer(0.05, release.set).start()
     with locked(path, timeout=5):
@@ -57,9 +54,8 @@ def test_waits_for_a_short_hold_and_gives_up_after_the_timeout(tmp_path: Path) -
 
 def test_the_block_failing_releases_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "l.lock"
-    with pytest.raises(ValueError):
-        with locked(path, timeout=0):
-            raise ValueError("boom")
+    with pytest.raises(ValueError), locked(path, timeout=0):
+        raise ValueError("boom")
     with locked(path, timeout=0):
         pass
 
@@ -70,9 +66,8 @@ def test_a_link_at_the_lock_path_is_never_followed(tmp_path: Path) -> None:
     os.chmod(victim, 0o600)
     link = tmp_path / "c.json.lock"
     link.symlink_to(victim)
-    with pytest.raises(LockFileError) as err:
-        with locked(link, timeout=0):
-            pass
+    with pytest.raises(LockFileError) as err, locked(link, timeout=0):
+        pass
     assert err.value.filename == str(link)
     assert victim.read_text() == '{"keep": true}'
     assert victim.stat().st_mode & 0o777 == 0o600
@@ -81,9 +76,8 @@ def test_a_link_at_the_lock_path_is_never_followed(tmp_path: Path) -> None:
 def test_a_lock_path_that_is_a_directory(tmp_path: Path) -> None:
     path = tmp_path / "l.lock"
     path.mkdir()
-    with pytest.raises(LockFileError) as err:
-        with locked(path, timeout=0):
-            pass
+    with pytest.raises(LockFileError) as err, locked(path, timeout=0):
+        pass
     assert err.value.strerror == "Is a directory"
 
 

@@ -15,8 +15,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from ..storage.config_store import (
     DEFAULT_MODEL,
@@ -42,8 +42,7 @@ Scope = Literal["session", "workspace", "global", "default"]
 Origin = Literal["initial", "client", "external"]
 
 
-@dataclass(frozen=True)
-class ModelState:
+class ModelState(NamedTuple):
     model: str
     provider: str
     model_id: str
@@ -91,9 +90,7 @@ class OverwriteError(Exception):
     """`restoreOverwrite` with nothing pending: nothing changed."""
 
 
-@dataclass
-@dataclass
-class SetOutcome:
+class SetOutcome(NamedTuple):
     state: ModelState
     message: str
     changed: bool
@@ -345,7 +342,7 @@ class ModelService:
         if changed:
             self.stats.session_sets += 1
             self.via_editor = True
-            after = replace(after, via_editor=True)
+            after = after._replace(via_editor=True)
             self._record(before.model, after, "client")
         return SetOutcome(
             after,
@@ -413,7 +410,7 @@ class ModelService:
         self.via_editor = True
         self._remember_provider(ref)
         after = self.state("client")
-        after = replace(after, resolved_from=resolved_from, warnings=warnings + after.warnings)
+        after = after._replace(resolved_from=resolved_from, warnings=warnings + after.warnings)
         changed = wrote or (before.model, before.scope) != (after.model, after.scope)
         if changed:
             self._record(before.model, after, "client")
@@ -468,7 +465,7 @@ class ModelService:
                     after, f"No {what} model was set; this window uses {after.model}", False
                 )
             self.via_editor = True
-            after = replace(after, via_editor=True)
+            after = after._replace(via_editor=True)
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "client")
             return SetOutcome(

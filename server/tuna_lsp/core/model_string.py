@@ -7,7 +7,7 @@ the catalog (whether a provider exists is the catalog's question) nor of the wir
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PROVIDER_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MODEL_ID_MAX = 256
@@ -27,8 +27,7 @@ class ModelStringError(ValueError):
     """The text is not a model string; the message says what is wrong and the expected form."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRef:
+class ModelRef(NamedTuple):
     """A parsed model string. `provider` is None for a bare id, to be resolved by routing."""
 
     provider: str | None

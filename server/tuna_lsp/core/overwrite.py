@@ -11,18 +11,15 @@ was never recorded, so replacing it undoes nothing). Must not import lsprotocol.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..storage.config_store import with_model
 
 Resolution = Literal["pending", "restored", "kept"]
 
 
-@dataclass(frozen=True)
-class Overwrite:
+class Overwrite(NamedTuple):
     model: str | None  # what the overwrite put in
     replaced_model: str  # the choice it undid
     dropped_keys: tuple[str, ...]  # "key" or "parent.key", names only, never values
@@ -32,7 +29,7 @@ class Overwrite:
     base: Mapping[str, Any]
 
     def resolved(self, resolution: Resolution) -> Overwrite:
-        return replace(self, resolution=resolution)
+        return self._replace(resolution=resolution)
 
 
 def _default(data: Mapping[str, Any]) -> str | None:
@@ -65,6 +62,8 @@ def detect(before: Mapping[str, Any], after: Mapping[str, Any]) -> Overwrite | N
         return (
             None  # "no longer" in the recents: a model set by hand, never recorded, is not undone
         )
+    import datetime as dt  # only when an overwrite is found: not at start-up
+
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Overwrite(
         model, replaced, tuple(dropped_keys(before, after)), now, "pending", dict(before)

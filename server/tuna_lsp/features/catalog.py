@@ -191,6 +191,7 @@ def trim_heap() -> None:
     reuse otherwise), so an idle server holds what it uses (the trim is Linux/glibc only)."""
     import gc
 
+    gc.unfreeze()  # frozen at start (__main__): what start-up left for the collector is collected now
     gc.collect()
     # What start-up made lives as long as the server: out of the collector's way, so that a
     # full collection (otherwise tens of ms, in the middle of some request) walks only what

@@ -326,7 +326,8 @@ class ConfigStore:
         """Read-modify-write under the lock: `change` gets the file's current data and returns the
         new data, or None to write nothing. `on_write` sees the new bytes just before they replace
         the file. Returns (before, after), `after is before` when nothing was written."""
-        from .file_lock import LockFileError, LockTimeout, locked  # filelock: on the first write, not at start
+        # filelock: on the first write, not at start
+        from .file_lock import LockFileError, LockTimeout, locked
 
         why = untrusted_link(self.path) if os.path.lexists(self.path) else None
         if why:

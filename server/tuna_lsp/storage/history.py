@@ -8,12 +8,14 @@ when the newest entries already hold the same external change. Must not import l
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # datetime is loaded on the first record, not at start-up
+    import datetime as dt
 
 log = logging.getLogger(__name__)
 DEDUP_WINDOW_S = 10.0
@@ -39,6 +41,8 @@ class History:
     ) -> None:
         """`event`: what tells this change from an earlier one with the same models (the digest
         of the file that made it), for the servers' dedup; stored, never shown in `entries`."""
+        import datetime as dt
+
         now = dt.datetime.now(dt.UTC)
         entry = {
             "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -98,7 +102,7 @@ class History:
             ):
                 continue
             with contextlib.suppress(ValueError, TypeError, AttributeError):
-                ts = dt.datetime.fromisoformat(str(old["ts"]).replace("Z", "+00:00"))
+                ts = type(now).fromisoformat(str(old["ts"]).replace("Z", "+00:00"))
                 if (now - ts).total_seconds() < DEDUP_WINDOW_S:
                     return True
         return False

@@ -138,6 +138,7 @@ class Preferences:
     def _edit(self, table_name: str, key: str, value: Any, same: Any) -> bool:
         """Set or remove one key of one table under the lock, keeping everything else."""
         import tomlkit
+
         from .file_lock import LockTimeout, locked
 
         try:
