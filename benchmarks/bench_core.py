@@ -412,7 +412,7 @@ def write_readme(readme: Path, text: str) -> None:
 
 async def one_run(quick: bool) -> dict[str, float]:
     """Every figure of one run, each next to the baseline measured in this run."""
-    n_sets, n_prop, starts, n_q = (100, 30, 4, 50) if quick else (600, 200, 15, 200)
+    n_sets, n_prop, starts, n_q = (100, 30, 8, 50) if quick else (600, 200, 15, 200)
     with tempfile.TemporaryDirectory(prefix="tuna-bench-") as d:
         res = await bench_sets_and_propagation(Path(d) / "a", n_sets, n_prop)
         start = await bench_start(Path(d) / "b", starts)

@@ -91,9 +91,10 @@ class OverwriteError(Exception):
 
 
 class SetOutcome(NamedTuple):
-    state: ModelState
+    state: ModelState  # the answer's: with what this request resolved and warned of
     message: str
     changed: bool
+    status: ModelState | None = None  # this window's state now, as tuna/modelChanged shows it
 
 
 @dataclass
@@ -348,6 +349,7 @@ class ModelService:
             after,
             f"Model set to {ref.model} for this session only (not saved)",
             changed,
+            after,
         )
 
     async def _set_global(
@@ -367,7 +369,7 @@ class ModelService:
             self.stats.unchanged_sets += 1
         self.snapshot = new
         self.invalid = None
-        after, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
+        after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         where = f"saved to {self.store.path}" if wrote else f"already saved in {self.store.path}"
         message = f"Model set to {ref.model} and {where}"
         if after.scope == "workspace":
@@ -375,7 +377,7 @@ class ModelService:
                 f"; this window still uses {after.model}, the workspace's model (clear it to "
                 "use the global one here)"
             )
-        return SetOutcome(after, message, changed)
+        return SetOutcome(after, message, changed, status)
 
     async def _update(
         self, change: Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -402,19 +404,21 @@ class ModelService:
         resolved_from: str | None,
         warnings: list[str],
         wrote: bool,
-    ) -> tuple[ModelState, bool]:
+    ) -> tuple[ModelState, ModelState, bool]:
         """What a saved choice (global or workspace) does besides its write: this window's
-        session choice gives way, the provider is remembered, the change is recorded."""
+        session choice gives way, the provider is remembered, the change is recorded. Returns the
+        answer's state, the window's state (as tuna/modelChanged shows it) and whether it
+        changed."""
         self.session = None
         self.session_extra = (None, [])
         self.via_editor = True
         self._remember_provider(ref)
-        after = self.state("client")
-        after = after._replace(resolved_from=resolved_from, warnings=warnings + after.warnings)
+        status = self.state("client")
+        after = status._replace(resolved_from=resolved_from, warnings=warnings + status.warnings)
         changed = wrote or (before.model, before.scope) != (after.model, after.scope)
         if changed:
             self._record(before.model, after, "client")
-        return after, changed
+        return after, status, changed
 
     def _require_folder(self, doing: str) -> str:
         if self.workspace_folder is None:
@@ -439,13 +443,14 @@ class ModelService:
     ) -> SetOutcome:
         before = self.state("client")
         wrote = self._write_workspace(ref.model)
-        after, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
+        after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         cli = after.persisted_model or DEFAULT_MODEL
         return SetOutcome(
             after,
             f"Model set to {ref.model} for this workspace ({self.workspace_folder}), remembered in "
             f"{self.preferences.path}; the tunacode CLI's own default is unchanged ({cli})",
             changed,
+            status,
         )
 
     async def clear_model(self, scope: Literal["session", "workspace"]) -> SetOutcome:

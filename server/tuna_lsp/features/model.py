@@ -231,7 +231,8 @@ class ModelFeature:
             log.warning("set %s failed: %s (%s)", scope, exc.cause, exc.reason)
             raise config_failure(exc) from exc
         log.info("%s", outcome.message)
-        self.publish(service.state("client"))  # clients read the status before the result
+        # clients read the status before the result
+        self.publish(outcome.status or service.state("client"))
         return {**state_to_wire(outcome.state), "message": outcome.message}
 
     # ---- changes from elsewhere ------------------------------------------------------------------
