@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_CATALOG_URL = "https://models.dev/api.json"
 
 
-@dataclass
-class InitializationOptions:
+class InitializationOptions(NamedTuple):
     config_path: str | None = None
     catalog_url: str = DEFAULT_CATALOG_URL
     catalog_auto_refresh: bool = False
@@ -53,6 +51,7 @@ _EXPECTED = {
 def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
     """Options and the problems found; a bad option keeps its default."""
     opts = InitializationOptions()
+    chosen: dict[str, Any] = {}
     problems: list[str] = []
     if raw is None or raw == []:
         return opts, problems
@@ -69,5 +68,5 @@ def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
                 + f"; using the default ({getattr(opts, name)!r})"
             )
             continue
-        setattr(opts, name, value)
-    return opts, problems
+        chosen[name] = value
+    return opts._replace(**chosen), problems

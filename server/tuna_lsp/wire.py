@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -105,8 +104,7 @@ _SEVERITY = {
 _FIRST_KINDS = frozenset(range(1, 19))
 
 
-@dataclass(frozen=True)
-class ClientFeatures:
+class ClientFeatures(NamedTuple):
     """The optional forms the client declared at `initialize` (PROTOCOL.md section 8). Every
     document result is built in these forms, and nothing the client did not declare is sent."""
 
