@@ -179,6 +179,12 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
         rtt.append((time.perf_counter() - t0) * 1000)
         floor.append(floor_write(floor_file, cfg.read_bytes()))
     stats = await client.request("tuna/stats", {})
+    # the wire's share: a request that does no work, over the same pipes and loop
+    ping: list[float] = []
+    for _ in range(n_sets):
+        t0 = time.perf_counter()
+        await client.request("tuna/stats", {})
+        ping.append((time.perf_counter() - t0) * 1000)
 
     prop: list[float] = []
     previous = models[(len(rtt) - 1) % 2]
@@ -209,7 +215,15 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
         await client.request("tuna/listModels", {"query": ["claude sonnet", "gpt 4.1"][i % 2]})
         q.append((time.perf_counter() - t0) * 1000)
     await client.stop()
-    return {"rtt": rtt, "floor": floor, "prop": prop, "list": q, "stats": stats, "diag": diag}
+    return {
+        "rtt": rtt,
+        "floor": floor,
+        "ping": ping,
+        "prop": prop,
+        "list": q,
+        "stats": stats,
+        "diag": diag,
+    }
 
 
 def big_config(size: int = 20_000) -> str:
@@ -429,6 +443,7 @@ async def one_run(quick: bool) -> dict[str, float]:
         "floor50": pct(res["floor"], 0.5),
         "floor99": pct(res["floor"], 0.99),
         "over50": pct(res["rtt"], 0.5) - pct(res["floor"], 0.5),
+        "ping50": pct(res["ping"], 0.5),
         "prop50": pct(res["prop"], 0.5),
         "prop99": pct(res["prop"], 0.99),
         "init": statistics.median(start["ours"]),
@@ -459,6 +474,8 @@ ROWS: list[tuple[str, str, str, str | None, str, str, Any]] = [
      "", None),
     ("set overhead p50 (round trip - write floor)", "over50", "{:.2f} ms", None, "",
      "<= 0.5 ms", lambda v: v <= 0.5),
+    ("  of which the wire: a request doing no work (tuna/stats), p50", "ping50", "{:.2f} ms",
+     None, "", "", None),
     ("setModel round trip p99", "rtt99", "{:.2f} ms", "floor99", "write floor {:.2f} ms",
      "< 3 ms", lambda v: v < 3),
     ("external write -> tuna/modelChanged p50", "prop50", "{:.1f} ms", None, "",
