@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,14 @@ SNAPSHOT_NAME = "models-dev-snapshot.json"
 # What a key variable of a downloaded snapshot may be called, besides the names the bundled
 # sources (models.dev's package, tunacode's registry) already use.
 KEY_VAR_RE = re.compile(r"[A-Z][A-Z0-9_]*_(API_KEY|TOKEN|KEY)")
+# Characters the search index's tokenizer keeps inside a term (besides a-z, 0-9 and non-ASCII);
+# every other ASCII character of a term is escaped (`_term`).
+_TOKENCHARS = frozenset("-./:_+@#!$%&*,;<=>?[]^{|}()~")
+_ESCAPE = {
+    c: f"~{c:02x}"
+    for c in range(128)
+    if not (chr(c).isdigit() or "a" <= chr(c) <= "z") and (chr(c) not in _TOKENCHARS or c == 126)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +349,17 @@ def did_you_mean(close: Sequence[str]) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
-SCHEMA = 1
+SCHEMA = 2
+# The search index: one contentless full-text document per listable model, whose rowid is the
+# model's place among equals (`pos`) and whose terms are whole strings, found by equality, each
+# tagged with what it says of the model (`_term`):
+#   g  every substring of at most _GRAM characters of a haystack's word (whitespace-separated:
+#      a query token has no whitespace, so it is in the haystack iff it is in one of its words);
+#   x  the lowercased id, canonical id and model string (a token equal to one scores 100),
+#   p  every prefix of those (40), v  the provider id (40),
+#   w  every prefix of the name's first word and of each word of the id and name (20),
+#   c  the canonical id (tokens joined by '-' equal to it: +100).
+# detail=none: FTS5 merges the rowid lists in C, in rowid order, and stops at a LIMIT.
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE providers(id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT);
@@ -348,19 +367,19 @@ CREATE TABLE makers(canonical TEXT PRIMARY KEY, maker TEXT NOT NULL);
 CREATE TABLE models(
     provider TEXT NOT NULL, model_id TEXT NOT NULL, model TEXT NOT NULL, name TEXT,
     context INT, output INT, cost_in, cost_out, reasoning INT, tool_call INT,
-    canonical TEXT NOT NULL, listable INT NOT NULL,
-    hay TEXT, mid TEXT, canon TEXT, name_l TEXT, model_l TEXT, words TEXT,
-    slash INT, not_maker INT);
+    canonical TEXT NOT NULL, listable INT NOT NULL, hay TEXT, slash INT, not_maker INT, pos INT);
 CREATE UNIQUE INDEX models_by_id ON models(provider, model_id);
 CREATE INDEX models_by_canonical ON models(canonical);
 CREATE INDEX models_by_model ON models(model);
-CREATE VIRTUAL TABLE search USING fts5(
-    hay, content='models', content_rowid='rowid', tokenize='trigram case_sensitive 1');
-"""
+CREATE UNIQUE INDEX models_by_pos ON models(pos);
+CREATE VIRTUAL TABLE terms USING fts5(
+    t, content='', detail=none, columnsize=0, tokenize="ascii tokenchars '{}'");
+CREATE VIRTUAL TABLE vocab USING fts5vocab(terms, 'row');
+""".format("".join(sorted(_TOKENCHARS)))
 _INFO = "provider, model_id, name, context, output, cost_in, cost_out, reasoning, tool_call"
-_RANK = "-score, is_current, recent, no_key, not_maker, slash, provider, model_id"
-# A query's token shorter than a trigram cannot use the full-text index: it is checked by instr.
-_TRIGRAM = 3
+# A token longer than this is looked up by its substrings of this length, then checked by instr.
+_GRAM = 8
+_TIERS = (100, 40, 20, 5)
 
 
 def _opt_bool(value: Any) -> bool | None:
@@ -374,14 +393,51 @@ def _info(row: Sequence[Any]) -> ModelInfo:
     )  # fmt: skip
 
 
-def _phrase(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
+def _term(kind: str, text: str) -> str:
+    """A term as the ascii tokenizer keeps it whole: ASCII other than lowercase letters, digits
+    and _TOKENCHARS (its separators, capitals it would fold, '~') written as ~ and two hex
+    digits, a code no two strings share."""
+    return kind + text.translate(_ESCAPE)
+
+
+def _grams(word: str) -> Iterable[str]:
+    n = len(word)
+    return (word[i:j] for i in range(n) for j in range(i + 1, min(i + _GRAM, n) + 1))
+
+
+def _prefixes(text: str) -> Iterable[str]:
+    return (text[:i] for i in range(1, len(text) + 1))
+
+
+def _first_word(text: str) -> str:
+    """What a whitespace-free token that `text` starts with is a prefix of."""
+    return text.split(maxsplit=1)[0] if text and not text[0].isspace() else ""
+
+
+def _windows(token: str) -> list[str]:
+    """The `g` terms a token in a haystack's word implies: itself, or its substrings of _GRAM."""
+    if len(token) <= _GRAM:
+        return [token]
+    return [token[i : i + _GRAM] for i in range(len(token) - _GRAM + 1)]
+
+
+def _quote(term: str) -> str:
+    return '"' + term + '"'
+
+
+def _all(*exprs: str) -> str:
+    return " AND ".join(exprs)
+
+
+def _any(*exprs: str) -> str:
+    return "(" + " OR ".join(exprs) + ")"
 
 
 def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequence[Source]) -> None:
-    """Fill an empty sqlite database with the merged catalog and its search columns: each
-    listable model's haystack (model string, provider name, model name, lowercased) under a
-    trigram full-text index, and what ranking needs precomputed."""
+    """Fill an empty sqlite database with the merged catalog and its search index: each listable
+    model's haystack (model string, provider name, model name, lowercased), its place among
+    models of equal score (`pos`: maker first, direct ids first, provider, model id) and the
+    terms that say which tokens it matches and how well (see _DDL)."""
     db.executescript(_DDL)
     vendors: dict[str, Counter[str]] = {}
     for prov in providers.values():
@@ -397,18 +453,40 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         for mid in sorted(prov.models):
             info = prov.models[mid]
             listable = _listable(info)
-            lmid, name = mid.lower(), (info.name or "").lower()
-            canon = canonical_id(lmid)
-            rows.append((
+            lmid = mid.lower()
+            rows.append([
                 pid, mid, info.model, info.name, info.context_window, info.output_limit,
                 info.cost_input, info.cost_output, info.reasoning, info.tool_call,
                 canonical_id(mid), int(listable),
                 f"{info.model} {prov.name} {info.name or ''}".lower() if listable else None,
-                lmid, canon, name, info.model.lower(), " " + " ".join(_words(f"{lmid} {name}")),
-                int("/" in lmid), int(pid != makers.get(canon)),
-            ))  # fmt: skip
-    db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 20)})", rows)
-    db.execute("INSERT INTO search(rowid, hay) SELECT rowid, hay FROM models WHERE listable")
+                int("/" in lmid), int(pid != makers.get(canonical_id(lmid))), None,
+            ])  # fmt: skip
+    # pos: the order of (not_maker, slash, provider, model_id), the last keys of the ranking
+    listed = sorted((r for r in rows if r[11]), key=lambda r: (r[14], r[13], r[0], r[1]))
+    grams: dict[str, frozenset[str]] = {}  # the words of names and provider names repeat
+    docs = []
+    for pos, row in enumerate(listed, 1):
+        row[15] = pos
+        provider, mid, model, hay = row[0], row[1].lower(), row[2].lower(), row[12]
+        canon, name = canonical_id(mid), (row[3] or "").lower()
+        terms = set()
+        for word in hay.split():
+            if word not in grams:
+                found = frozenset(_term("g", g) for g in _grams(word))
+                if word == model:  # unique: not worth keeping
+                    terms |= found
+                    continue
+                grams[word] = found
+            terms |= grams[word]
+        terms.update(_term("x", k) for k in (mid, canon, model))
+        terms.update(_term("p", k) for key in (mid, canon, model) for k in _prefixes(key))
+        terms.add(_term("v", provider))
+        words = [_first_word(name), *_words(f"{mid} {name}")]
+        terms.update(_term("w", k) for word in words for k in _prefixes(word))
+        terms.add(_term("c", canon))
+        docs.append((pos, " ".join(terms)))
+    db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 16)})", rows)
+    db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", docs)
     db.executemany(
         "INSERT INTO providers VALUES (?, ?, ?, ?)",
         [(p.id, p.name, json.dumps(p.env), len(p.models)) for p in providers.values()],
@@ -420,7 +498,7 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         "models": len(rows),
     }
     db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    db.execute("INSERT INTO search(search) VALUES ('optimize')")
+    db.execute("INSERT INTO terms(terms) VALUES ('optimize')")
     db.commit()
 
 
@@ -610,27 +688,44 @@ class Catalog:
                 items += map(_info, rows)
             return items, len(lead) + rest
 
-        long = [t for t in tokens if len(t) >= _TRIGRAM]
-        if long:
-            where.append("rowid IN (SELECT rowid FROM search WHERE hay MATCH ?)")
-            args.append(" AND ".join(_phrase(t) for t in long))
-        for t in tokens:
-            if len(t) < _TRIGRAM:
-                where.append("instr(hay, ?) > 0")
-                args.append(t)
-        cond = " AND ".join(where)
-        # pinned models the catalog lists and the query matches come from the index; the rest
-        # (custom ones, ids the catalog cannot list) are ranked here, by the same rule
-        found = {
-            model
-            for model, hay, prov in self._db.execute(
-                f"SELECT model, hay, provider FROM models WHERE listable AND model IN "
-                f"({', '.join('?' * len(pinned))})",
-                pinned,
+        # every token is in the haystack: it is a `g` term, or (longer than _GRAM) all of its
+        # substrings of that length are and instr checks it
+        distinct = Counter(tokens)
+        match = _all(*(_quote(_term("g", g)) for t in distinct for g in _windows(t)))
+        if provider:
+            match = _all(match, _quote(_term("v", provider)))
+        check = [t for t in distinct if len(t) > _GRAM]
+
+        def run(select: str, expr: str, tail: str = "", *more: Any) -> list[Any]:
+            if not check:
+                sql = f"SELECT {select} FROM terms WHERE terms MATCH ?{tail}"
+                return self._db.execute(sql, (expr, *more)).fetchall()
+            instr = " AND ".join("instr(hay, ?) > 0" for _ in check)
+            sql = (
+                f"SELECT {select} FROM terms JOIN models ON pos = terms.rowid"
+                f" WHERE terms MATCH ? AND {instr}{tail}"
             )
-            if (not provider or prov == provider) and all(t in hay for t in tokens)
-        }
-        extra: list[tuple[tuple[Any, ...], ModelInfo]] = []
+            return self._db.execute(sql, (expr, *check, *more)).fetchall()
+
+        # pinned models the catalog lists and the query matches are ranked here, as are the rest
+        # (custom ones, ids the catalog cannot list), by the same rule; the index ranks the others
+        skip: set[int] = set()
+        ranked: list[tuple[tuple[Any, ...], ModelInfo]] = []
+        found = set()
+        rows = self._db.execute(
+            f"SELECT {_INFO}, hay, pos FROM models WHERE listable AND model IN "
+            f"({', '.join('?' * len(pinned))})",
+            pinned,
+        )
+        for row in rows:
+            info = _info(row)
+            skip.add(row[10])
+            if (not provider or info.provider == provider) and all(t in row[9] for t in tokens):
+                found.add(info.model)
+                mid, name = info.model_id.lower(), (info.name or "").lower()
+                key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
+                ranked.append((self._rank(info, tokens, recent_rank, current, key, keyed), info))
+        extra = 0
         for model in pinned:
             if model in found:
                 continue
@@ -638,58 +733,88 @@ class Catalog:
             if custom is not None and all(t in model.lower() for t in tokens):
                 mid = custom.model_id.lower()
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                extra.append((self._rank(custom, tokens, recent_rank, current, key, keyed), custom))
+                ranked.append(
+                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
+                )
+                extra += 1
+        (total,) = run("count(*)", match)[0]
 
-        scores = []
-        score_args: list[Any] = []
-        if len(tokens) > 1:
-            scores.append("(CASE WHEN canon = ? THEN 100 ELSE 0 END)")
-            score_args.append("-".join(tokens))
-        for t in tokens:
-            scores.append(
-                "(CASE WHEN mid = ?1 OR canon = ?1 OR model_l = ?1 THEN 100"
-                " WHEN substr(canon, 1, ?2) = ?1 OR substr(mid, 1, ?2) = ?1 OR provider = ?1"
-                " OR substr(model_l, 1, ?2) = ?1 THEN 40"
-                " WHEN substr(name_l, 1, ?2) = ?1 OR instr(words, ' ' || ?1) > 0 THEN 20"
-                " ELSE 5 END)".replace("?1", "?").replace("?2", "?")
-            )
-            n = len(t)  # substr counts characters, as startswith does
-            score_args += [t, t, t, n, t, n, t, t, n, t, n, t, t]
-        recent_case = "?"
-        recent_args: list[Any] = [len(recent_rank) + 1]
-        if recent_rank:
-            whens = " ".join("WHEN ? THEN ?" for _ in recent_rank)
-            recent_case = f"(CASE model {whens} ELSE ? END)"
-            recent_args = [*(x for pair in recent_rank.items() for x in pair), *recent_args]
-        no_key: list[str] = []
+        # The others, best first: by score (one level of the index per sum of tiers), then with a
+        # key first, then pos; `need` of them are enough, as pinned ones only come before.
+        need = offset + limit
+        stream: list[tuple[int, bool, int]] = []
+        no_key = {False: ""}
         if keyed is not None:
-            no_key = [p for p in self.providers if not keyed(p)]
-        sql = (
-            f"SELECT {_INFO}, {' + '.join(scores)} AS score,"
-            " (CASE WHEN model = ? THEN 0 ELSE 1 END) AS is_current,"
-            f" {recent_case} AS recent,"
-            f" (provider IN (SELECT value FROM json_each(?))) AS no_key, not_maker, slash,"
-            f" count(*) OVER () FROM models WHERE {cond} ORDER BY {_RANK} LIMIT ?"
-        )
-        rows = self._db.execute(
-            sql,
-            [
-                *score_args,
-                current,
-                *recent_args,
-                json.dumps(no_key),
-                *args,
-                offset + limit,
-            ],
-        ).fetchall()
-        ranked = [
-            ((-r[9], r[10], r[11], bool(r[12]), bool(r[13]), bool(r[14]), r[0], r[1]), _info(r))
-            for r in rows
-        ]
-        total = rows[0][15] if rows else 0
-        if extra:
-            ranked = sorted(ranked + extra, key=lambda pair: pair[0])
-        return [info for _, info in ranked[offset : offset + limit]], total + len(extra)
+            with_key = [_quote(_term("v", p)) for p in self.providers if keyed(p)]
+            no_key = {True: ""}
+            if with_key:
+                no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
+        for score, expr in self._levels(list(distinct.items()), match):
+            for flag, cond in no_key.items():
+                want = need - len(stream) + len(skip)
+                for (pos,) in run(
+                    "terms.rowid", f"({expr}){cond}", " ORDER BY terms.rowid LIMIT ?", want
+                ):
+                    if pos not in skip and len(stream) < need:
+                        stream.append((score, flag, pos))
+                if len(stream) >= need:
+                    break
+            if len(stream) >= need:
+                break
+        if stream:
+            rows = self._db.execute(
+                f"SELECT {_INFO}, not_maker, slash, pos FROM models WHERE pos IN "
+                f"({', '.join('?' * len(stream))})",
+                [pos for _, _, pos in stream],
+            )
+            by_pos = {row[11]: row for row in rows}
+            last = len(recent_rank) + 1
+            for score, flag, pos in stream:
+                row = by_pos[pos]
+                key = (-score, 1, last, flag, bool(row[9]), bool(row[10]), row[0], row[1])
+                ranked.append((key, _info(row)))
+        ranked.sort(key=lambda pair: pair[0])
+        return [info for _, info in ranked[offset : offset + limit]], total + extra
+
+    def _levels(self, tokens: list[tuple[str, int]], match: str) -> list[tuple[int, str]]:
+        """The index's expressions for the matches of each score, best first: a token's tier is
+        100 (`x` term), 40 (`p` or `v`), 20 (`w`) or 5, each meaning none of the better ones;
+        tiers whose terms the index lacks are left out."""
+        names = {(t, k): _term(k, t) for t, _ in tokens for k in "xpvw"}
+        joined = _term("c", "-".join(t for t, n in tokens for _ in range(n)))
+        have = {
+            term
+            for (term,) in self._db.execute(
+                f"SELECT term FROM vocab WHERE term IN ({', '.join('?' * (len(names) + 1))})",
+                [*names.values(), joined],
+            )
+        }
+        choices = []
+        for t, _ in tokens:
+            x, p, v, w = (names[t, k] for k in "xpvw")
+            options = [(5, [], [x, p, v, w])]
+            if w in have:
+                options.append((20, [_quote(w)], [x, p, v]))
+            if p in have or v in have:
+                options.append((40, [_any(_quote(p), _quote(v))], [x]))
+            if x in have:
+                options.append((100, [_quote(x)], []))
+            choices.append(options)
+        bonus = [(0, [], [])]
+        if sum(n for _, n in tokens) > 1 and joined in have:
+            bonus = [(100, [_quote(joined)], []), (0, [], [joined])]
+        levels: dict[int, list[str]] = {}
+        for combo in product(bonus, *choices):
+            score = combo[0][0] + sum(
+                tier * n for (tier, _, _), (_, n) in zip(combo[1:], tokens, strict=True)
+            )
+            must = [match] + [m for _, ms, _ in combo for m in ms]
+            must_not = [_quote(m) for _, _, ms in combo for m in ms]
+            expr = "(" + _all(*must) + ")"
+            if must_not:
+                expr += " NOT " + _any(*must_not)
+            levels.setdefault(score, []).append(expr)
+        return [(score, " OR ".join(levels[score])) for score in sorted(levels, reverse=True)]
 
     def _rank(
         self,
