@@ -374,12 +374,14 @@ CREATE INDEX models_by_model ON models(model);
 CREATE UNIQUE INDEX models_by_pos ON models(pos);
 CREATE VIRTUAL TABLE terms USING fts5(
     t, content='', detail=none, columnsize=0, tokenize="ascii tokenchars '{}'");
-CREATE VIRTUAL TABLE vocab USING fts5vocab(terms, 'row');
 """.format("".join(sorted(_TOKENCHARS)))
 _INFO = "provider, model_id, name, context, output, cost_in, cost_out, reasoning, tool_call"
 # A token longer than this is looked up by its substrings of this length, then checked by instr.
 _GRAM = 8
-_TIERS = (100, 40, 20, 5)
+# Models a token names exactly are ranked in Python, unless there are this many; so are all
+# matches when there are at most _FEW of them.
+_NAMED = 500
+_FEW = 200
 
 
 def _opt_bool(value: Any) -> bool | None:
@@ -447,7 +449,7 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
             if "/" in mid and _listable(info):
                 vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
     makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
-    rows = []
+    rows: list[list[Any]] = []
     for pid in sorted(providers):  # rowid order is (provider, model_id): the unranked listing
         prov = providers[pid]
         for mid in sorted(prov.models):
@@ -469,7 +471,7 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         row[15] = pos
         provider, mid, model, hay = row[0], row[1].lower(), row[2].lower(), row[12]
         canon, name = canonical_id(mid), (row[3] or "").lower()
-        terms = set()
+        terms: set[str] = set()
         for word in hay.split():
             if word not in grams:
                 found = frozenset(_term("g", g) for g in _grams(word))
@@ -699,32 +701,45 @@ class Catalog:
         def run(select: str, expr: str, tail: str = "", *more: Any) -> list[Any]:
             if not check:
                 sql = f"SELECT {select} FROM terms WHERE terms MATCH ?{tail}"
-                return self._db.execute(sql, (expr, *more)).fetchall()
+                return list(self._db.execute(sql, (expr, *more)))
             instr = " AND ".join("instr(hay, ?) > 0" for _ in check)
             sql = (
                 f"SELECT {select} FROM terms JOIN models ON pos = terms.rowid"
                 f" WHERE terms MATCH ? AND {instr}{tail}"
             )
-            return self._db.execute(sql, (expr, *check, *more)).fetchall()
+            return list(self._db.execute(sql, (expr, *check, *more)))
 
-        # pinned models the catalog lists and the query matches are ranked here, as are the rest
-        # (custom ones, ids the catalog cannot list), by the same rule; the index ranks the others
-        skip: set[int] = set()
+        # Ranked here, by the same rule (`_rank`): pinned models, those the catalog lists and the
+        # query matches as the rest (custom ones, ids the catalog cannot list), and the few
+        # models a token names exactly or the tokens joined by '-' name (scores of 100 and more).
+        # The index ranks the others.
+        joined = "-".join(tokens) if len(tokens) > 1 else None
+        exact = [_quote(_term("x", t)) for t in distinct]
+        if joined:
+            exact.append(_quote(_term("c", joined)))
+        named = [
+            pos for (pos,) in run("terms.rowid", _all(match, _any(*exact)), " LIMIT ?", _NAMED)
+        ]
+        if len(named) == _NAMED:  # too many to rank here: the index ranks them too
+            named = []
+        apart: set[int] = set()
         ranked: list[tuple[tuple[Any, ...], ModelInfo]] = []
         found = set()
         rows = self._db.execute(
-            f"SELECT {_INFO}, hay, pos FROM models WHERE listable AND model IN "
-            f"({', '.join('?' * len(pinned))})",
-            pinned,
+            f"SELECT {_INFO}, hay, pos, not_maker FROM models WHERE listable AND model IN "
+            f"({', '.join('?' * len(pinned))}) UNION SELECT {_INFO}, hay, pos, not_maker FROM models"
+            f" WHERE pos IN ({', '.join('?' * len(named))})",
+            [*pinned, *named],
         )
         for row in rows:
             info = _info(row)
-            skip.add(row[10])
+            apart.add(row[10])
             if (not provider or info.provider == provider) and all(t in row[9] for t in tokens):
                 found.add(info.model)
                 mid, name = info.model_id.lower(), (info.name or "").lower()
                 key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
-                ranked.append((self._rank(info, tokens, recent_rank, current, key, keyed), info))
+                rank = self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[11]))
+                ranked.append((rank, info))
         extra = 0
         for model in pinned:
             if model in found:
@@ -738,6 +753,20 @@ class Catalog:
                 )
                 extra += 1
         (total,) = run("count(*)", match)[0]
+        if total - len(found) <= _FEW:  # all of them, ranked here
+            rest = [pos for (pos,) in run("terms.rowid", match) if pos not in apart]
+            rows = self._db.execute(
+                f"SELECT {_INFO}, not_maker FROM models WHERE pos IN ({', '.join('?' * len(rest))})",
+                rest,
+            )
+            for row in rows:
+                info = _info(row)
+                mid, name = info.model_id.lower(), (info.name or "").lower()
+                key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
+                rank = self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[9]))
+                ranked.append((rank, info))
+            ranked.sort(key=lambda pair: pair[0])
+            return [info for _, info in ranked[offset : offset + limit]], total + extra
 
         # The others, best first: by score (one level of the index per sum of tiers), then with a
         # key first, then pos; `need` of them are enough, as pinned ones only come before.
@@ -749,13 +778,14 @@ class Catalog:
             no_key = {True: ""}
             if with_key:
                 no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
-        for score, expr in self._levels(list(distinct.items()), match):
+        levels = self._levels(list(distinct.items()), joined, match, exact=not named)
+        for score, expr in levels:
             for flag, cond in no_key.items():
-                want = need - len(stream) + len(skip)
+                want = need - len(stream) + len(apart)
                 for (pos,) in run(
                     "terms.rowid", f"({expr}){cond}", " ORDER BY terms.rowid LIMIT ?", want
                 ):
-                    if pos not in skip and len(stream) < need:
+                    if pos not in apart and len(stream) < need:
                         stream.append((score, flag, pos))
                 if len(stream) >= need:
                     break
@@ -771,38 +801,48 @@ class Catalog:
             last = len(recent_rank) + 1
             for score, flag, pos in stream:
                 row = by_pos[pos]
-                key = (-score, 1, last, flag, bool(row[9]), bool(row[10]), row[0], row[1])
-                ranked.append((key, _info(row)))
+                rank = (-score, 1, last, flag, bool(row[9]), bool(row[10]), row[0], row[1])
+                ranked.append((rank, _info(row)))
         ranked.sort(key=lambda pair: pair[0])
         return [info for _, info in ranked[offset : offset + limit]], total + extra
 
-    def _levels(self, tokens: list[tuple[str, int]], match: str) -> list[tuple[int, str]]:
+    def _levels(
+        self, tokens: list[tuple[str, int]], joined: str | None, match: str, *, exact: bool
+    ) -> list[tuple[int, str]]:
         """The index's expressions for the matches of each score, best first: a token's tier is
         100 (`x` term), 40 (`p` or `v`), 20 (`w`) or 5, each meaning none of the better ones;
-        tiers whose terms the index lacks are left out."""
+        tiers whose terms the index lacks are left out, and so are the scores of 100 (a token
+        names the model) and the +100 of `joined` unless `exact` (else ranked by the caller)."""
         names = {(t, k): _term(k, t) for t, _ in tokens for k in "xpvw"}
-        joined = _term("c", "-".join(t for t, n in tokens for _ in range(n)))
+        if not exact:
+            names = {(t, k): term for (t, k), term in names.items() if k != "x"}
+        bonus_term = _term("c", joined) if joined and exact else None
         have = {
             term
-            for (term,) in self._db.execute(
-                f"SELECT term FROM vocab WHERE term IN ({', '.join('?' * (len(names) + 1))})",
-                [*names.values(), joined],
-            )
+            for term in [*names.values(), bonus_term]
+            if term
+            and self._db.execute(
+                "SELECT rowid FROM terms WHERE terms MATCH ? LIMIT 1", (_quote(term),)
+            ).fetchone()
         }
         choices = []
         for t, _ in tokens:
-            x, p, v, w = (names[t, k] for k in "xpvw")
-            options = [(5, [], [x, p, v, w])]
-            if w in have:
-                options.append((20, [_quote(w)], [x, p, v]))
-            if p in have or v in have:
-                options.append((40, [_any(_quote(p), _quote(v))], [x]))
+            x, p, v, w = (names.get((t, k), "") for k in "xpvw")
+            better: list[str] = [x] if x in have else []
+            options: list[tuple[int, list[str], list[str]]] = []
             if x in have:
                 options.append((100, [_quote(x)], []))
+            if p in have or v in have:
+                options.append((40, [_any(_quote(p), _quote(v))], better))
+                better = [*better, p, v]
+            if w in have:
+                options.append((20, [_quote(w)], better))
+                better = [*better, w]
+            options.append((5, [], better))
             choices.append(options)
-        bonus = [(0, [], [])]
-        if sum(n for _, n in tokens) > 1 and joined in have:
-            bonus = [(100, [_quote(joined)], []), (0, [], [joined])]
+        bonus: list[tuple[int, list[str], list[str]]] = [(0, [], [])]
+        if bonus_term in have:
+            bonus = [(100, [_quote(bonus_term)], []), (0, [], [bonus_term])]
         levels: dict[int, list[str]] = {}
         for combo in product(bonus, *choices):
             score = combo[0][0] + sum(
@@ -824,6 +864,7 @@ class Catalog:
         current: str | None,
         key: tuple[str, str, str, tuple[str, ...]],
         keyed: Callable[[str], bool] | None,
+        not_maker: bool | None = None,
     ) -> tuple[int, int, int, bool, bool, bool, str, str]:
         mid, canon, name, words = key
         score = 100 if len(tokens) > 1 and "-".join(tokens) == canon else 0  # "gpt-4.1 mini"
@@ -845,7 +886,8 @@ class Catalog:
         rank = recent_rank.get(info.model, len(recent_rank) + 1)
         # among equals: a provider with a key, then the model's maker, then direct ids
         no_key = keyed is not None and not keyed(info.provider)
-        not_maker = info.provider != self.maker(canon)
+        if not_maker is None:  # as the index says of the models it lists
+            not_maker = info.provider != self.maker(canon)
         return (
             -score,
             is_current,
