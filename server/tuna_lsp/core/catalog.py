@@ -40,6 +40,7 @@ _ESCAPE = {
     for c in range(128)
     if not (chr(c).isdigit() or "a" <= chr(c) <= "z") and (chr(c) not in _TOKENCHARS or c == 126)
 }
+_UNSAFE = re.compile("[" + re.escape("".join(map(chr, _ESCAPE))) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,13 +403,22 @@ def _term(kind: str, text: str) -> str:
     return kind + text.translate(_ESCAPE)
 
 
-def _grams(word: str) -> Iterable[str]:
-    n = len(word)
-    return (word[i:j] for i in range(n) for j in range(i + 1, min(i + _GRAM, n) + 1))
+def _grams(kind: str, word: str) -> set[str]:
+    """The terms of every substring of `word` of at most _GRAM characters."""
+    if _UNSAFE.search(word):  # rare: escape each
+        n = len(word)
+        subs = (word[i:j] for i in range(n) for j in range(i + 1, min(i + _GRAM, n) + 1))
+        return {_term(kind, sub) for sub in subs}
+    heads = [kind + word[i : i + _GRAM] for i in range(len(word))]
+    return {head[:k] for head in heads for k in range(2, len(head) + 1)}
 
 
-def _prefixes(text: str) -> Iterable[str]:
-    return (text[:i] for i in range(1, len(text) + 1))
+def _prefixes(kind: str, text: str) -> set[str]:
+    """The terms of every prefix of `text`."""
+    if _UNSAFE.search(text):
+        return {_term(kind, text[:i]) for i in range(1, len(text) + 1)}
+    whole = kind + text
+    return {whole[:k] for k in range(2, len(whole) + 1)}
 
 
 def _first_word(text: str) -> str:
@@ -471,20 +481,20 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         row[15] = pos
         provider, mid, model, hay = row[0], row[1].lower(), row[2].lower(), row[12]
         canon, name = canonical_id(mid), (row[3] or "").lower()
-        terms: set[str] = set()
+        terms = _prefixes("p", model) | _prefixes("p", mid)
+        if canon != mid:
+            terms |= _prefixes("p", canon)
         for word in hay.split():
+            if word == model:  # unique: not worth keeping
+                terms |= _grams("g", word)
+                continue
             if word not in grams:
-                found = frozenset(_term("g", g) for g in _grams(word))
-                if word == model:  # unique: not worth keeping
-                    terms |= found
-                    continue
-                grams[word] = found
+                grams[word] = frozenset(_grams("g", word))
             terms |= grams[word]
         terms.update(_term("x", k) for k in (mid, canon, model))
-        terms.update(_term("p", k) for key in (mid, canon, model) for k in _prefixes(key))
         terms.add(_term("v", provider))
-        words = [_first_word(name), *_words(f"{mid} {name}")]
-        terms.update(_term("w", k) for word in words for k in _prefixes(word))
+        for word in {_first_word(name), *_words(f"{mid} {name}")}:
+            terms |= _prefixes("w", word)
         terms.add(_term("c", canon))
         docs.append((pos, " ".join(terms)))
     db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 16)})", rows)
