@@ -363,7 +363,8 @@ SCHEMA = 2
 # detail=none: FTS5 merges the rowid lists in C, in rowid order, and stops at a LIMIT.
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE providers(id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT);
+CREATE TABLE providers(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT, listable INT);
 CREATE TABLE makers(canonical TEXT PRIMARY KEY, maker TEXT NOT NULL);
 CREATE TABLE models(
     provider TEXT NOT NULL, model_id TEXT NOT NULL, model TEXT NOT NULL, name TEXT,
@@ -498,10 +499,14 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         terms.add(_term("c", canon))
         docs.append((pos, " ".join(terms)))
     db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 16)})", rows)
+    listed_by_provider = Counter(row[0] for row in listed)
     db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", docs)
     db.executemany(
-        "INSERT INTO providers VALUES (?, ?, ?, ?)",
-        [(p.id, p.name, json.dumps(p.env), len(p.models)) for p in providers.values()],
+        "INSERT INTO providers VALUES (?, ?, ?, ?, ?)",
+        [
+            (p.id, p.name, json.dumps(p.env), len(p.models), listed_by_provider[p.id])
+            for p in providers.values()
+        ],
     )
     db.executemany("INSERT INTO makers VALUES (?, ?)", sorted(makers.items()))
     meta = {
@@ -527,10 +532,10 @@ class Catalog:
         self.sources = tuple(Source(n, v) for n, v in meta["sources"])
         self._count = int(meta["models"])
         self.providers: dict[str, ProviderInfo] = {}
-        self._sizes: dict[str, int] = {}
-        for pid, name, env, n in db.execute("SELECT id, name, env, models FROM providers"):
+        self._listable: dict[str, int] = {}  # how many models of each provider can be listed
+        for pid, name, env, n in db.execute("SELECT id, name, env, listable FROM providers"):
             self.providers[pid] = ProviderInfo(pid, name, tuple(json.loads(env)))
-            self._sizes[pid] = n
+            self._listable[pid] = n
         self._describe: dict[str, Any] | None = None
         self._recent: dict[tuple[str, str], ModelInfo | None] = {}
         self._serving: dict[str, tuple[ModelInfo, ...]] = {}
@@ -685,10 +690,16 @@ class Catalog:
         if not tokens:
             lead = [i for i in (pinned_info(m) for m in pinned) if i is not None]
             lead_models = [i.model for i in lead]
+            (led,) = self._db.execute(
+                f"SELECT count(*) FROM models WHERE {' AND '.join(where)} AND model IN "
+                f"({', '.join('?' * len(lead_models))})",
+                [*args, *lead_models],
+            ).fetchone()
+            listable = self._listable.get(provider, 0) if provider else sum(self._listable.values())
+            rest = listable - led  # counted by the index, not by reading every model
             where.append(f"model NOT IN ({', '.join('?' * len(lead_models))})")
             args += lead_models
             cond = " AND ".join(where)
-            (rest,) = self._db.execute(f"SELECT count(*) FROM models WHERE {cond}", args).fetchone()
             items = lead[offset : offset + limit]
             skip = max(0, offset - len(lead))
             want = limit - len(items)
