@@ -730,10 +730,10 @@ class Catalog:
             )
             return list(self._db.execute(sql, (expr, *check, *more)))
 
-        # Ranked here, by the same rule (`_rank`): pinned models, those the catalog lists and the
-        # query matches as the rest (custom ones, ids the catalog cannot list), and the few
-        # models a token names exactly or the tokens joined by '-' name (scores of 100 and more).
-        # The index ranks the others.
+        # Ranked here, by the same rule (`_rank`): the pinned models the query matches (listed
+        # or not: custom ones, ids the catalog cannot list) and the few models a token names
+        # exactly or the tokens joined by '-' name (scores of 100 and more). The index ranks
+        # the others.
         joined = "-".join(tokens) if len(tokens) > 1 else None
         exact = [_quote(_term("x", t)) for t in distinct]
         if joined:
