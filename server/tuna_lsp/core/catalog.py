@@ -795,7 +795,11 @@ class Catalog:
         stream: list[tuple[int, bool, int]] = []
         no_key = {False: ""}
         if keyed is not None:
-            with_key = [_quote(_term("v", p)) for p in self.providers if keyed(p)]
+            with_key = [
+                _quote(_term("v", p))
+                for p, n in self._listable.items()
+                if n and (not provider or p == provider) and keyed(p)
+            ]
             no_key = {True: ""}
             if with_key:
                 no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
