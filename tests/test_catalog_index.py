@@ -12,8 +12,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
+from tuna_lsp.core import catalog as catalog_module
 from tuna_lsp.core.catalog import (
     Catalog,
     ModelInfo,
@@ -189,3 +192,59 @@ def test_index_file_is_shared_and_rebuilt_when_a_source_changes(tmp_path: Path) 
     bad.write_text("{}")  # a changed source: a new index (the unusable snapshot is left out)
     assert index_path(tmp_path, False) != path
     assert open_catalog(tmp_path, include_tunacode=False).describe == first.describe
+
+
+ODD_WORDS = [
+    "claude", "sonnet", "Sonnet", "v1", "v12", "claude-sonnet-4-v1", "o'brien", '"q"', "~7e", "~",
+    "a~b", "ünï", "ünïcode-model-with-a-long-id", "x", "4.1", "gpt-4.1", "gpt", "odd/one", "(", "%",
+    "synthetic", "provider-0", "p1:claude", "thirteen-char", "zz", "-", "claude claude",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("few, named", [(200, 500), (0, 500), (0, 1)])
+def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
+    monkeypatch: pytest.MonkeyPatch, few: int, named: int
+) -> None:
+    """Many models sharing words (scores tie in large groups, the index reads levels), capitals,
+    quotes, the escape character, non-ASCII and long ids; with each way `search` ranks: in
+    Python for few matches, by levels of the index, with exact names among the levels."""
+    monkeypatch.setattr(catalog_module, "_FEW", few)
+    monkeypatch.setattr(catalog_module, "_NAMED", named)
+    families = [
+        ("claude-sonnet-4", "Claude Sonnet 4"), ("gpt-4.1", "GPT-4.1"), ("o'brien-1", "O'Brien \"Q\""),
+        ("a~b-model", "A~B (beta) 100%"), ("ünïcode-model-with-a-long-id", "Ünïcode Modél"),
+        ("Mixed-CASE", None), ("odd/one", "Odd One"), ("gpt-4.1", "gpt 4.1 again"),
+    ]  # fmt: skip
+    providers: dict[str, ProviderInfo] = {}
+    for p in range(12):
+        pid = f"provider-{p}"
+        prov = ProviderInfo(pid, f"Synthetic {p} ~Cloud", ("KEY",))
+        for j in range(150):
+            fam, name = families[(p + j) % len(families)]
+            mid = f"{fam.split('-')[0]}/{fam}-v{j}" if p % 3 == 0 else f"{fam}-v{j % 7}"
+            if j % 11 == 0:
+                mid = fam  # exact ids, served by many providers
+            info = ModelInfo(pid, mid, name and f"{name} v{j}", 1000, 100, 1.0, 2.0, None, True)
+            prov.models[mid] = info
+        providers[pid] = prov
+    layers = [(providers, _layers(None, include_tunacode=False)[0][1])]
+    ref = Reference(providers)
+    catalog = Catalog.from_layers(layers)
+    pinned = [*PINNED, "provider-1:gpt-4.1", "provider-3:claude-sonnet-4", "provider-0:Mixed-CASE"]
+    rnd = random.Random(7)
+    ids = sorted(providers)
+    for _ in range(600):
+        keys = set(rnd.sample(ids, 3))
+        args: dict[str, Any] = {
+            "provider": rnd.choice([None, None, None, "provider-1", "provider-3", "nope"]),
+            "limit": rnd.choice([1, 5, 50, 1000]),
+            "offset": rnd.choice([0, 0, 2, 10, 100]),
+            "current": rnd.choice([*pinned, None]),
+            "recents": rnd.sample(pinned, rnd.randint(0, 5)),
+            "keyed": rnd.choice([None, keys.__contains__, lambda p: True]),
+        }
+        query = " ".join(rnd.sample(ODD_WORDS, rnd.randint(1, 3)))
+        assert typed(catalog.search(query, **args)) == typed(ref.search(query, **args)), (
+            query,
+            args,
+        )

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ SNAPSHOT_NAME = "models-dev-snapshot.json"
 # What a key variable of a downloaded snapshot may be called, besides the names the bundled
 # sources (models.dev's package, tunacode's registry) already use.
 KEY_VAR_RE = re.compile(r"[A-Z][A-Z0-9_]*_(API_KEY|TOKEN|KEY)")
+# Characters the search index's tokenizer keeps inside a term (besides a-z, 0-9 and non-ASCII);
+# every other ASCII character of a term is escaped (`_term`).
+_TOKENCHARS = frozenset("-./:_+@#!$%&*,;<=>?[]^{|}()~")
+_ESCAPE = {
+    c: f"~{c:02x}"
+    for c in range(128)
+    if not (chr(c).isdigit() or "a" <= chr(c) <= "z") and (chr(c) not in _TOKENCHARS or c == 126)
+}
+_UNSAFE = re.compile("[" + re.escape("".join(map(chr, _ESCAPE))) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,27 +350,40 @@ def did_you_mean(close: Sequence[str]) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
-SCHEMA = 1
+SCHEMA = 2
+# The search index: one contentless full-text document per listable model, whose rowid is the
+# model's place among equals (`pos`) and whose terms are whole strings, found by equality, each
+# tagged with what it says of the model (`_term`):
+#   g  every substring of at most _GRAM characters of a haystack's word (whitespace-separated:
+#      a query token has no whitespace, so it is in the haystack iff it is in one of its words);
+#   x  the lowercased id, canonical id and model string (a token equal to one scores 100),
+#   p  every prefix of those (40), v  the provider id (40),
+#   w  every prefix of the name's first word and of each word of the id and name (20),
+#   c  the canonical id (tokens joined by '-' equal to it: +100).
+# detail=none: FTS5 merges the rowid lists in C, in rowid order, and stops at a LIMIT.
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE providers(id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT);
+CREATE TABLE providers(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, env TEXT NOT NULL, models INT, listable INT);
 CREATE TABLE makers(canonical TEXT PRIMARY KEY, maker TEXT NOT NULL);
 CREATE TABLE models(
     provider TEXT NOT NULL, model_id TEXT NOT NULL, model TEXT NOT NULL, name TEXT,
     context INT, output INT, cost_in, cost_out, reasoning INT, tool_call INT,
-    canonical TEXT NOT NULL, listable INT NOT NULL,
-    hay TEXT, mid TEXT, canon TEXT, name_l TEXT, model_l TEXT, words TEXT,
-    slash INT, not_maker INT);
+    canonical TEXT NOT NULL, listable INT NOT NULL, hay TEXT, slash INT, not_maker INT, pos INT);
 CREATE UNIQUE INDEX models_by_id ON models(provider, model_id);
 CREATE INDEX models_by_canonical ON models(canonical);
 CREATE INDEX models_by_model ON models(model);
-CREATE VIRTUAL TABLE search USING fts5(
-    hay, content='models', content_rowid='rowid', tokenize='trigram case_sensitive 1');
-"""
+CREATE UNIQUE INDEX models_by_pos ON models(pos);
+CREATE VIRTUAL TABLE terms USING fts5(
+    t, content='', detail=none, columnsize=0, tokenize="ascii tokenchars '{}'");
+""".format("".join(sorted(_TOKENCHARS)))
 _INFO = "provider, model_id, name, context, output, cost_in, cost_out, reasoning, tool_call"
-_RANK = "-score, is_current, recent, no_key, not_maker, slash, provider, model_id"
-# A query's token shorter than a trigram cannot use the full-text index: it is checked by instr.
-_TRIGRAM = 3
+# A token longer than this is looked up by its substrings of this length, then checked by instr.
+_GRAM = 8
+# Models a token names exactly are ranked in Python, unless there are this many; so are all
+# matches when there are at most _FEW of them.
+_NAMED = 500
+_FEW = 200
 
 
 def _opt_bool(value: Any) -> bool | None:
@@ -374,14 +397,60 @@ def _info(row: Sequence[Any]) -> ModelInfo:
     )  # fmt: skip
 
 
-def _phrase(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
+def _term(kind: str, text: str) -> str:
+    """A term as the ascii tokenizer keeps it whole: ASCII other than lowercase letters, digits
+    and _TOKENCHARS (its separators, capitals it would fold, '~') written as ~ and two hex
+    digits, a code no two strings share."""
+    return kind + text.translate(_ESCAPE)
+
+
+def _grams(kind: str, word: str) -> set[str]:
+    """The terms of every substring of `word` of at most _GRAM characters."""
+    if _UNSAFE.search(word):  # rare: escape each
+        n = len(word)
+        subs = (word[i:j] for i in range(n) for j in range(i + 1, min(i + _GRAM, n) + 1))
+        return {_term(kind, sub) for sub in subs}
+    heads = [kind + word[i : i + _GRAM] for i in range(len(word))]
+    return {head[:k] for head in heads for k in range(2, len(head) + 1)}
+
+
+def _prefixes(kind: str, text: str) -> set[str]:
+    """The terms of every prefix of `text`."""
+    if _UNSAFE.search(text):
+        return {_term(kind, text[:i]) for i in range(1, len(text) + 1)}
+    whole = kind + text
+    return {whole[:k] for k in range(2, len(whole) + 1)}
+
+
+def _first_word(text: str) -> str:
+    """What a whitespace-free token that `text` starts with is a prefix of."""
+    return text.split(maxsplit=1)[0] if text and not text[0].isspace() else ""
+
+
+def _windows(token: str) -> list[str]:
+    """The `g` terms a token in a haystack's word implies: itself, or its substrings of _GRAM."""
+    if len(token) <= _GRAM:
+        return [token]
+    return [token[i : i + _GRAM] for i in range(len(token) - _GRAM + 1)]
+
+
+def _quote(term: str) -> str:
+    return '"' + term + '"'
+
+
+def _all(*exprs: str) -> str:
+    return " AND ".join(exprs)
+
+
+def _any(*exprs: str) -> str:
+    return "(" + " OR ".join(exprs) + ")"
 
 
 def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequence[Source]) -> None:
-    """Fill an empty sqlite database with the merged catalog and its search columns: each
-    listable model's haystack (model string, provider name, model name, lowercased) under a
-    trigram full-text index, and what ranking needs precomputed."""
+    """Fill an empty sqlite database with the merged catalog and its search index: each listable
+    model's haystack (model string, provider name, model name, lowercased), its place among
+    models of equal score (`pos`: maker first, direct ids first, provider, model id) and the
+    terms that say which tokens it matches and how well (see _DDL)."""
     db.executescript(_DDL)
     vendors: dict[str, Counter[str]] = {}
     for prov in providers.values():
@@ -391,27 +460,53 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
             if "/" in mid and _listable(info):
                 vendors.setdefault(canonical_id(mid), Counter())[mid.split("/")[0].lower()] += 1
     makers = {c: v.most_common(1)[0][0] for c, v in vendors.items()}
-    rows = []
+    rows: list[list[Any]] = []
     for pid in sorted(providers):  # rowid order is (provider, model_id): the unranked listing
         prov = providers[pid]
         for mid in sorted(prov.models):
             info = prov.models[mid]
             listable = _listable(info)
-            lmid, name = mid.lower(), (info.name or "").lower()
-            canon = canonical_id(lmid)
-            rows.append((
+            lmid = mid.lower()
+            rows.append([
                 pid, mid, info.model, info.name, info.context_window, info.output_limit,
                 info.cost_input, info.cost_output, info.reasoning, info.tool_call,
                 canonical_id(mid), int(listable),
                 f"{info.model} {prov.name} {info.name or ''}".lower() if listable else None,
-                lmid, canon, name, info.model.lower(), " " + " ".join(_words(f"{lmid} {name}")),
-                int("/" in lmid), int(pid != makers.get(canon)),
-            ))  # fmt: skip
-    db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 20)})", rows)
-    db.execute("INSERT INTO search(rowid, hay) SELECT rowid, hay FROM models WHERE listable")
+                int("/" in lmid), int(pid != makers.get(canonical_id(lmid))), None,
+            ])  # fmt: skip
+    # pos: the order of (not_maker, slash, provider, model_id), the last keys of the ranking
+    listed = sorted((r for r in rows if r[11]), key=lambda r: (r[14], r[13], r[0], r[1]))
+    grams: dict[str, frozenset[str]] = {}  # the words of names and provider names repeat
+    docs = []
+    for pos, row in enumerate(listed, 1):
+        row[15] = pos
+        provider, mid, model, hay = row[0], row[1].lower(), row[2].lower(), row[12]
+        canon, name = canonical_id(mid), (row[3] or "").lower()
+        terms = _prefixes("p", model) | _prefixes("p", mid)
+        if canon != mid:
+            terms |= _prefixes("p", canon)
+        for word in hay.split():
+            if word == model:  # unique: not worth keeping
+                terms |= _grams("g", word)
+                continue
+            if word not in grams:
+                grams[word] = frozenset(_grams("g", word))
+            terms |= grams[word]
+        terms.update(_term("x", k) for k in (mid, canon, model))
+        terms.add(_term("v", provider))
+        for word in {_first_word(name), *_words(f"{mid} {name}")}:
+            terms |= _prefixes("w", word)
+        terms.add(_term("c", canon))
+        docs.append((pos, " ".join(terms)))
+    db.executemany(f"INSERT INTO models VALUES ({', '.join('?' * 16)})", rows)
+    listed_by_provider = Counter(row[0] for row in listed)
+    db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", docs)
     db.executemany(
-        "INSERT INTO providers VALUES (?, ?, ?, ?)",
-        [(p.id, p.name, json.dumps(p.env), len(p.models)) for p in providers.values()],
+        "INSERT INTO providers VALUES (?, ?, ?, ?, ?)",
+        [
+            (p.id, p.name, json.dumps(p.env), len(p.models), listed_by_provider[p.id])
+            for p in providers.values()
+        ],
     )
     db.executemany("INSERT INTO makers VALUES (?, ?)", sorted(makers.items()))
     meta = {
@@ -420,7 +515,7 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         "models": len(rows),
     }
     db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
-    db.execute("INSERT INTO search(search) VALUES ('optimize')")
+    db.execute("INSERT INTO terms(terms) VALUES ('optimize')")
     db.commit()
 
 
@@ -437,10 +532,10 @@ class Catalog:
         self.sources = tuple(Source(n, v) for n, v in meta["sources"])
         self._count = int(meta["models"])
         self.providers: dict[str, ProviderInfo] = {}
-        self._sizes: dict[str, int] = {}
-        for pid, name, env, n in db.execute("SELECT id, name, env, models FROM providers"):
+        self._listable: dict[str, int] = {}  # how many models of each provider can be listed
+        for pid, name, env, n in db.execute("SELECT id, name, env, listable FROM providers"):
             self.providers[pid] = ProviderInfo(pid, name, tuple(json.loads(env)))
-            self._sizes[pid] = n
+            self._listable[pid] = n
         self._describe: dict[str, Any] | None = None
         self._recent: dict[tuple[str, str], ModelInfo | None] = {}
         self._serving: dict[str, tuple[ModelInfo, ...]] = {}
@@ -595,10 +690,16 @@ class Catalog:
         if not tokens:
             lead = [i for i in (pinned_info(m) for m in pinned) if i is not None]
             lead_models = [i.model for i in lead]
+            (led,) = self._db.execute(
+                f"SELECT count(*) FROM models WHERE {' AND '.join(where)} AND model IN "
+                f"({', '.join('?' * len(lead_models))})",
+                [*args, *lead_models],
+            ).fetchone()
+            listable = self._listable.get(provider, 0) if provider else sum(self._listable.values())
+            rest = listable - led  # counted by the index, not by reading every model
             where.append(f"model NOT IN ({', '.join('?' * len(lead_models))})")
             args += lead_models
             cond = " AND ".join(where)
-            (rest,) = self._db.execute(f"SELECT count(*) FROM models WHERE {cond}", args).fetchone()
             items = lead[offset : offset + limit]
             skip = max(0, offset - len(lead))
             want = limit - len(items)
@@ -610,27 +711,57 @@ class Catalog:
                 items += map(_info, rows)
             return items, len(lead) + rest
 
-        long = [t for t in tokens if len(t) >= _TRIGRAM]
-        if long:
-            where.append("rowid IN (SELECT rowid FROM search WHERE hay MATCH ?)")
-            args.append(" AND ".join(_phrase(t) for t in long))
-        for t in tokens:
-            if len(t) < _TRIGRAM:
-                where.append("instr(hay, ?) > 0")
-                args.append(t)
-        cond = " AND ".join(where)
-        # pinned models the catalog lists and the query matches come from the index; the rest
-        # (custom ones, ids the catalog cannot list) are ranked here, by the same rule
-        found = {
-            model
-            for model, hay, prov in self._db.execute(
-                f"SELECT model, hay, provider FROM models WHERE listable AND model IN "
-                f"({', '.join('?' * len(pinned))})",
-                pinned,
+        # every token is in the haystack: it is a `g` term, or (longer than _GRAM) all of its
+        # substrings of that length are and instr checks it
+        distinct = Counter(tokens)
+        match = _all(*(_quote(_term("g", g)) for t in distinct for g in _windows(t)))
+        if provider:
+            match = _all(match, _quote(_term("v", provider)))
+        check = [t for t in distinct if len(t) > _GRAM]
+
+        def run(select: str, expr: str, tail: str = "", *more: Any) -> list[Any]:
+            if not check:
+                sql = f"SELECT {select} FROM terms WHERE terms MATCH ?{tail}"
+                return list(self._db.execute(sql, (expr, *more)))
+            instr = " AND ".join("instr(hay, ?) > 0" for _ in check)
+            sql = (
+                f"SELECT {select} FROM terms JOIN models ON pos = terms.rowid"
+                f" WHERE terms MATCH ? AND {instr}{tail}"
             )
-            if (not provider or prov == provider) and all(t in hay for t in tokens)
-        }
-        extra: list[tuple[tuple[Any, ...], ModelInfo]] = []
+            return list(self._db.execute(sql, (expr, *check, *more)))
+
+        # Ranked here, by the same rule (`_rank`): the pinned models the query matches (listed
+        # or not: custom ones, ids the catalog cannot list) and the few models a token names
+        # exactly or the tokens joined by '-' name (scores of 100 and more). The index ranks
+        # the others.
+        joined = "-".join(tokens) if len(tokens) > 1 else None
+        exact = [_quote(_term("x", t)) for t in distinct]
+        if joined:
+            exact.append(_quote(_term("c", joined)))
+        named = [
+            pos for (pos,) in run("terms.rowid", _all(match, _any(*exact)), " LIMIT ?", _NAMED)
+        ]
+        if len(named) == _NAMED:  # too many to rank here: the index ranks them too
+            named = []
+        apart: set[int] = set()
+        ranked: list[tuple[tuple[Any, ...], ModelInfo]] = []
+        found = set()
+        rows = self._db.execute(
+            f"SELECT {_INFO}, hay, pos, not_maker FROM models WHERE listable AND model IN "
+            f"({', '.join('?' * len(pinned))}) UNION SELECT {_INFO}, hay, pos, not_maker FROM models"
+            f" WHERE pos IN ({', '.join('?' * len(named))})",
+            [*pinned, *named],
+        )
+        for row in rows:
+            info = _info(row)
+            apart.add(row[10])
+            if (not provider or info.provider == provider) and all(t in row[9] for t in tokens):
+                found.add(info.model)
+                mid, name = info.model_id.lower(), (info.name or "").lower()
+                key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
+                rank = self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[11]))
+                ranked.append((rank, info))
+        extra = 0
         for model in pinned:
             if model in found:
                 continue
@@ -638,58 +769,117 @@ class Catalog:
             if custom is not None and all(t in model.lower() for t in tokens):
                 mid = custom.model_id.lower()
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                extra.append((self._rank(custom, tokens, recent_rank, current, key, keyed), custom))
-
-        scores = []
-        score_args: list[Any] = []
-        if len(tokens) > 1:
-            scores.append("(CASE WHEN canon = ? THEN 100 ELSE 0 END)")
-            score_args.append("-".join(tokens))
-        for t in tokens:
-            scores.append(
-                "(CASE WHEN mid = ?1 OR canon = ?1 OR model_l = ?1 THEN 100"
-                " WHEN substr(canon, 1, ?2) = ?1 OR substr(mid, 1, ?2) = ?1 OR provider = ?1"
-                " OR substr(model_l, 1, ?2) = ?1 THEN 40"
-                " WHEN substr(name_l, 1, ?2) = ?1 OR instr(words, ' ' || ?1) > 0 THEN 20"
-                " ELSE 5 END)".replace("?1", "?").replace("?2", "?")
+                ranked.append(
+                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
+                )
+                extra += 1
+        (total,) = run("count(*)", match)[0]
+        if total - len(found) <= _FEW:  # all of them, ranked here
+            rest = [pos for (pos,) in run("terms.rowid", match) if pos not in apart]
+            rows = self._db.execute(
+                f"SELECT {_INFO}, not_maker FROM models WHERE pos IN ({', '.join('?' * len(rest))})",
+                rest,
             )
-            n = len(t)  # substr counts characters, as startswith does
-            score_args += [t, t, t, n, t, n, t, t, n, t, n, t, t]
-        recent_case = "?"
-        recent_args: list[Any] = [len(recent_rank) + 1]
-        if recent_rank:
-            whens = " ".join("WHEN ? THEN ?" for _ in recent_rank)
-            recent_case = f"(CASE model {whens} ELSE ? END)"
-            recent_args = [*(x for pair in recent_rank.items() for x in pair), *recent_args]
-        no_key: list[str] = []
+            for row in rows:
+                info = _info(row)
+                mid, name = info.model_id.lower(), (info.name or "").lower()
+                key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
+                rank = self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[9]))
+                ranked.append((rank, info))
+            ranked.sort(key=lambda pair: pair[0])
+            return [info for _, info in ranked[offset : offset + limit]], total + extra
+
+        # The others, best first: by score (one level of the index per sum of tiers), then with a
+        # key first, then pos; `need` of them are enough, as pinned ones only come before.
+        need = offset + limit
+        stream: list[tuple[int, bool, int]] = []
+        no_key = {False: ""}
         if keyed is not None:
-            no_key = [p for p in self.providers if not keyed(p)]
-        sql = (
-            f"SELECT {_INFO}, {' + '.join(scores)} AS score,"
-            " (CASE WHEN model = ? THEN 0 ELSE 1 END) AS is_current,"
-            f" {recent_case} AS recent,"
-            f" (provider IN (SELECT value FROM json_each(?))) AS no_key, not_maker, slash,"
-            f" count(*) OVER () FROM models WHERE {cond} ORDER BY {_RANK} LIMIT ?"
-        )
-        rows = self._db.execute(
-            sql,
-            [
-                *score_args,
-                current,
-                *recent_args,
-                json.dumps(no_key),
-                *args,
-                offset + limit,
-            ],
-        ).fetchall()
-        ranked = [
-            ((-r[9], r[10], r[11], bool(r[12]), bool(r[13]), bool(r[14]), r[0], r[1]), _info(r))
-            for r in rows
-        ]
-        total = rows[0][15] if rows else 0
-        if extra:
-            ranked = sorted(ranked + extra, key=lambda pair: pair[0])
-        return [info for _, info in ranked[offset : offset + limit]], total + len(extra)
+            with_key = [
+                _quote(_term("v", p))
+                for p, n in self._listable.items()
+                if n and (not provider or p == provider) and keyed(p)
+            ]
+            no_key = {True: ""}
+            if with_key:
+                no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
+        levels = self._levels(list(distinct.items()), joined, match, exact=not named)
+        for score, expr in levels:
+            for flag, cond in no_key.items():
+                want = need - len(stream) + len(apart)
+                for (pos,) in run(
+                    "terms.rowid", f"({expr}){cond}", " ORDER BY terms.rowid LIMIT ?", want
+                ):
+                    if pos not in apart and len(stream) < need:
+                        stream.append((score, flag, pos))
+                if len(stream) >= need:
+                    break
+            if len(stream) >= need:
+                break
+        if stream:
+            rows = self._db.execute(
+                f"SELECT {_INFO}, not_maker, slash, pos FROM models WHERE pos IN "
+                f"({', '.join('?' * len(stream))})",
+                [pos for _, _, pos in stream],
+            )
+            by_pos = {row[11]: row for row in rows}
+            last = len(recent_rank) + 1
+            for score, flag, pos in stream:
+                row = by_pos[pos]
+                rank = (-score, 1, last, flag, bool(row[9]), bool(row[10]), row[0], row[1])
+                ranked.append((rank, _info(row)))
+        ranked.sort(key=lambda pair: pair[0])
+        return [info for _, info in ranked[offset : offset + limit]], total + extra
+
+    def _levels(
+        self, tokens: list[tuple[str, int]], joined: str | None, match: str, *, exact: bool
+    ) -> list[tuple[int, str]]:
+        """The index's expressions for the matches of each score, best first: a token's tier is
+        100 (`x` term), 40 (`p` or `v`), 20 (`w`) or 5, each meaning none of the better ones;
+        tiers whose terms the index lacks are left out, and so are the scores of 100 (a token
+        names the model) and the +100 of `joined` unless `exact` (else ranked by the caller)."""
+        names = {(t, k): _term(k, t) for t, _ in tokens for k in "xpvw"}
+        if not exact:
+            names = {(t, k): term for (t, k), term in names.items() if k != "x"}
+        bonus_term = _term("c", joined) if joined and exact else None
+        have = {
+            term
+            for term in [*names.values(), bonus_term]
+            if term
+            and self._db.execute(
+                "SELECT rowid FROM terms WHERE terms MATCH ? LIMIT 1", (_quote(term),)
+            ).fetchone()
+        }
+        choices = []
+        for t, _ in tokens:
+            x, p, v, w = (names.get((t, k), "") for k in "xpvw")
+            better: list[str] = [x] if x in have else []
+            options: list[tuple[int, list[str], list[str]]] = []
+            if x in have:
+                options.append((100, [_quote(x)], []))
+            if p in have or v in have:
+                options.append((40, [_any(_quote(p), _quote(v))], better))
+                better = [*better, p, v]
+            if w in have:
+                options.append((20, [_quote(w)], better))
+                better = [*better, w]
+            options.append((5, [], better))
+            choices.append(options)
+        bonus: list[tuple[int, list[str], list[str]]] = [(0, [], [])]
+        if bonus_term in have:
+            bonus = [(100, [_quote(bonus_term)], []), (0, [], [bonus_term])]
+        levels: dict[int, list[str]] = {}
+        for combo in product(bonus, *choices):
+            score = combo[0][0] + sum(
+                tier * n for (tier, _, _), (_, n) in zip(combo[1:], tokens, strict=True)
+            )
+            must = [match] + [m for _, ms, _ in combo for m in ms]
+            must_not = [_quote(m) for _, _, ms in combo for m in ms]
+            expr = "(" + _all(*must) + ")"
+            if must_not:
+                expr += " NOT " + _any(*must_not)
+            levels.setdefault(score, []).append(expr)
+        return [(score, " OR ".join(levels[score])) for score in sorted(levels, reverse=True)]
 
     def _rank(
         self,
@@ -699,6 +889,7 @@ class Catalog:
         current: str | None,
         key: tuple[str, str, str, tuple[str, ...]],
         keyed: Callable[[str], bool] | None,
+        not_maker: bool | None = None,
     ) -> tuple[int, int, int, bool, bool, bool, str, str]:
         mid, canon, name, words = key
         score = 100 if len(tokens) > 1 and "-".join(tokens) == canon else 0  # "gpt-4.1 mini"
@@ -720,7 +911,8 @@ class Catalog:
         rank = recent_rank.get(info.model, len(recent_rank) + 1)
         # among equals: a provider with a key, then the model's maker, then direct ids
         no_key = keyed is not None and not keyed(info.provider)
-        not_maker = info.provider != self.maker(canon)
+        if not_maker is None:  # as the index says of the models it lists
+            not_maker = info.provider != self.maker(canon)
         return (
             -score,
             is_current,
