@@ -85,11 +85,27 @@ class Home:
         return json.loads((path or self.config).read_text())
 
 
+@pytest.fixture(scope="session")
+def catalog_indexes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalog index files servers built during this run, by name. The name says which
+    sources an index holds (core/catalog.py index_path), so one built for a home is the one any
+    home without a snapshot of its own would build: each test's server then opens it at once,
+    as every server after the first does on a user's machine, instead of spending seconds of
+    CPU building it again beside the test. tests/test_catalog_index.py builds its own."""
+    return tmp_path_factory.mktemp("catalog-indexes")
+
+
 @pytest.fixture
-def home(tmp_path: Path) -> Home:
+def home(tmp_path: Path, catalog_indexes: Path) -> Iterator[Home]:
     h = Home(tmp_path / "home")
     h.root.mkdir()
-    return h
+    h.cache.mkdir(mode=0o700, parents=True)
+    for index in catalog_indexes.glob("catalog-index-*.sqlite"):
+        os.link(index, h.cache / index.name)
+    yield h
+    for index in h.cache.glob("catalog-index-*.sqlite"):
+        with contextlib.suppress(FileExistsError):
+            os.link(index, catalog_indexes / index.name)
 
 
 @dataclass

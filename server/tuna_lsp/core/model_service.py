@@ -184,6 +184,8 @@ class ModelService:
         self.overwrite: ow.Overwrite | None = None
         self.stats = Stats()
         self.set_lock = asyncio.Lock()
+        self._keys_of: tuple[ConfigSnapshot | None, Catalog | None] = (None, None)
+        self._keys: dict[str, bool] = {}
 
     @property
     def catalog(self) -> Catalog | None:
@@ -192,8 +194,18 @@ class ModelService:
     # ---- state ----------------------------------------------------------------------------
 
     def has_key(self, provider: str) -> bool:
-        var = env_var_for(provider, self.catalog)
-        return self.snapshot.env_has(var) or bool(self.environ.get(var, "").strip())
+        """Whether the provider's key variable is set, in the config's env or the process's.
+        Remembered for the config snapshot and catalog in use (a listing asks about every
+        provider; the process's environment does not change under it)."""
+        snap, catalog = self.snapshot, self.catalog
+        if self._keys_of[0] is not snap or self._keys_of[1] is not catalog:
+            self._keys_of, self._keys = (snap, catalog), {}
+        known = self._keys.get(provider)
+        if known is None:
+            var = env_var_for(provider, catalog)
+            known = snap.env_has(var) or bool(self.environ.get(var, "").strip())
+            self._keys[provider] = known
+        return known
 
     def state(self, origin: Origin) -> ModelState:
         snap = self.snapshot
