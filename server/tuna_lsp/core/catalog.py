@@ -383,7 +383,7 @@ _GRAM = 8
 # Models a token names exactly are ranked in Python, unless there are this many; so are all
 # matches when there are at most _FEW of them.
 _NAMED = 500
-_FEW = 200
+_FEW = 60
 
 
 def _opt_bool(value: Any) -> bool | None:
@@ -925,17 +925,13 @@ class Catalog:
         )
 
 
+# A word: a run of characters str.isalnum() accepts (for str patterns, \w is isalnum() plus "_";
+# all 1 114 112 code points checked alike).
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _words(text: str) -> list[str]:
-    out, word = [], []
-    for ch in text:
-        if ch.isalnum():
-            word.append(ch)
-        elif word:
-            out.append("".join(word))
-            word = []
-    if word:
-        out.append("".join(word))
-    return out
+    return _WORD.findall(text)
 
 
 def _split(model: str) -> ModelRef:
