@@ -186,6 +186,7 @@ class ModelService:
         self.set_lock = asyncio.Lock()
         self._keys_of: tuple[ConfigSnapshot | None, Catalog | None] = (None, None)
         self._keys: dict[str, bool] = {}
+        self._keys_complete = False
 
     @property
     def catalog(self) -> Catalog | None:
@@ -197,15 +198,28 @@ class ModelService:
         """Whether the provider's key variable is set, in the config's env or the process's.
         Remembered for the config snapshot and catalog in use (a listing asks about every
         provider; the process's environment does not change under it)."""
+        keys = self._key_cache()
+        known = keys.get(provider)
+        if known is None:
+            var = env_var_for(provider, self.catalog)
+            known = self.snapshot.env_has(var) or bool(self.environ.get(var, "").strip())
+            keys[provider] = known
+        return known
+
+    def catalog_keys(self) -> Mapping[str, bool]:
+        """has_key of every provider of the catalog, at once (for a listing; read-only)."""
+        keys = self._key_cache()
+        if self.catalog is not None and not self._keys_complete:
+            for provider in self.catalog.providers:
+                self.has_key(provider)
+            self._keys_complete = True
+        return keys
+
+    def _key_cache(self) -> dict[str, bool]:
         snap, catalog = self.snapshot, self.catalog
         if self._keys_of[0] is not snap or self._keys_of[1] is not catalog:
-            self._keys_of, self._keys = (snap, catalog), {}
-        known = self._keys.get(provider)
-        if known is None:
-            var = env_var_for(provider, catalog)
-            known = snap.env_has(var) or bool(self.environ.get(var, "").strip())
-            self._keys[provider] = known
-        return known
+            self._keys_of, self._keys, self._keys_complete = (snap, catalog), {}, False
+        return self._keys
 
     def state(self, origin: Origin) -> ModelState:
         snap = self.snapshot

@@ -51,10 +51,14 @@ class ListingFeature:
         if catalog is None:
             return Listing([], 0, None, state.model, state.recent_models, keys)
 
+        known = service.catalog_keys()
+
         def key_status(p: str) -> bool:
-            if p not in keys:
-                keys[p] = service.has_key(p)
-            return keys[p]
+            status = known.get(p)
+            if status is None:  # a custom provider, not in the catalog
+                status = service.has_key(p)
+            keys[p] = status
+            return status
 
         items, total = catalog.search(
             params.query,
