@@ -562,6 +562,10 @@ class Catalog:
         write_index(db, merged, sources)
         return cls(db)
 
+    def shrink_memory(self) -> None:
+        """Free what this connection holds that the OS page cache holds anyway."""
+        self._db.execute("PRAGMA shrink_memory")
+
     def maker(self, canonical: str) -> str | None:
         """The model's maker: the vendor prefix aggregators give it ("openai" in openai/gpt-4.1)."""
         row = self._db.execute(

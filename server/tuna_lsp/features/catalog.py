@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 AUTO_REFRESH_AGE_S = 24 * 3600
 REFRESH_WORKERS = 2
+# After searches, this long without another (longer than a pause between keystrokes in a picker):
+# the server goes back to its idle size.
+SETTLE_AFTER_SEARCH_S = 0.3
 
 
 def cache_dir() -> Path:
@@ -45,6 +48,7 @@ class CatalogFeature:
         # Downloads get a pool of their own: stuck ones never starve the catalog load or others.
         self._refresh_pool: ThreadPoolExecutor | None = None
         self._refreshing = 0
+        self._settle: asyncio.TimerHandle | None = None
 
     def register(self) -> None:
         self.server.handle("tuna/refreshCatalog", self.refresh_request)
@@ -105,6 +109,20 @@ class CatalogFeature:
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
         asyncio.get_running_loop().call_later(0.2, trim_heap)
+
+    def searched(self) -> None:
+        """A search ran: once searches stop for a moment, hand back what they took (sqlite's
+        page cache, the heap's free pages), so a picker session leaves an idle server idle-sized
+        (every editor window has a server)."""
+        if self._settle is not None:
+            self._settle.cancel()
+        self._settle = asyncio.get_running_loop().call_later(SETTLE_AFTER_SEARCH_S, self._shrink)
+
+    def _shrink(self) -> None:
+        self._settle = None
+        if self.current is not None:
+            self.current.shrink_memory()
+        give_back_heap()
 
     # ---- refresh -----------------------------------------------------------------------------
 
@@ -197,6 +215,11 @@ def trim_heap() -> None:
     # full collection (otherwise tens of ms, in the middle of some request) walks only what
     # requests make.
     gc.freeze()
+    give_back_heap()
+
+
+def give_back_heap() -> None:
+    """Hand the heap's free pages back to the system (glibc keeps them otherwise; Linux only)."""
     try:
         import ctypes
 

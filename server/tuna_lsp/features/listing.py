@@ -71,6 +71,7 @@ class ListingFeature:
         )
         for info in items:
             key_status(info.provider)
+        self.catalog.searched()
         return Listing(items, total, catalog, state.model, state.recent_models, keys)
 
     async def list_models(self, params: Any) -> ListModelsResult:
