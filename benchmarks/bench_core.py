@@ -166,7 +166,8 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
     # The first set of a server imports what writing needs (filelock, tempfile): once per
     # process, ~20 ms, kept off start-up. Left out, and so is the end of start-up (0.2 s after the
     # catalog loads, one full collection and a heap trim, ~20 ms): p99 is the steady state.
-    await client.request("tuna/setModel", {"model": models[1]})
+    for model in models:  # and the first set of a model writes its provider preference
+        await client.request("tuna/setModel", {"model": model})
     await asyncio.sleep(0.5)
     rtt: list[float] = []
     floor: list[float] = []

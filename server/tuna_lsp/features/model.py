@@ -297,6 +297,10 @@ class ModelFeature:
         # change of the state. Names and limits arriving for the same model are not: they come as
         # tuna/catalogChanged, so a client counting tuna/modelChanged sees exactly the changes.
         state = self.service.state(self._last_origin)
+        if self._last_key is not None and state.change_key()[:3] != self._last_key[:3]:
+            # the model, its scope or the saved one moved meanwhile, and no event has told this
+            # client yet (another window's choice, read here first): that is an external change
+            state = state._replace(origin="external")
         self.publish(state)
         self.server.protocol.notify(
             "tuna/catalogChanged",
