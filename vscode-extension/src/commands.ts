@@ -114,6 +114,14 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
   qp.placeholder = placeholder;
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
+  // The server ranks the matches (current, recents, how well the words fit). VS Code's default sorts them by label
+  // as the user types, which undoes that and drops the separators. `sortByLabel` is a proposed API: where an editor
+  // lacks it, setting it does nothing; one that refused it would keep its own order.
+  try {
+    (qp as vscode.QuickPick<ModelItem> & { sortByLabel?: boolean }).sortByLabel = false;
+  } catch {
+    ctx.client.log.info("the picker keeps the editor's own order (sortByLabel is not available)");
+  }
 
   let seq = 0;
   let pending: vscode.CancellationTokenSource | undefined;
