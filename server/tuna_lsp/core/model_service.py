@@ -221,31 +221,42 @@ class ModelService:
             self._keys_of, self._keys, self._keys_complete = (snap, catalog), {}, False
         return self._keys
 
+    def _effective(
+        self, warnings: list[str]
+    ) -> tuple[ModelRef, str, str | None, ModelRef | None]:
+        """The model this window uses, its scope, what it was resolved from, and the workspace's
+        model: session, then workspace, then the config's default_model, then tunacode's."""
+        workspace = self._workspace_ref(warnings)  # its warning holds under a session choice too
+        if self.session is not None:
+            resolved_from, extra = self.session_extra
+            warnings += extra
+            return self.session, "session", resolved_from, workspace
+        if workspace is not None:
+            return workspace, "workspace", None, workspace
+        persisted = self.snapshot.default_model
+        text = persisted or DEFAULT_MODEL
+        try:
+            ref = parse_model(text)
+        except ModelStringError as exc:
+            warnings.append(f"default_model in the config is not usable: {exc}")
+            ref = parse_model(DEFAULT_MODEL)
+        if ref.provider is None:
+            warnings.append(
+                f"default_model {text!r} has no provider; tunacode expects 'provider:model_id'"
+            )
+            ref = ModelRef("?", ref.model_id)
+        return ref, "global" if persisted else "default", None, None
+
+    def _choice(self) -> tuple[str, str]:
+        """The model and scope `state` would show, without the rest of the state."""
+        ref, scope, _, _ = self._effective([])
+        return ref.model, scope
+
     def state(self, origin: Origin) -> ModelState:
         snap = self.snapshot
         persisted = snap.default_model
         warnings: list[str] = []
-        resolved_from = None
-        workspace = self._workspace_ref(warnings)
-        if self.session is not None:
-            ref, scope = self.session, "session"
-            resolved_from, extra = self.session_extra
-            warnings += extra
-        elif workspace is not None:
-            ref, scope = workspace, "workspace"
-        else:
-            scope = "global" if persisted else "default"
-            text = persisted or DEFAULT_MODEL
-            try:
-                ref = parse_model(text)
-            except ModelStringError as exc:
-                warnings.append(f"default_model in the config is not usable: {exc}")
-                ref = parse_model(DEFAULT_MODEL)
-            if ref.provider is None:
-                warnings.append(
-                    f"default_model {text!r} has no provider; tunacode expects 'provider:model_id'"
-                )
-                ref = ModelRef("?", ref.model_id)
+        ref, scope, resolved_from, workspace = self._effective(warnings)
         assert ref.provider is not None
         info = self.catalog.model(ref.provider, ref.model_id) if self.catalog else None
         var = env_var_for(ref.provider, self.catalog)
@@ -361,16 +372,16 @@ class ModelService:
     def _set_session(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self.state("client")
+        before = self._choice()
         self.session = ref
         self.session_extra = (resolved_from, warnings)
         after = self.state("client")
-        changed = (before.model, before.scope) != (after.model, after.scope)
+        changed = before != (after.model, after.scope)
         if changed:
             self.stats.session_sets += 1
             self.via_editor = True
             after = after._replace(via_editor=True)
-            self._record(before.model, after, "client")
+            self._record(before[0], after, "client")
         return SetOutcome(
             after,
             f"Model set to {ref.model} for this session only (not saved)",
@@ -381,7 +392,7 @@ class ModelService:
     async def _set_global(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self.state("client")
+        before = self._choice()
         t0 = time.perf_counter()
         try:
             old, new = await self._update(lambda data: with_model(data, ref.model))
@@ -425,7 +436,7 @@ class ModelService:
 
     def _chosen(
         self,
-        before: ModelState,
+        before: tuple[str, str],
         ref: ModelRef,
         resolved_from: str | None,
         warnings: list[str],
@@ -441,9 +452,9 @@ class ModelService:
         self._remember_provider(ref)
         status = self.state("client")
         after = status._replace(resolved_from=resolved_from, warnings=warnings + status.warnings)
-        changed = wrote or (before.model, before.scope) != (after.model, after.scope)
+        changed = wrote or before != (after.model, after.scope)
         if changed:
-            self._record(before.model, after, "client")
+            self._record(before[0], after, "client")
         return after, status, changed
 
     def _require_folder(self, doing: str) -> str:
@@ -467,7 +478,7 @@ class ModelService:
     def _set_workspace(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self.state("client")
+        before = self._choice()
         wrote = self._write_workspace(ref.model)
         after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         cli = after.persisted_model or DEFAULT_MODEL

@@ -329,9 +329,6 @@ class ConfigStore:
         # filelock: on the first write, not at start
         from .file_lock import LockFileError, LockTimeout, locked
 
-        why = untrusted_link(self.path) if os.path.lexists(self.path) else None
-        if why:
-            raise ConfigError("permission-denied", self.path, f"not following the link: {why}")
         self._ensure_dir()
         try:
             with locked(self.lock_path, self.lock_timeout if blocking else 0):
@@ -379,7 +376,11 @@ class ConfigStore:
             raise _os_error(parent, exc, "creating the directory") from exc
 
     def _write_atomically(self, raw: bytes, before: ConfigSnapshot) -> int:
-        target = Path(os.path.realpath(self.path))  # a symlink stays a link; its target is written
+        path = os.path.abspath(self.path)
+        real = os.path.realpath(path)  # a symlink stays a link; its target is written
+        if real != path and (why := untrusted_link(self.path)):
+            raise ConfigError("permission-denied", self.path, f"not following the link: {why}")
+        target = Path(real)
         directory = target.parent
         mode = stat.S_IMODE(before.mode) if before.mode is not None else 0o600
         if before.exists:

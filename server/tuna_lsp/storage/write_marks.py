@@ -13,7 +13,6 @@ content. Must not import lsprotocol.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -23,8 +22,19 @@ log = logging.getLogger(__name__)
 KEEP = 32
 
 
+try:  # CPython's own SHA-256: hashlib would load OpenSSL's digests, 0.6 MiB in every server
+    from _sha2 import sha256  # Python 3.12 and later
+except ImportError:  # pragma: no cover - which one depends on the Python version
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        from hashlib import sha256
+
+
 def digest(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
+    """The SHA-256 of `raw`, in hex."""
+    hexdigest: str = sha256(raw).hexdigest()
+    return hexdigest
 
 
 _LINE = 65  # a hex digest and its newline
