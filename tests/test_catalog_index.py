@@ -235,16 +235,21 @@ def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
     ids = sorted(providers)
     for _ in range(600):
         keys = set(rnd.sample(ids, 3))
+        keyed = rnd.choice([None, keys.__contains__, lambda p: True])
         args: dict[str, Any] = {
             "provider": rnd.choice([None, None, None, "provider-1", "provider-3", "nope"]),
             "limit": rnd.choice([1, 5, 50, 1000]),
             "offset": rnd.choice([0, 0, 2, 10, 100]),
             "current": rnd.choice([*pinned, None]),
             "recents": rnd.sample(pinned, rnd.randint(0, 5)),
-            "keyed": rnd.choice([None, keys.__contains__, lambda p: True]),
+            "keyed": keyed,
         }
+        # as a listing asks: the keyed providers given at once (a custom one among them)
+        given = {**args}
+        if keyed is not None and rnd.random() < 0.5:
+            given["keyed_providers"] = {p for p in [*ids, "local"] if keyed(p)}
         query = " ".join(rnd.sample(ODD_WORDS, rnd.randint(1, 3)))
-        assert typed(catalog.search(query, **args)) == typed(ref.search(query, **args)), (
+        assert typed(catalog.search(query, **given)) == typed(ref.search(query, **args)), (
             query,
-            args,
+            given,
         )

@@ -87,8 +87,7 @@ def model_info_to_wire(
         "recent": info.model in recents,
         "current": info.model == current,
         "apiKey": "present" if key_status(info.provider) else "missing",
-        "inCatalog": catalog is not None
-        and catalog.model(info.provider, info.model_id) is not None,
+        "inCatalog": catalog is not None and info.in_catalog,
     }
 
 

@@ -7,6 +7,7 @@ import pytest
 from catalog_data import MODELS_DEV, small_catalog
 from tuna_lsp.core.catalog import (
     Catalog,
+    CustomModel,
     ModelInfo,
     ProviderInfo,
     Source,
@@ -213,9 +214,10 @@ def test_no_query_current_then_recents_lead(cat: Catalog) -> None:
 
 def test_no_query_custom_pinned_entry_has_no_catalog_data(cat: Catalog) -> None:
     items, _ = cat.search(None, provider=None, limit=1, current="mine:m", recents=[])
-    assert items == [ModelInfo("mine", "m", None, None, None, None, None, None, None)]
+    assert items == [CustomModel("mine", "m", None, None, None, None, None, None, None)]
+    assert not items[0].in_catalog  # the wire's inCatalog, with no lookup
     items, _ = cat.search(None, provider=None, limit=1, current="openai:gpt-4.1", recents=[])
-    assert items[0].context_window == 1047576
+    assert items[0].context_window == 1047576 and items[0].in_catalog
 
 
 def test_no_query_provider_filter(cat: Catalog) -> None:

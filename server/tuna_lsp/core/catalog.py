@@ -19,11 +19,11 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .model_string import PROVIDER_RE, ModelRef, canonical_id, check_model_id
 
@@ -54,10 +54,18 @@ class ModelInfo:
     cost_output: float | None
     reasoning: bool | None
     tool_call: bool | None
+    in_catalog: ClassVar[bool] = True
 
     @property
     def model(self) -> str:
         return f"{self.provider}:{self.model_id}"
+
+
+class CustomModel(ModelInfo):
+    """A model the catalog does not have: a custom or new one the user chose. Only its id."""
+
+    __slots__ = ()
+    in_catalog: ClassVar[bool] = False
 
 
 @dataclass(slots=True)
@@ -663,6 +671,7 @@ class Catalog:
         current: str | None,
         offset: int = 0,
         keyed: Callable[[str], bool] | None = None,
+        keyed_providers: Collection[str] | None = None,
         recents: Sequence[str],
     ) -> tuple[list[ModelInfo], int]:
         """Ordered matches and their total. Current and recents lead; custom ones (not in the
@@ -681,7 +690,7 @@ class Catalog:
             if provider and ref.provider != provider:
                 return None
             assert ref.provider is not None
-            return self.model(ref.provider, ref.model_id) or ModelInfo(
+            return self.model(ref.provider, ref.model_id) or CustomModel(
                 ref.provider, ref.model_id, None, None, None, None, None, None, None
             )
 
@@ -799,11 +808,14 @@ class Catalog:
         stream: list[tuple[int, bool, int]] = []
         no_key = {False: ""}
         if keyed is not None:
-            with_key = [
+            # `keyed_providers`, when given, are the providers `keyed` says yes to (asking it
+            # about each of hundreds of providers costs more than the rest of a listing)
+            have = keyed_providers if keyed_providers is not None else filter(keyed, self._listable)
+            with_key = sorted(
                 _quote(_term("v", p))
-                for p, n in self._listable.items()
-                if n and (not provider or p == provider) and keyed(p)
-            ]
+                for p in have
+                if self._listable.get(p) and (not provider or p == provider)
+            )
             no_key = {True: ""}
             if with_key:
                 no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
@@ -846,14 +858,18 @@ class Catalog:
         if not exact:
             names = {(t, k): term for (t, k), term in names.items() if k != "x"}
         bonus_term = _term("c", joined) if joined and exact else None
-        have = {
-            term
-            for term in [*names.values(), bonus_term]
-            if term
-            and self._db.execute(
-                "SELECT rowid FROM terms WHERE terms MATCH ? LIMIT 1", (_quote(term),)
-            ).fetchone()
-        }
+        asked = sorted(term for term in {*names.values(), bonus_term} if term)
+        # which of the terms the index has: a statement per 100 (one each cost 2.5x more; SQLite
+        # takes at most 500 parts in a compound SELECT)
+        have: set[str] = set()
+        for at in range(0, len(asked), 100):
+            part = asked[at : at + 100]
+            sql = " UNION ALL ".join(
+                ["SELECT ? FROM (SELECT 1 FROM terms WHERE terms MATCH ? LIMIT 1)"] * len(part)
+            )
+            have.update(
+                t for (t,) in self._db.execute(sql, [x for t in part for x in (t, _quote(t))])
+            )
         choices = []
         for t, _ in tokens:
             x, p, v, w = (names.get((t, k), "") for k in "xpvw")

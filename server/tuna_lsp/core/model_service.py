@@ -187,6 +187,7 @@ class ModelService:
         self._keys_of: tuple[ConfigSnapshot | None, Catalog | None] = (None, None)
         self._keys: dict[str, bool] = {}
         self._keys_complete = False
+        self._keyed: tuple[Mapping[str, bool] | None, frozenset[str]] = (None, frozenset())
 
     @property
     def catalog(self) -> Catalog | None:
@@ -215,15 +216,21 @@ class ModelService:
             self._keys_complete = True
         return keys
 
+    def keyed_providers(self) -> frozenset[str]:
+        """The catalog's providers whose key is set (for a listing's ranking), remembered as
+        catalog_keys is."""
+        keys = self.catalog_keys()
+        if self._keyed[0] is not keys:
+            self._keyed = (keys, frozenset(p for p, known in keys.items() if known))
+        return self._keyed[1]
+
     def _key_cache(self) -> dict[str, bool]:
         snap, catalog = self.snapshot, self.catalog
         if self._keys_of[0] is not snap or self._keys_of[1] is not catalog:
             self._keys_of, self._keys, self._keys_complete = (snap, catalog), {}, False
         return self._keys
 
-    def _effective(
-        self, warnings: list[str]
-    ) -> tuple[ModelRef, str, str | None, ModelRef | None]:
+    def _effective(self, warnings: list[str]) -> tuple[ModelRef, str, str | None, ModelRef | None]:
         """The model this window uses, its scope, what it was resolved from, and the workspace's
         model: session, then workspace, then the config's default_model, then tunacode's."""
         workspace = self._workspace_ref(warnings)  # its warning holds under a session choice too

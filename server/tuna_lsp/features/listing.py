@@ -63,6 +63,7 @@ class ListingFeature:
         items, total = catalog.search(
             params.query,
             keyed=key_status,
+            keyed_providers=service.keyed_providers(),
             provider=params.provider,
             limit=params.limit,
             offset=params.offset,
