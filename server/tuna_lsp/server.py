@@ -48,9 +48,10 @@ class TunaLanguageServer(LanguageServer):
         return task
 
     def after_response(self, effect: Callable[[], None]) -> None:
-        """Run `effect` once the response to the request being handled is out: pygls sends it
-        from a callback the loop runs on its next turn, so two hops land just after it (and
-        before any later message is read). Failures are logged, never lost."""
+        """Run `effect` once the response to the request being handled is out: an async
+        handler's response leaves at the end of its step (transport.TunaProtocol), a sync one's
+        at once, so two hops of the loop land just after it (and before any later message is
+        read). Failures are logged, never lost."""
 
         def run() -> None:
             try:
