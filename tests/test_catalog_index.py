@@ -201,15 +201,20 @@ ODD_WORDS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("few, named", [(200, 500), (0, 500), (0, 1)])
+@pytest.mark.parametrize(
+    "few, named, dense",
+    [(200, 500, 2000), (0, 500, 2000), (0, 1, 2000), (0, 500, 1), (60, 500, 150)],
+)
 def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
-    monkeypatch: pytest.MonkeyPatch, few: int, named: int
+    monkeypatch: pytest.MonkeyPatch, few: int, named: int, dense: int
 ) -> None:
     """Many models sharing words (scores tie in large groups, the index reads levels), capitals,
     quotes, the escape character, non-ASCII and long ids; with each way `search` ranks: in
-    Python for few matches, by levels of the index, with exact names among the levels."""
+    Python for few matches, by levels of the index, with exact names among the levels; and
+    each way it counts: by bitmaps of common terms (all of them, or those of `dense` models)."""
     monkeypatch.setattr(catalog_module, "_FEW", few)
     monkeypatch.setattr(catalog_module, "_NAMED", named)
+    monkeypatch.setattr(catalog_module, "_DENSE", dense)
     families = [
         ("claude-sonnet-4", "Claude Sonnet 4"), ("gpt-4.1", "GPT-4.1"), ("o'brien-1", "O'Brien \"Q\""),
         ("a~b-model", "A~B (beta) 100%"), ("ünïcode-model-with-a-long-id", "Ünïcode Modél"),

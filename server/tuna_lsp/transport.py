@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError
 from pygls.io_ import StdoutWriter
 from pygls.protocol import (
     JsonRPCNotification,
@@ -129,6 +130,29 @@ class TunaProtocol(LanguageServerProtocol):
         result = yield from super().lsp_initialize(params)
         fit_capabilities(result.capabilities, params.capabilities)
         return result
+
+    def _send_data(self, data: Any) -> None:
+        # pygls's, with compact separators (a listing of 50 models is 8% fewer bytes to write and
+        # for the client to parse) and without the encoder's check for cycles (messages are trees)
+        if not data:
+            return
+        if self.writer is None:
+            log.error("no transport to send a message on")
+            return
+        try:
+            body = json.dumps(
+                data, default=self._serialize_message, separators=(",", ":"), check_circular=False
+            ).encode()
+            head = (
+                f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset=utf-8"
+            )
+            # the writers set in this module write at once (none returns an awaitable)
+            self.writer.write(head.encode() + b"\r\n\r\n" + body)
+        except BrokenPipeError:
+            raise
+        except Exception as error:
+            log.error("a message could not be sent: %s", error, exc_info=error)
+            self._server._report_server_error(error, JsonRpcInternalError)
 
     def _serialize_message(self, data: Any) -> Any:
         kind = type(data)
