@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -166,6 +167,7 @@ class TunaProtocol(LanguageServerProtocol):
         # pygls tells a request from a notification or a response with isinstance against
         # typing Protocols: on Python 3.11 each such check walks typing's attribute machinery,
         # ~30 µs, more than the rest of a request's dispatch. The same test, by attribute.
+        self.last_message = time.monotonic()  # when the client last spoke (start-up's end waits)
         if message.jsonrpc != self.VERSION or self._shutdown:
             super().handle_message(message)  # logs and drops, or lets `exit` through
             return
@@ -228,6 +230,7 @@ class TunaProtocol(LanguageServerProtocol):
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
 
     _answered: asyncio.Event | None = None
+    last_message = 0.0
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         super()._send_response(msg_id, result=result, error=error)

@@ -72,8 +72,9 @@ def model_info_to_wire(
     cost: CostWire | None = None
     if info.cost_input is not None or info.cost_output is not None:
         cost = {"input": info.cost_input, "output": info.cost_output}
+    model = info.model
     return {
-        "model": info.model,
+        "model": model,
         "provider": info.provider,
         "providerName": (catalog.provider_name(info.provider) if catalog else None)
         or info.provider,
@@ -84,8 +85,8 @@ def model_info_to_wire(
         "cost": cost,
         "reasoning": info.reasoning,
         "toolCall": info.tool_call,
-        "recent": info.model in recents,
-        "current": info.model == current,
+        "recent": model in recents,
+        "current": model == current,
         "apiKey": "present" if key_status(info.provider) else "missing",
         "inCatalog": catalog is not None and info.in_catalog,
     }

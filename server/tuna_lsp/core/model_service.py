@@ -254,7 +254,7 @@ class ModelService:
             ref = ModelRef("?", ref.model_id)
         return ref, "global" if persisted else "default", None, None
 
-    def _choice(self) -> tuple[str, str]:
+    def choice(self) -> tuple[str, str]:
         """The model and scope `state` would show, without the rest of the state."""
         ref, scope, _, _ = self._effective([])
         return ref.model, scope
@@ -379,7 +379,7 @@ class ModelService:
     def _set_session(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self._choice()
+        before = self.choice()
         self.session = ref
         self.session_extra = (resolved_from, warnings)
         after = self.state("client")
@@ -399,7 +399,7 @@ class ModelService:
     async def _set_global(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self._choice()
+        before = self.choice()
         t0 = time.perf_counter()
         try:
             old, new = await self._update(lambda data: with_model(data, ref.model))
@@ -485,7 +485,7 @@ class ModelService:
     def _set_workspace(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
-        before = self._choice()
+        before = self.choice()
         wrote = self._write_workspace(ref.model)
         after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         cli = after.persisted_model or DEFAULT_MODEL

@@ -30,6 +30,9 @@ REFRESH_WORKERS = 2
 # After searches, this long without another (longer than a pause between keystrokes in a picker):
 # the server goes back to its idle size.
 SETTLE_AFTER_SEARCH_S = 0.3
+# Start-up's end waits for this long without a message from the client, or for TRIM_LATEST_S.
+QUIET_S = 0.2
+TRIM_LATEST_S = 10.0
 
 
 def cache_dir() -> Path:
@@ -108,7 +111,19 @@ class CatalogFeature:
             return  # a refresh replaced this load
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
-        asyncio.get_running_loop().call_later(0.2, trim_heap)
+        loop = asyncio.get_running_loop()  # (not before those waiting for the catalog are served)
+        loop.call_later(QUIET_S, self._end_start_up, time.monotonic() + TRIM_LATEST_S)
+
+    def _end_start_up(self, latest: float) -> None:
+        """trim_heap (a full collection: tens of ms) once no message came for QUIET_S, so that it
+        does not land inside a burst of requests (a picker opened as the editor starts); at the
+        latest by `latest`."""
+        now = time.monotonic()
+        quiet = now - getattr(self.server.protocol, "last_message", 0.0)
+        if quiet >= QUIET_S or now >= latest:
+            trim_heap()
+            return
+        asyncio.get_running_loop().call_later(QUIET_S - quiet, self._end_start_up, latest)
 
     def searched(self) -> None:
         """A search ran: once searches stop for a moment, hand back what they took (sqlite's

@@ -46,10 +46,11 @@ class ListingFeature:
 
         service = self.model.require()
         catalog = await self.catalog.wait()
-        state = service.state("client")
+        current, _ = service.choice()  # (not the whole state: a listing needs only these two)
+        recents = service.snapshot.recent_models
         keys: dict[str, bool] = {}
         if catalog is None:
-            return Listing([], 0, None, state.model, state.recent_models, keys)
+            return Listing([], 0, None, current, recents, keys)
 
         known = service.catalog_keys()
 
@@ -67,13 +68,13 @@ class ListingFeature:
             provider=params.provider,
             limit=params.limit,
             offset=params.offset,
-            current=state.model,
-            recents=state.recent_models,
+            current=current,
+            recents=recents,
         )
         for info in items:
             key_status(info.provider)
         self.catalog.searched()
-        return Listing(items, total, catalog, state.model, state.recent_models, keys)
+        return Listing(items, total, catalog, current, recents, keys)
 
     async def list_models(self, params: Any) -> ListModelsResult:
         return self._to_wire(await self.search(ListModelsParams.parse(params)))
