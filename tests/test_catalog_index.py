@@ -4,7 +4,6 @@ index) over thousands of random queries: same items, same order, same total."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import sys
 from collections import Counter
@@ -139,7 +138,7 @@ class Reference:
 def typed(result: tuple[list[ModelInfo], int]) -> Any:
     """Items with each value's type: 2 and 2.0 differ on the wire."""
     items, total = result
-    return [[(type(v).__name__, v) for v in dataclasses.astuple(i)] for i in items], total
+    return [[(type(v).__name__, v) for v in tuple(i)] for i in items], total
 
 
 WORDS = [
