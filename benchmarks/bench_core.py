@@ -304,6 +304,7 @@ async def bench_start(home: Path, runs: int) -> dict[str, list[float]]:
     }
     (home / ".config").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "tunacode.json").write_text(json.dumps(CONFIG, indent=4))
+
     async def ours() -> None:
         t, first, rss = await one_start(SERVER, home, True)
         out["ours"].append(t * 1000)
