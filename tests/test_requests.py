@@ -392,6 +392,33 @@ def test_command_line(home: Home, tmp_path: Path) -> None:
     assert (tmp_path / "s.log").exists()
 
 
+def test_debug_log_names_each_message_received(home: Home, tmp_path: Path) -> None:
+    """At DEBUG the log says which message came in, as pygls writes it (the VS Code extension's
+    tests count a server's starts by its `initialized`)."""
+
+    def frame(msg: dict[str, object]) -> bytes:
+        body = json.dumps(msg).encode()
+        return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    init = {"processId": None, "rootUri": None, "capabilities": {}}
+    log = tmp_path / "debug.log"
+    proc = subprocess.run(
+        [*SERVER_CMD, "--log-level", "DEBUG", "--log-file", str(log)],
+        input=frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        + frame({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        + frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        + frame({"jsonrpc": "2.0", "method": "exit"}),
+        capture_output=True,
+        env=home.env(),
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = log.read_text()
+    assert "Request 'initialize' received" in text
+    assert "Notification 'initialized' received" in text
+    assert "Request 'shutdown' received" in text
+
+
 def test_tcp_transport_on_loopback(home: Home) -> None:
     import socket
 

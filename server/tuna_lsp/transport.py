@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
 
 log = logging.getLogger(__name__)
+_rpc_log = logging.getLogger("pygls.protocol.json_rpc")  # where pygls logs each message received
 
 
 def _plain(obj: dict[str, Any], cls: type) -> Any:
@@ -172,14 +173,19 @@ class TunaProtocol(LanguageServerProtocol):
             super().handle_message(message)  # logs and drops, or lets `exit` through
             return
         ctx = contextvars.copy_context()
+        # pygls's own DEBUG lines, as it writes them (a trace at DEBUG reads the same)
         if hasattr(message, "method") and hasattr(message, "params"):
             if hasattr(message, "id"):
+                _rpc_log.debug("Request %r received", message.method)
                 ctx.run(self._handle_request, message.id, message.method, message.params)
             else:
+                _rpc_log.debug("Notification %r received", message.method)
                 ctx.run(self._handle_notification, message.method, message.params)
         elif hasattr(message, "result"):
+            _rpc_log.debug("Response message received.")
             ctx.run(self._handle_response, message.id, message.result)
         else:
+            _rpc_log.debug("Error message received.")
             ctx.run(self._handle_response, message.id, None, message.error)
 
     def _execute_handler(
