@@ -11,6 +11,8 @@ negotiated, independently of pygls, and must be the expected substring.
 from __future__ import annotations
 
 import json
+import re
+from bisect import bisect_right
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,16 +77,24 @@ def _units(s: str, encoding: str) -> int:
     return len(s.encode(codec)) // width
 
 
+# A line ends at \r\n, \r or \n, as LSP counts (not at U+2028, U+0085 and the other breaks of
+# Python's str.splitlines, which JSON and TOML strings may hold).
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _BREAK.finditer(text))]
+
+
 def position(text: str, offset: int, encoding: str) -> types.Position:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return types.Position(
-        line=text.count("\n", 0, offset), character=_units(text[line_start:offset], encoding)
-    )
+    starts = _starts(text)
+    line = bisect_right(starts, offset) - 1
+    return types.Position(line=line, character=_units(text[starts[line] : offset], encoding))
 
 
 def offset_of(text: str, pos: types.Position, encoding: str) -> int:
     codec, width = _CODECS[encoding]
-    lines = text.split("\n")
+    lines = _BREAK.split(text)
     assert pos.line < len(lines), f"{pos} is past the end of the text"
     raw = lines[pos.line].encode(codec)
     assert pos.character * width <= len(raw), f"{pos} is past the end of its line"
@@ -92,7 +102,7 @@ def offset_of(text: str, pos: types.Position, encoding: str) -> int:
         before = raw[: pos.character * width].decode(codec)
     except UnicodeDecodeError as exc:
         raise AssertionError(f"{pos} splits a character in {encoding}") from exc
-    return sum(len(x) + 1 for x in lines[: pos.line]) + len(before)
+    return _starts(text)[pos.line] + len(before)
 
 
 def text_at(text: str, rng: types.Range, encoding: str) -> str:
@@ -104,24 +114,29 @@ def text_at(text: str, rng: types.Range, encoding: str) -> str:
 
 @pytest.mark.parametrize("encoding", list(_CODECS))
 @settings(max_examples=150, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list('a"{: \n' + "é☃🐟𝄞􏿿")), max_size=40))
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list('a"{: \n\r' + "é☃🐟𝄞􏿿\u2028\u2029\u0085\x0c")), max_size=40
+    )
+)
 def test_doc_positions_round_trip(encoding: str, text: str) -> None:
-    """wire.DocPositions against this file's own counting: every offset to a position and back,
-    the end of a text with and without a final line break included."""
-    from pygls.workspace import PositionCodec, TextDocument
-    from tuna_lsp.wire import DocPositions
+    """wire.DocPositions on the server's documents against this file's own counting: every
+    offset to a position and back, the end of a text with and without a final line break
+    included, lines broken only where LSP breaks them."""
+    from pygls.workspace import PositionCodec
+    from tuna_lsp.wire import DocPositions, LspTextDocument
 
-    doc = TextDocument("file:///t/tunacode.json", text, position_codec=PositionCodec(encoding))
+    doc = LspTextDocument("file:///t/tunacode.json", text, position_codec=PositionCodec(encoding))
     pos = DocPositions(doc)
     for offset in range(len(text) + 1):
+        if text[offset - 1 : offset + 1] == "\r\n":
+            continue  # inside a line break: no position names it
         expected = position(text, offset, encoding)
-        if offset == len(text) and text.endswith("\n"):
-            expected = types.Position(line=expected.line, character=0)
         assert pos.position(offset) == expected, (text, offset)
         assert pos.offset(expected) == offset, (text, offset)
     # past the end of a line or of the text: clamped, never beyond the text
-    assert pos.offset(types.Position(line=text.count("\n") + 5, character=3)) == len(text)
-    assert pos.offset(types.Position(line=0, character=10_000)) == len(text.split("\n")[0])
+    assert pos.offset(types.Position(line=len(_starts(text)) + 5, character=3)) == len(text)
+    assert pos.offset(types.Position(line=0, character=10_000)) == len(_BREAK.split(text)[0])
 
 
 # ---- one server per client ------------------------------------------------------------------
@@ -336,6 +351,59 @@ async def test_incremental_changes_in_the_negotiated_encoding(editor: Editor) ->
     text = text[:start] + "nosuch:x" + text[end:]
     diags = await diagnostics(editor.s, uri)
     assert found(editor, text, diags) == [("dropped-by-cli", MB), ("unknown-provider", "nosuch")]
+
+
+@in_module_loop
+async def test_line_separators_in_strings_are_no_line_breaks(editor: Editor) -> None:
+    """U+2028 and U+0085 may stand raw in a JSON string; editors do not break lines there
+    (Python's str.splitlines does). Diagnostics after them land on the client's lines, and an
+    edit the client sends there changes the text it names."""
+    text = '{\n  "note": "one\u2028two\u0085three",\n  "recent_models": ["opnai:gpt-4.1"]\n}\n'
+    uri, diags = await editor.open("tunacode.json", text)
+    assert ("unknown-provider", "opnai") in found(editor, text, diags)
+    at = text.index("opnai") + 2
+    editor.s.client.diagnostics.pop(uri, None)
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=position(text, at, editor.encoding),
+                        end=position(text, at, editor.encoding),
+                    ),
+                    text="e",
+                )
+            ],
+        )
+    )
+    text = text[:at] + "e" + text[at:]
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, text, diags) == [("dropped-by-cli", "note")]  # a key tunacode drops
+    # the server's copy is the client's, byte for byte: a bad value after the separators
+    editor.s.client.diagnostics.pop(uri, None)
+    start = text.index("openai:gpt-4.1")
+    end = start + len("openai:gpt-4.1")
+    editor.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=position(text, start, editor.encoding),
+                        end=position(text, end, editor.encoding),
+                    ),
+                    text="nosuch:x",
+                )
+            ],
+        )
+    )
+    text = text[:start] + "nosuch:x" + text[end:]
+    diags = await diagnostics(editor.s, uri)
+    assert found(editor, text, diags) == [
+        ("dropped-by-cli", "note"),
+        ("unknown-provider", "nosuch"),
+    ]
 
 
 PREFERENCES = (

@@ -2,7 +2,8 @@
 handler can take, serving over stdio or TCP, and the fast path that sends our plain-dict results
 as they are.
 
-The one module that touches pygls internals (`_serialize_message`, `_send_data`, `_stop_event`):
+The one module that touches pygls internals (`_serialize_message`, `_send_data`, `_stop_event`,
+`_workspace`; wire.LspWorkspace's `_sync_kind`):
 pyproject.toml pins pygls to the minor version these were read from. Features never import it;
 `server.py` calls `serve_stdio` and `serve_tcp`.
 """
@@ -34,7 +35,7 @@ from pygls.protocol import (
 )
 from pygls.protocol.language_server import lsp_method
 
-from .wire import fit_capabilities
+from .wire import LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -131,6 +132,15 @@ class TunaProtocol(LanguageServerProtocol):
     ) -> Generator[Any, Any, types.InitializeResult]:
         result = yield from super().lsp_initialize(params)
         fit_capabilities(result.capabilities, params.capabilities)
+        # the same workspace, with documents that break lines where the client does
+        made = self._workspace
+        assert made is not None  # pygls made it before calling our initialize
+        self._workspace = LspWorkspace(
+            made.root_uri,
+            self._server._text_document_sync_kind,
+            list(made.folders.values()),
+            made.position_encoding,
+        )
         return result
 
     def _send_data(self, data: Any) -> None:

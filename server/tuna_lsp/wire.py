@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.workspace import ServerTextPosition
+from pygls.workspace import ServerTextPosition, TextDocument, Workspace
 
 from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
+from .text.lines import line_content, split_lines
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
@@ -153,6 +154,36 @@ def fit_capabilities(caps: types.ServerCapabilities, client: types.ClientCapabil
         caps.code_action_provider = True
 
 
+class LspTextDocument(TextDocument):
+    """pygls's document, with its lines broken where the client breaks them (text.lines): pygls
+    splits with str.splitlines, so a U+2028 in a JSON string put every later position, and every
+    incremental edit, a line off."""
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(split_lines(self.source))
+
+
+class LspWorkspace(Workspace):
+    """pygls's workspace, whose documents are LspTextDocuments."""
+
+    def _create_text_document(
+        self,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self.position_codec,
+        )
+
+
 class DocPositions:
     """Offsets into a document's text (code points of the Python str, what the text analysis
     works in) to LSP positions and back, in the position encoding negotiated at `initialize`.
@@ -170,7 +201,7 @@ class DocPositions:
         line = bisect_right(self.starts, offset) - 1
         if line == len(self.lines):  # the very end of the text
             last = self.lines[-1] if self.lines else ""
-            if not last or last.splitlines()[0] != last:  # it ends with a line break
+            if not last or line_content(last) != last:  # it ends with a line break
                 return types.Position(line=len(self.lines), character=0)
             line -= 1  # on the last line, which has no line break
         where = ServerTextPosition(line, offset - self.starts[line])
@@ -183,7 +214,7 @@ class DocPositions:
         if position.line >= len(self.lines):
             return len(self.text)
         # Past the line's end means its end (pygls would clamp to one unit before it, in place).
-        content = self.lines[position.line].splitlines()[0]
+        content = line_content(self.lines[position.line])
         character = min(position.character, self.codec.client_num_units(content))
         where = self.codec.position_from_client_units(
             self.lines, types.Position(line=position.line, character=character)

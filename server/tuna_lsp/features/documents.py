@@ -367,8 +367,9 @@ def _preferences_completion(
 
 def _preferences_key(text: str, offset: int) -> str | None:
     from ..text.config_schema import TOML_KEY
+    from ..text.lines import line_content, split_lines
 
-    lines = text[:offset].splitlines()
+    lines = [line_content(line) for line in split_lines(text[:offset])]
     for line in reversed(lines):
         m = TOML_KEY.match(line)
         if m:

@@ -21,6 +21,7 @@ from ..core.json_kind import json_kind
 from ..core.keys import env_var_for
 from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, value_ranges
+from .lines import split_lines
 
 Severity = Literal["error", "warning", "information", "hint"]
 CLI_REFUSES = frozenset({"syntax", "schema"})
@@ -341,8 +342,9 @@ def _workspace_findings(
 
 
 def _toml_error_offset(text: str, line: Any, col: Any) -> int:
-    """The offset tomlkit's error names: a 1-based line of `str.splitlines` and a 0-based column
-    in code points (tomlkit counts in the Python str, as the text analysis does)."""
+    """The offset tomlkit's error names: a 1-based line of `str.splitlines` (tomlkit's own
+    count, U+2028 and the like included: not the editor's, see text.lines) and a 0-based
+    column in code points (tomlkit counts in the Python str, as the text analysis does)."""
     row: int = line if isinstance(line, int) and line >= 1 else 1
     column: int = col if isinstance(col, int) and col >= 0 else 0
     start = sum(len(x) for x in text.splitlines(keepends=True)[: row - 1])
@@ -364,7 +366,7 @@ def _toml_entries(
     pos = 0
     current: list[tuple[int, int, str]] | None = None
     depth = 0
-    for line in text.splitlines(keepends=True):
+    for line in split_lines(text):
         body = line.split("#", 1)[0] if '"' not in line else line
         m = _TABLE.match(line) if depth == 0 else None
         if m:
