@@ -6,8 +6,11 @@ paths and error causes only, never from `env` values.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,30 +39,46 @@ def configure(level: str, log_file: str | None) -> None:
 
 
 class ClientLogHandler(logging.Handler):
-    """Forwards records to the client's log (VS Code's output channel, Neovim's lsp.log)."""
+    """Forwards records to the client's log (VS Code's output channel, Neovim's lsp.log). Made on
+    the event loop's thread; a record logged on another (the catalog's build, a write waiting
+    for the lock) is handed to the loop: the transport is not thread-safe, and two threads
+    writing to it at once could interleave two messages' bytes."""
 
     def __init__(self, server: TunaLanguageServer) -> None:
         super().__init__(logging.INFO)
         self.server = server
         self._emitting = False
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self._emitting or record.name.startswith("pygls"):
+        if record.name.startswith("pygls"):
+            return
+        try:
+            message = self.format(record)
+        except Exception:
+            return
+        if threading.get_ident() == self._thread:
+            self._send(record.levelno, message)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the server is ending
+                self._loop.call_soon_threadsafe(self._send, record.levelno, message)
+
+    def _send(self, levelno: int, message: str) -> None:
+        if self._emitting:
             return
         self._emitting = True
         try:
             from lsprotocol import types
 
             level = types.MessageType.Log
-            if record.levelno >= logging.ERROR:
+            if levelno >= logging.ERROR:
                 level = types.MessageType.Error
-            elif record.levelno >= logging.WARNING:
+            elif levelno >= logging.WARNING:
                 level = types.MessageType.Warning
-            elif record.levelno >= logging.INFO:
+            elif levelno >= logging.INFO:
                 level = types.MessageType.Info
-            self.server.window_log_message(
-                types.LogMessageParams(type=level, message=self.format(record))
-            )
+            self.server.window_log_message(types.LogMessageParams(type=level, message=message))
         except Exception:
             pass
         finally:
