@@ -525,3 +525,42 @@ def test_a_snapshot_never_shows_its_keys_in_a_repr(tmp_path: Path) -> None:
     )
     snap = ConfigStore(path).read()
     assert snap.data is not None and "sk-SECRET" not in repr(snap)
+
+
+# ---- what a set leaves for its fsync to write ------------------------------------------------
+
+
+def test_reads_leave_the_access_time_alone(cfg: Path, tmp_path: Path) -> None:
+    """A read of the config or of the write marks must not make an inode dirty (relatime, this
+    file system's default, updates the access time of a file modified since its last read):
+    the next set's fsync would write it too. Reads use O_NOATIME, as the file's owner."""
+    from tuna_lsp.storage.write_marks import WriteMarks
+
+    write(cfg, {"default_model": "openai:gpt-4.1"})
+    marks = WriteMarks(tmp_path / "state" / "config-writes.log")
+    marks.add(cfg.read_bytes())
+    for path in (cfg, marks.path):
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_mtime_ns - 10**9, st.st_mtime_ns))  # read before it changed
+    before = {p: os.stat(p).st_atime_ns for p in (cfg, marks.path)}
+    assert ConfigStore(cfg).read().data == {"default_model": "openai:gpt-4.1"}
+    assert marks.made_by_us(cfg.read_bytes())  # (this test's own read is a plain one)
+    cfg_atime = os.stat(cfg).st_atime_ns
+    os.utime(cfg, ns=(before[cfg], os.stat(cfg).st_mtime_ns))
+    assert ConfigStore(cfg).read().data is not None
+    assert {p: os.stat(p).st_atime_ns for p in (cfg, marks.path)} == before
+    assert cfg_atime != before[cfg]  # a plain read does move it here: the check can fail
+
+
+def test_a_set_leaves_the_lock_file_unchanged(cfg: Path) -> None:
+    """Run as root, the lock file gets the directory's owner once, not an inode write (a chown)
+    at every set."""
+    write(cfg, {"default_model": "openai:gpt-4.1"})
+    store = ConfigStore(cfg)
+    store.set_model("openai:gpt-4o")
+    lock = cfg.with_name(cfg.name + ".lock")
+    first = os.stat(lock, follow_symlinks=False)
+    assert (first.st_uid, first.st_gid) == (os.stat(cfg.parent).st_uid, os.stat(cfg.parent).st_gid)
+    store.set_model("openai:gpt-4.1")
+    store.set_model("openai:gpt-4o")
+    assert os.stat(lock, follow_symlinks=False).st_ctime_ns == first.st_ctime_ns

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ..core.json_kind import json_kind
 from .atomic_file import replace_file, untrusted_link
+from .quiet_read import open_to_read
 
 log = logging.getLogger(__name__)
 
@@ -197,14 +198,16 @@ def _remove_stale_temps(directory: Path, name: str) -> None:
                 log.info("removed %s, left by a writer that died before its rename", entry.name)
 
 
-def _keep_lock_owner(lock_path: Path) -> None:
+def _keep_lock_owner(lock_path: Path, held: os.stat_result) -> None:
     """As root, a lock file made now would be root's, 0644: the user's own servers could no longer
-    open it. Give it the directory's owner, as the config keeps its own (atomic_file)."""
+    open it. Give it the directory's owner, as the config keeps its own (atomic_file). Only when
+    it has another: a chown is an inode write, which the set's fsync would carry."""
     if os.geteuid() != 0:
         return
     with contextlib.suppress(OSError):
         st = os.stat(lock_path.parent)
-        os.chown(lock_path, st.st_uid, st.st_gid, follow_symlinks=False)
+        if (held.st_uid, held.st_gid) != (st.st_uid, st.st_gid):
+            os.chown(lock_path, st.st_uid, st.st_gid, follow_symlinks=False)
 
 
 class ConfigStore:
@@ -229,7 +232,7 @@ class ConfigStore:
             return ConfigSnapshot(self.path, exists=os.path.lexists(self.path), error=err)
         try:
             # O_NONBLOCK: opening a FIFO must not wait for a writer
-            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = open_to_read(self.path, os.O_NONBLOCK)
         except FileNotFoundError:
             return ConfigSnapshot(self.path, exists=False)
         except OSError as exc:
@@ -250,7 +253,10 @@ class ConfigStore:
                 return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, st.st_size))
             chunks: list[bytes] = []
             size = 0
-            while chunk := os.read(fd, MAX_CONFIG_BYTES + 1 - size):
+            # reads of the size the file has (os.read allocates what it is asked for: 4 MiB
+            # for every read of a 300-byte file), until one comes back empty
+            step = max(st.st_size + 1, 4096)
+            while chunk := os.read(fd, min(step, MAX_CONFIG_BYTES + 1 - size)):
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_CONFIG_BYTES:  # grew while we read
@@ -331,8 +337,9 @@ class ConfigStore:
 
         self._ensure_dir()
         try:
-            with locked(self.lock_path, self.lock_timeout if blocking else 0):
+            with locked(self.lock_path, self.lock_timeout if blocking else 0) as held:
                 log.debug("set: lock %s acquired", self.lock_path)
+                _keep_lock_owner(self.lock_path, held)
                 return self._update_locked(change, on_write)
         except LockTimeout as exc:
             if not blocking:
@@ -350,7 +357,6 @@ class ConfigStore:
         change: Callable[[dict[str, Any]], dict[str, Any] | None],
         on_write: Callable[[bytes], None] | None,
     ) -> tuple[ConfigSnapshot, ConfigSnapshot]:
-        _keep_lock_owner(self.lock_path)
         before = self.read()
         if before.error is not None:
             raise before.error

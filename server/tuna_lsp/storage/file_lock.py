@@ -45,26 +45,27 @@ def _open(path: Path) -> int:
         raise LockFileError(exc.errno, exc.strerror, str(path)) from exc
 
 
-def _still_names(fd: int, path: Path) -> bool:
+def _still_names(fd: int, path: Path) -> os.stat_result | None:
+    """The lock file's stat if `path` still names the file `fd` holds, else None."""
     try:
         st = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
-        return False
+        return None
     held = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
+    return held if (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino) else None
 
 
 @contextmanager
-def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[None]:
-    """Hold the lock at `path` (made if missing, mode 0600) for the `with` block. Tries at once;
-    with `timeout` 0 that is the only try. Raises LockTimeout, or LockFileError if the lock file
-    cannot be opened."""
+def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[os.stat_result]:
+    """Hold the lock at `path` (made if missing, mode 0600) for the `with` block, which gets the
+    lock file's stat. Tries at once; with `timeout` 0 that is the only try. Raises LockTimeout,
+    or LockFileError if the lock file cannot be opened."""
     deadline = time.monotonic() + timeout
     fd = _open(path)
     try:
         while True:
             if lock_descriptor(fd, blocking=False):
-                if _still_names(fd, path):
+                if (held := _still_names(fd, path)) is not None:
                     break
                 unlock_descriptor(fd)  # the file was replaced: lock the one there now
                 os.close(fd)
@@ -74,7 +75,7 @@ def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[None]:
             if time.monotonic() >= deadline:
                 raise LockTimeout(path, timeout)
             time.sleep(poll)
-        yield
+        yield held
     finally:
         if fd >= 0:
             os.close(fd)  # closing the only descriptor releases the lock

@@ -18,6 +18,8 @@ import os
 import re
 from pathlib import Path
 
+from .quiet_read import open_to_read
+
 log = logging.getLogger(__name__)
 KEEP = 32
 
@@ -50,12 +52,17 @@ class WriteMarks:
     def _tail(self) -> list[bytes]:
         """The lines of the log's last KEEP + 1 marks' worth of bytes, oldest first."""
         try:
-            with open(self.path, "rb") as f:
-                size = f.seek(0, os.SEEK_END)
-                f.seek(max(0, size - _LINE * (KEEP + 1)))
-                return f.read().split(b"\n")
+            fd = open_to_read(self.path)
         except OSError:
             return []
+        try:
+            size = os.fstat(fd).st_size
+            want = _LINE * (KEEP + 1)
+            return os.pread(fd, want, max(0, size - want)).split(b"\n")
+        except OSError:
+            return []
+        finally:
+            os.close(fd)
 
     def _read(self) -> list[str]:
         """The newest KEEP marks, newest first; a torn last line is no mark."""

@@ -1,0 +1,29 @@
+"""Opening a file to read it without writing to the disk.
+
+On a file system mounted `relatime` (Linux's default), the first read of a file modified since it
+was last read updates its access time: a dirty inode, which the next fsync's journal commit
+writes along with the data it was asked for (ext4 commits the whole transaction). Every server
+reads the shared config after each write (its watcher's echo, a set's read under the lock) and
+the write marks beside it: without O_NOATIME, each set's durable write also carried the access
+times its readers left. O_NOATIME is allowed to the file's owner and to root; for anyone else
+the open is a plain one. Must not import lsprotocol.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_NOATIME = getattr(os, "O_NOATIME", 0)  # Linux only
+
+
+def open_to_read(path: Path | str, flags: int = 0) -> int:
+    """os.open(path, O_RDONLY | O_CLOEXEC | flags), without an access-time update where the
+    kernel allows it. Raises OSError as os.open does."""
+    flags |= os.O_RDONLY | os.O_CLOEXEC
+    if _NOATIME:
+        try:
+            return os.open(path, flags | _NOATIME)
+        except PermissionError:  # EPERM: not the file's owner (or EACCES: tried again below)
+            pass
+    return os.open(path, flags)
