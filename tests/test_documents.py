@@ -10,7 +10,9 @@ negotiated, independently of pygls, and must be the expected substring.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 from bisect import bisect_right
 from collections.abc import AsyncIterator
@@ -705,6 +707,24 @@ async def test_server_flags_exactly_what_the_cli_refuses(home: Home) -> None:
             verdicts.append((text, cli, server))
     assert [v for v in verdicts if v[1] != v[2]] == []
     assert sum(v[1] == "refused" for v in verdicts) >= 10
+
+
+@in_module_loop
+async def test_the_unsaved_check_reads_the_config_bounded(home: Home) -> None:
+    """A set compares an edited buffer of the config with the file: a read bounded as every read
+    of the config is (PROTOCOL.md 1). A FIFO put at the config path hung the whole server."""
+    home.write_config(GOOD)
+    raw = home.config.read_bytes()
+    async with lsp_session(home) as s:
+        uri = await open_doc(s, home.config, raw.decode())
+        await change_doc(s, uri, raw.decode().replace("dracula", "nord"), 2)
+        home.config.unlink()
+        os.mkfifo(home.config)
+        with pytest.raises(JsonRpcException) as err:
+            await asyncio.wait_for(s.request("tuna/setModel", {"model": "openai:gpt-4o"}), 10)
+        assert err.value.code == -32803 and err.value.data["reason"] == "unsaved-changes"
+        r = await asyncio.wait_for(s.request("tuna/getModel", {}), 10)  # and it still answers
+        assert r["model"] == "openai:gpt-4.1"
 
 
 async def test_unsaved_edits_block_writes_until_saved(home: Home) -> None:

@@ -141,9 +141,11 @@ class DocumentsFeature:
             path = to_fs_path(uri)
             if not path or _real(path) != target:
                 continue
+            # bounded, as every read of the config: a FIFO or a device there never blocks
+            raw = service.store.read_once().raw
             try:
-                disk = Path(target).read_text(encoding="utf-8")
-            except OSError:
+                disk = raw.decode("utf-8") if raw is not None else None
+            except UnicodeDecodeError:
                 disk = None
             if self.server.workspace.get_text_document(uri).source != disk:
                 return uri
