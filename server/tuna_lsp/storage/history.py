@@ -11,8 +11,11 @@ import contextlib
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .quiet_read import open_to_read
 
 if TYPE_CHECKING:  # datetime is loaded on the first record, not at start-up
     import datetime as dt
@@ -81,7 +84,10 @@ class History:
 
     def _append(self, line: bytes) -> None:
         # O_NOFOLLOW: a link planted at the history path is never appended through
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        # O_NONBLOCK: a FIFO there is an error at once, not a wait for its reader
+        flags = (
+            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        )
         try:
             fd = os.open(self.path, flags, 0o600)
         except FileNotFoundError:  # the state dir was removed since: make it again
@@ -117,25 +123,32 @@ class History:
     def _tail(self, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` entries as stored, newest first."""
         try:
-            with open(self.path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                want = _TAIL_BYTES
-                while True:
-                    start = max(0, size - want)
-                    f.seek(start)
-                    chunk = f.read()
-                    lines = chunk.splitlines()
-                    if start > 0:
-                        lines = lines[1:]  # maybe cut in the middle
-                    if start == 0 or len(lines) >= limit:
-                        break
-                    want *= 4
+            fd = open_to_read(self.path, os.O_NONBLOCK)  # never waits on a FIFO
         except FileNotFoundError:
             return []
         except OSError as exc:
             log.warning("could not read the model history %s: %s", self.path, exc.strerror)
             return []
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                log.warning("could not read the model history %s: not a file", self.path)
+                return []
+            size = st.st_size
+            want = _TAIL_BYTES
+            while True:
+                start = max(0, size - want)
+                lines = os.pread(fd, size - start, start).splitlines()
+                if start > 0:
+                    lines = lines[1:]  # maybe cut in the middle
+                if start == 0 or len(lines) >= limit:
+                    break
+                want *= 4
+        except OSError as exc:
+            log.warning("could not read the model history %s: %s", self.path, exc.strerror)
+            return []
+        finally:
+            os.close(fd)
         out: list[dict[str, Any]] = []
         for raw in reversed(lines):
             if len(out) >= limit:

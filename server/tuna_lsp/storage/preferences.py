@@ -24,8 +24,11 @@ from typing import Any
 
 from ..core.model_string import PROVIDER_RE
 from .atomic_file import replace_file, untrusted_link
+from .quiet_read import read_regular
 
 log = logging.getLogger(__name__)
+# A hand-edited file of a few lines; anything this large is not one (and is never held whole).
+MAX_PREFERENCES_BYTES = 1024 * 1024
 HEADER = (
     "# tuna-lsp preferences. Edit freely; comments and order are kept.\n"
     "# [providers]: canonical model id (the last '/' segment, lowercased) = provider ids, most\n"
@@ -71,10 +74,12 @@ class Preferences:
         import tomlkit
 
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = read_regular(self.path, MAX_PREFERENCES_BYTES).decode("utf-8")
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
+            raise PreferencesError(self.path, f"cannot read the file ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
             raise PreferencesError(self.path, f"cannot read the file ({exc})") from exc
         try:
             doc = tomlkit.parse(text)

@@ -1,4 +1,5 @@
-"""Opening a file to read it without writing to the disk.
+"""Opening a file to read it without writing to the disk, and without waiting on what the path
+names (a FIFO opened to read waits for a writer; one opened to write, for a reader).
 
 On a file system mounted `relatime` (Linux's default), the first read of a file modified since it
 was last read updates its access time: a dirty inode, which the next fsync's journal commit
@@ -11,7 +12,9 @@ the open is a plain one. Must not import lsprotocol.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 _NOATIME = getattr(os, "O_NOATIME", 0)  # Linux only
@@ -27,3 +30,24 @@ def open_to_read(path: Path | str, flags: int = 0) -> int:
         except PermissionError:  # EPERM: not the file's owner (or EACCES: tried again below)
             pass
     return os.open(path, flags)
+
+
+def read_regular(path: Path | str, limit: int) -> bytes:
+    """The content of the regular file at `path`, of at most `limit` bytes. Never waits on a
+    FIFO or a device. Raises FileNotFoundError, or OSError saying what is wrong."""
+    fd = open_to_read(path, os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        chunks: list[bytes] = []
+        size = 0
+        step = max(st.st_size + 1, 4096)
+        while chunk := os.read(fd, min(step, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

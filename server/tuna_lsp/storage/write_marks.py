@@ -52,7 +52,7 @@ class WriteMarks:
     def _tail(self) -> list[bytes]:
         """The lines of the log's last KEEP + 1 marks' worth of bytes, oldest first."""
         try:
-            fd = open_to_read(self.path)
+            fd = open_to_read(self.path, os.O_NONBLOCK)  # never waits on a FIFO
         except OSError:
             return []
         try:
@@ -76,7 +76,8 @@ class WriteMarks:
             if not self._dir_ready:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._dir_ready = True
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            # O_NONBLOCK: a FIFO there is an error at once, not a wait for its reader
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
             fd = os.open(self.path, flags, 0o600)
             try:
                 os.write(fd, line)
