@@ -226,6 +226,27 @@ def found(ed: Editor, text: str, diags: list[types.Diagnostic]) -> list[tuple[st
     return sorted((str(d.code), text_at(text, d.range, ed.encoding)) for d in diags)
 
 
+def edit(ed: Editor, uri: str, text: str, start: int, end: int, new: str, *, version: int) -> str:
+    """The client replaces text[start:end] with `new`, sent as a range in its own units, and
+    forgets the diagnostics it had; the text it now has."""
+    ed.s.client.diagnostics.pop(uri, None)
+    ed.s.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=position(text, start, ed.encoding),
+                        end=position(text, end, ed.encoding),
+                    ),
+                    text=new,
+                )
+            ],
+        )
+    )
+    return text[:start] + new + text[end:]
+
+
 # ---- the tests ------------------------------------------------------------------------------
 
 
@@ -315,42 +336,12 @@ async def test_incremental_changes_in_the_negotiated_encoding(editor: Editor) ->
     assert ("unknown-provider", "opnai") in found(editor, text, diags)
     # the client types the missing "e" of "opnai", sent as a range in its own units
     at = text.index("opnai") + 2
-    editor.s.client.diagnostics.pop(uri, None)
-    editor.s.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=position(text, at, editor.encoding),
-                        end=position(text, at, editor.encoding),
-                    ),
-                    text="e",
-                )
-            ],
-        )
-    )
-    text = text[:at] + "e" + text[at:]
+    text = edit(editor, uri, text, at, at, "e", version=2)
     diags = await diagnostics(editor.s, uri)
     assert found(editor, text, diags) == [("dropped-by-cli", MB), ("model-format", MB)]
     # and one that replaces a range holding an astral character
     start, end = text.index(f'["{MB}"') + 2, text.index(f'["{MB}"') + 2 + len(MB)
-    editor.s.client.diagnostics.pop(uri, None)
-    editor.s.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=position(text, start, editor.encoding),
-                        end=position(text, end, editor.encoding),
-                    ),
-                    text="nosuch:x",
-                )
-            ],
-        )
-    )
-    text = text[:start] + "nosuch:x" + text[end:]
+    text = edit(editor, uri, text, start, end, "nosuch:x", version=3)
     diags = await diagnostics(editor.s, uri)
     assert found(editor, text, diags) == [("dropped-by-cli", MB), ("unknown-provider", "nosuch")]
 
@@ -364,43 +355,12 @@ async def test_line_separators_in_strings_are_no_line_breaks(editor: Editor) -> 
     uri, diags = await editor.open("tunacode.json", text)
     assert ("unknown-provider", "opnai") in found(editor, text, diags)
     at = text.index("opnai") + 2
-    editor.s.client.diagnostics.pop(uri, None)
-    editor.s.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=position(text, at, editor.encoding),
-                        end=position(text, at, editor.encoding),
-                    ),
-                    text="e",
-                )
-            ],
-        )
-    )
-    text = text[:at] + "e" + text[at:]
+    text = edit(editor, uri, text, at, at, "e", version=2)
     diags = await diagnostics(editor.s, uri)
     assert found(editor, text, diags) == [("dropped-by-cli", "note")]  # a key tunacode drops
     # the server's copy is the client's, byte for byte: a bad value after the separators
-    editor.s.client.diagnostics.pop(uri, None)
     start = text.index("openai:gpt-4.1")
-    end = start + len("openai:gpt-4.1")
-    editor.s.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(
-                        start=position(text, start, editor.encoding),
-                        end=position(text, end, editor.encoding),
-                    ),
-                    text="nosuch:x",
-                )
-            ],
-        )
-    )
-    text = text[:start] + "nosuch:x" + text[end:]
+    text = edit(editor, uri, text, start, start + len("openai:gpt-4.1"), "nosuch:x", version=3)
     diags = await diagnostics(editor.s, uri)
     assert found(editor, text, diags) == [
         ("dropped-by-cli", "note"),

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from ..core.json_kind import json_kind
 from .atomic_file import replace_file, untrusted_link
-from .quiet_read import open_to_read
+from .quiet_read import TooLarge, open_to_read, read_to_end
 
 log = logging.getLogger(__name__)
 
@@ -249,19 +249,9 @@ class ConfigStore:
                     f"the path is {_file_kind(mode)}, not a regular file",
                 )
                 return ConfigSnapshot(self.path, exists=True, error=err)
-            if st.st_size > MAX_CONFIG_BYTES:
-                return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, st.st_size))
-            chunks: list[bytes] = []
-            size = 0
-            # reads of the size the file has (os.read allocates what it is asked for: 4 MiB
-            # for every read of a 300-byte file), until one comes back empty
-            step = max(st.st_size + 1, 4096)
-            while chunk := os.read(fd, min(step, MAX_CONFIG_BYTES + 1 - size)):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_CONFIG_BYTES:  # grew while we read
-                    return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, size))
-            raw = b"".join(chunks)
+            raw = read_to_end(fd, self.path, st.st_size, MAX_CONFIG_BYTES)
+        except TooLarge as exc:  # (or grew so while it was read)
+            return ConfigSnapshot(self.path, exists=True, error=_too_big(self.path, exc.size))
         except OSError as exc:
             return ConfigSnapshot(
                 self.path, exists=True, error=_os_error(self.path, exc, "reading")

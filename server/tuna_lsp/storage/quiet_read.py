@@ -32,22 +32,39 @@ def open_to_read(path: Path | str, flags: int = 0) -> int:
     return os.open(path, flags)
 
 
+class TooLarge(OSError):
+    """A file past the limit its reader set; `size`: as much of it as was seen."""
+
+    def __init__(self, path: Path | str, limit: int, size: int) -> None:
+        super().__init__(errno.EFBIG, f"larger than {limit} bytes", str(path))
+        self.size = size
+
+
+def read_to_end(fd: int, path: Path | str, size_hint: int, limit: int) -> bytes:
+    """The rest of an open file, in reads of the size it has (os.read allocates what it is asked
+    for: a 4 MiB buffer for a 300-byte file otherwise). Raises TooLarge past `limit` bytes
+    (a file that grew while it was read, too)."""
+    if size_hint > limit:
+        raise TooLarge(path, limit, size_hint)
+    chunks: list[bytes] = []
+    size = 0
+    step = max(size_hint + 1, 4096)
+    while chunk := os.read(fd, min(step, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(path, limit, size)
+    return b"".join(chunks)
+
+
 def read_regular(path: Path | str, limit: int) -> bytes:
     """The content of the regular file at `path`, of at most `limit` bytes. Never waits on a
-    FIFO or a device. Raises FileNotFoundError, or OSError saying what is wrong."""
+    FIFO or a device. Raises FileNotFoundError, TooLarge, or OSError saying what is wrong."""
     fd = open_to_read(path, os.O_NONBLOCK)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        chunks: list[bytes] = []
-        size = 0
-        step = max(st.st_size + 1, 4096)
-        while chunk := os.read(fd, min(step, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise OSError(errno.EFBIG, f"larger than {limit} bytes", str(path))
-        return b"".join(chunks)
+        return read_to_end(fd, path, st.st_size, limit)
     finally:
         os.close(fd)
