@@ -71,8 +71,6 @@ class Preferences:
         self.error: PreferencesError | None = None
 
     def _load(self) -> Any:
-        import tomlkit
-
         try:
             text = read_regular(self.path, MAX_PREFERENCES_BYTES).decode("utf-8")
         except FileNotFoundError:
@@ -81,6 +79,8 @@ class Preferences:
             raise PreferencesError(self.path, f"cannot read the file ({exc.strerror})") from exc
         except UnicodeDecodeError as exc:
             raise PreferencesError(self.path, f"cannot read the file ({exc})") from exc
+        import tomlkit  # only for a file there is (tens of ms to import, before the first status)
+
         try:
             doc = tomlkit.parse(text)
         except Exception as exc:  # tomlkit raises several ParseError subclasses
