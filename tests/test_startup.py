@@ -97,3 +97,4 @@ def test_a_window_with_a_folder_and_no_preferences_loads_no_toml_parser(
     assert not {n for n in names if n.split(".")[0] in ("tomlkit", "tomllib")}
     # the catalog and the documents' analysis come after the first status too
     assert "sqlite3" not in names and "tuna_lsp.core.catalog" not in names
+    assert "filelock" not in names  # the lock is for writes

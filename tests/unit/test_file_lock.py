@@ -115,3 +115,21 @@ def test_a_lock_file_replaced_while_waiting_is_not_a_way_in(tmp_path: Path) -> N
     assert entered.wait(5)
     thread.join(5)
     waiter.join(5)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root gives files away (CI runs as root)")
+def test_as_root_a_lock_file_gets_its_directorys_owner(tmp_path: Path) -> None:
+    """A server run as root must not leave a lock file the user's own servers cannot open: every
+    lock (the config's, the preferences', the history's, the catalog index's) gets its
+    directory's owner, once."""
+    folder = tmp_path / "user"
+    folder.mkdir()
+    os.chown(folder, 12345, 23456)
+    path = folder / "preferences.toml.lock"
+    with locked(path, timeout=0):
+        pass
+    first = path.lstat()
+    assert (first.st_uid, first.st_gid) == (12345, 23456)
+    with locked(path, timeout=0):
+        pass
+    assert path.lstat().st_ctime_ns == first.st_ctime_ns  # not chowned again

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from ..core.json_kind import json_kind
 from .atomic_file import replace_file, untrusted_link
+from .file_lock import LockFileError, LockTimeout, lock_beside, locked
 from .quiet_read import TooLarge, open_to_read, read_to_end
 
 log = logging.getLogger(__name__)
@@ -198,24 +199,12 @@ def _remove_stale_temps(directory: Path, name: str) -> None:
                 log.info("removed %s, left by a writer that died before its rename", entry.name)
 
 
-def _keep_lock_owner(lock_path: Path, held: os.stat_result) -> None:
-    """As root, a lock file made now would be root's, 0644: the user's own servers could no longer
-    open it. Give it the directory's owner, as the config keeps its own (atomic_file). Only when
-    it has another: a chown is an inode write, which the set's fsync would carry."""
-    if os.geteuid() != 0:
-        return
-    with contextlib.suppress(OSError):
-        st = os.stat(lock_path.parent)
-        if (held.st_uid, held.st_gid) != (st.st_uid, st.st_gid):
-            os.chown(lock_path, st.st_uid, st.st_gid, follow_symlinks=False)
-
-
 class ConfigStore:
     """Reads and writes one shared config path."""
 
     def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.path = path
-        self.lock_path = path.with_name(path.name + ".lock")
+        self.lock_path = lock_beside(path)
         self._last_sweep = -float("inf")
         self.lock_timeout = lock_timeout
 
@@ -322,14 +311,10 @@ class ConfigStore:
         """Read-modify-write under the lock: `change` gets the file's current data and returns the
         new data, or None to write nothing. `on_write` sees the new bytes just before they replace
         the file. Returns (before, after), `after is before` when nothing was written."""
-        # filelock: on the first write, not at start
-        from .file_lock import LockFileError, LockTimeout, locked
-
         self._ensure_dir()
         try:
-            with locked(self.lock_path, self.lock_timeout if blocking else 0) as held:
+            with locked(self.lock_path, self.lock_timeout if blocking else 0):
                 log.debug("set: lock %s acquired", self.lock_path)
-                _keep_lock_owner(self.lock_path, held)
                 return self._update_locked(change, on_write)
         except LockTimeout as exc:
             if not blocking:

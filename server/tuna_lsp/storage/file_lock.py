@@ -13,13 +13,12 @@ otherwise let two writers in). Must not import lsprotocol.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import lock_descriptor, unlock_descriptor
 
 # A writer holds a lock for a millisecond or two: poll often, or a waiter among busy writers can
 # miss every free moment until its timeout.
@@ -45,6 +44,24 @@ def _open(path: Path) -> int:
         raise LockFileError(exc.errno, exc.strerror, str(path)) from exc
 
 
+def lock_beside(path: Path) -> Path:
+    """The lock file of a shared file: beside it, named after it (`tunacode.json.lock`, as
+    PROTOCOL.md 7 and filelock have it)."""
+    return path.with_name(path.name + ".lock")
+
+
+def _keep_owner(path: Path, held: os.stat_result) -> None:
+    """As root, a lock file made now would be root's, 0600: the user's own servers could no longer
+    open it. It gets its directory's owner, as a rewritten file keeps its own (atomic_file); only
+    when it has another (a chown is an inode write, which a set's fsync would carry)."""
+    if os.geteuid() != 0:
+        return
+    with contextlib.suppress(OSError):
+        st = os.stat(path.parent)
+        if (held.st_uid, held.st_gid) != (st.st_uid, st.st_gid):
+            os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
+
+
 def _still_names(fd: int, path: Path) -> os.stat_result | None:
     """The lock file's stat if `path` still names the file `fd` holds, else None."""
     try:
@@ -56,10 +73,12 @@ def _still_names(fd: int, path: Path) -> os.stat_result | None:
 
 
 @contextmanager
-def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[os.stat_result]:
-    """Hold the lock at `path` (made if missing, mode 0600) for the `with` block, which gets the
-    lock file's stat. Tries at once; with `timeout` 0 that is the only try. Raises LockTimeout,
-    or LockFileError if the lock file cannot be opened."""
+def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[None]:
+    """Hold the lock at `path` (made if missing, mode 0600, its directory's owner's) for the
+    `with` block. Tries at once; with `timeout` 0 that is the only try. Raises LockTimeout, or
+    LockFileError if the lock file cannot be opened."""
+    from filelock import lock_descriptor, unlock_descriptor  # on the first write, not at start
+
     deadline = time.monotonic() + timeout
     fd = _open(path)
     try:
@@ -75,7 +94,8 @@ def locked(path: Path, timeout: float, poll: float = POLL_S) -> Iterator[os.stat
             if time.monotonic() >= deadline:
                 raise LockTimeout(path, timeout)
             time.sleep(poll)
-        yield held
+        _keep_owner(path, held)
+        yield
     finally:
         if fd >= 0:
             os.close(fd)  # closing the only descriptor releases the lock

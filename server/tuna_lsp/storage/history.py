@@ -70,10 +70,10 @@ class History:
                 return
             # Every server sees an external change: check and append under one lock, so that
             # it is recorded once.
-            from .file_lock import LockTimeout, locked
+            from .file_lock import LockTimeout, lock_beside, locked
 
             try:
-                with locked(self.path.with_name(self.path.name + ".lock"), timeout=1):
+                with locked(lock_beside(self.path), timeout=1):
                     if not self._seen_recently(entry, now):
                         self._append(line)
             except LockTimeout:

@@ -144,11 +144,11 @@ class Preferences:
         """Set or remove one key of one table under the lock, keeping everything else."""
         import tomlkit
 
-        from .file_lock import LockTimeout, locked
+        from .file_lock import LockTimeout, lock_beside, locked
 
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with locked(self.path.with_name(self.path.name + ".lock"), timeout=2):
+            with locked(lock_beside(self.path), timeout=2):
                 doc = self._load()
                 if doc is None:
                     if value is None:
