@@ -118,9 +118,6 @@ class _PipeWriter:
         self.transport.close()
 
 
-_ANSWERED = object()  # an async request handler's task result: the response has been sent
-
-
 class TunaProtocol(LanguageServerProtocol):
     """Our results and notifications are plain JSON dicts already: send them as they are.
     (pygls would walk every value through cattrs, which costs more than the durable write.)
@@ -229,11 +226,10 @@ class TunaProtocol(LanguageServerProtocol):
             # A failure or a cancellation is still answered by pygls's callback.
             answer = callback
 
-            async def answered() -> Any:
+            async def answered() -> None:
                 result = await handler(*(args or ()))
                 self._request_futures.pop(msg_id, None)  # before room() is woken
                 self._send_response(msg_id, result=result)
-                return _ANSWERED
 
             def sent(future: Any) -> None:
                 if future.cancelled() or future.exception() is not None:
