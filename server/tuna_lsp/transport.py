@@ -35,6 +35,7 @@ from pygls.protocol import (
 )
 from pygls.protocol.language_server import lsp_method
 
+from .structure_once import structure_once
 from .wire import LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
@@ -52,6 +53,10 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
 
 def converter_factory() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
+    # once per process, and 61 classes for cattrs to compile: walked instead (structure_once)
+    converter.register_structure_hook(
+        types.InitializeParams, structure_once(converter, default_converter)
+    )
     converter.register_structure_hook(JsonRPCRequestMessage, _plain)
     converter.register_structure_hook(
         JsonRPCNotification,

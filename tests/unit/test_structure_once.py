@@ -1,0 +1,100 @@
+"""structure_once: `initialize` params walked by reflection give what lsprotocol's converter gives,
+for what real clients send, without cattrs writing a function per class; what the walk does not
+take as it is goes to lsprotocol's converter, which structures or rejects it as it always did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cattrs.gen
+import pytest
+import pytest_lsp.clients
+from lsprotocol import types
+from pygls.protocol import default_converter
+from tuna_lsp.structure_once import structure_once
+from tuna_lsp.transport import converter_factory
+
+CLIENTS = sorted(Path(pytest_lsp.clients.__file__).parent.glob("*.json"))
+
+
+def _initialize(capabilities: Any, **extra: Any) -> dict[str, Any]:
+    params = {
+        "processId": 7,
+        "clientInfo": {"name": "editor", "version": "1"},
+        "rootUri": "file:///home/u/project",
+        "workspaceFolders": [{"uri": "file:///home/u/project", "name": "project"}],
+        "initializationOptions": {"configPath": "/home/u/.config/tunacode.json", "x": []},
+        "trace": "verbose",
+        "locale": "en",
+        "capabilities": capabilities,
+        **extra,
+    }
+    return {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
+
+
+def _generated(monkeypatch: pytest.MonkeyPatch) -> list[type]:
+    """The classes cattrs writes a structuring function for, from now on."""
+    made: list[type] = []
+    real = cattrs.gen.make_dict_structure_fn
+
+    def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
+        made.append(cl)
+        return real(cl, *args, **kwargs)
+
+    monkeypatch.setattr(cattrs.gen, "make_dict_structure_fn", spy)
+    return made
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=lambda p: p.stem)
+def test_real_clients_capabilities_as_lsprotocol_reads_them(
+    client: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = _initialize(json.loads(client.read_text())["capabilities"])
+    expected = default_converter().structure(message, types.InitializeRequest)
+    made = _generated(monkeypatch)
+    got = converter_factory().structure(message, types.InitializeRequest)
+    assert got == expected
+    # lsprotocol's converter writes one function per class the capabilities name (61 for VS
+    # Code's); the walk leaves it the request's envelope and the odd union's option class
+    assert types.InitializeParams not in made
+    assert types.ClientCapabilities not in made
+    assert len(made) <= 4, made
+
+
+def test_a_list_for_an_object_reads_as_lsprotocol_reads_it() -> None:
+    # Neovim 0.9 sends callHierarchy as a list; cattrs reads it as an object without fields
+    caps = {"textDocument": {"callHierarchy": [{"dynamicRegistration": False}]}}
+    message = _initialize(caps)
+    expected = default_converter().structure(message, types.InitializeRequest)
+    assert converter_factory().structure(message, types.InitializeRequest) == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"processId": 1},  # no capabilities
+        {"processId": 1, "capabilities": 5},
+        {"processId": "one", "capabilities": {}},
+        {"processId": 1, "capabilities": {"workspace": ["applyEdit"]}},
+        {"processId": 1, "capabilities": {}, "trace": "loud"},
+        {"processId": 1, "capabilities": {}, "workspaceFolders": {"uri": "file:///x"}},
+    ],
+)
+def test_what_the_walk_does_not_take_lsprotocol_decides(params: dict[str, Any]) -> None:
+    handed: list[Any] = []
+
+    def fresh() -> Any:
+        handed.append(params)
+        return default_converter()
+
+    hook = structure_once(default_converter(), fresh)
+    try:
+        expected: Any = default_converter().structure(params, types.InitializeParams)
+    except Exception as exc:  # the same failure is expected of the hook
+        with pytest.raises(type(exc)):
+            hook(params, types.InitializeParams)
+    else:
+        assert hook(params, types.InitializeParams) == expected
+    assert handed == [params]
