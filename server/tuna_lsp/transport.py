@@ -35,7 +35,7 @@ from pygls.protocol import (
 )
 from pygls.protocol.language_server import lsp_method
 
-from .structure_once import structure_once
+from .once import structure_once, unstructure_once
 from .wire import LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
 
 def converter_factory() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
-    # once per process, and 61 classes for cattrs to compile: walked instead (structure_once)
+    # once per process, and 61 classes for cattrs to compile: walked instead (once.py)
     converter.register_structure_hook(
         types.InitializeParams, structure_once(converter, default_converter)
     )
@@ -174,6 +174,10 @@ class TunaProtocol(LanguageServerProtocol):
             return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
         if kind is JsonRPCNotification and isinstance(data.params, dict):
             return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
+        if kind is JsonRPCResponseMessage and type(data.result) is types.InitializeResult:
+            # once per process: not worth the converter's generated code (once.py)
+            result = unstructure_once(data.result, self._converter)
+            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": result}
         return super()._serialize_message(data)
 
     def handle_message(self, message: Any) -> None:

@@ -1,4 +1,4 @@
-"""structure_once: `initialize` params walked by reflection give what lsprotocol's converter gives,
+"""once.py: `initialize` params walked by reflection give what lsprotocol's converter gives,
 for what real clients send, without cattrs writing a function per class; what the walk does not
 take as it is goes to lsprotocol's converter, which structures or rejects it as it always did."""
 
@@ -13,7 +13,7 @@ import pytest
 import pytest_lsp.clients
 from lsprotocol import types
 from pygls.protocol import default_converter
-from tuna_lsp.structure_once import structure_once
+from tuna_lsp.once import structure_once, unstructure_once
 from tuna_lsp.transport import converter_factory
 
 CLIENTS = sorted(Path(pytest_lsp.clients.__file__).parent.glob("*.json"))
@@ -98,3 +98,73 @@ def test_what_the_walk_does_not_take_lsprotocol_decides(params: dict[str, Any]) 
     else:
         assert hook(params, types.InitializeParams) == expected
     assert handed == [params]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=lambda p: p.stem)
+def test_initialize_result_written_as_lsprotocol_writes_it(
+    client: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the server's own answer to this client: its features' capabilities, fitted to the client's
+    from pygls.protocol import JsonRPCResponseMessage, LanguageServerProtocol
+    from tuna_lsp.setup import create_server
+
+    server = create_server()
+    protocol = server.protocol
+    message = _initialize(json.loads(client.read_text())["capabilities"])
+    request = protocol._converter.structure(message, types.InitializeRequest)
+    steps = protocol.lsp_initialize(request.params)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        result = done.value
+    assert result.capabilities.text_document_sync is not None
+    response = JsonRPCResponseMessage(id=1, jsonrpc="2.0", result=result)
+    made: list[type] = []
+    real = cattrs.gen.make_dict_unstructure_fn
+    monkeypatch.setattr(
+        cattrs.gen,
+        "make_dict_unstructure_fn",
+        lambda cl, *a, **k: made.append(cl) or real(cl, *a, **k),
+    )
+    got = json.dumps(protocol._serialize_message(response))
+    assert made == []  # lsprotocol's converter writes a function per class (10 ms)
+    assert got == json.dumps(LanguageServerProtocol._serialize_message(protocol, response))
+
+
+def test_unstructure_once_leaves_out_what_lsprotocol_leaves_out() -> None:
+    value = types.InitializeResult(
+        capabilities=types.ServerCapabilities(
+            position_encoding=types.PositionEncodingKind.Utf8,
+            text_document_sync=types.TextDocumentSyncOptions(
+                open_close=True, change=types.TextDocumentSyncKind.Incremental
+            ),
+            completion_provider=types.CompletionOptions(trigger_characters=['"', ":"]),
+            hover_provider=True,
+            code_action_provider=types.CodeActionOptions(
+                code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False
+            ),
+            document_symbol_provider=types.DocumentSymbolOptions(label="x"),
+            workspace=types.WorkspaceOptions(
+                workspace_folders=types.WorkspaceFoldersServerCapabilities(
+                    supported=True, change_notifications="id"
+                ),
+                file_operations=types.FileOperationOptions(
+                    did_create=types.FileOperationRegistrationOptions(
+                        filters=[
+                            types.FileOperationFilter(
+                                pattern=types.FileOperationPattern(
+                                    glob="**/*.json", matches=types.FileOperationPatternKind.File
+                                ),
+                                scheme="file",
+                            )
+                        ]
+                    )
+                ),
+            ),
+            experimental={"tuna": [1, None, {"a": True}]},
+        ),
+        server_info=types.ServerInfo(name="tuna-lsp"),
+    )
+    converter = default_converter()
+    assert unstructure_once(value, converter) == converter.unstructure(value)
