@@ -175,9 +175,11 @@ class TunaProtocol(LanguageServerProtocol):
         if kind is JsonRPCNotification and isinstance(data.params, dict):
             return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
         if kind is JsonRPCResponseMessage and type(data.result) is types.InitializeResult:
-            # once per process: not worth the converter's generated code (once.py)
-            result = unstructure_once(data.result, self._converter)
-            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": result}
+            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
+        if kind is types.InitializeResult or kind is types.ServerCapabilities:
+            # once per process (and in pygls's log line of the capabilities): not worth the
+            # converter's generated code (once.py)
+            return unstructure_once(data, self._converter)
         return super()._serialize_message(data)
 
     def handle_message(self, message: Any) -> None:

@@ -4,6 +4,7 @@ take as it is goes to lsprotocol's converter, which structures or rejects it as 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -100,36 +101,59 @@ def test_what_the_walk_does_not_take_lsprotocol_decides(params: dict[str, Any]) 
     assert handed == [params]
 
 
-@pytest.mark.parametrize("client", CLIENTS, ids=lambda p: p.stem)
-def test_initialize_result_written_as_lsprotocol_writes_it(
-    client: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the server's own answer to this client: its features' capabilities, fitted to the client's
-    from pygls.protocol import JsonRPCResponseMessage, LanguageServerProtocol
+async def _answer(message: dict[str, Any]) -> tuple[str, list[type]]:
+    """The server's answer to `message` as it writes it on the wire, and the classes cattrs wrote
+    an unstructuring function for meanwhile."""
     from tuna_lsp.setup import create_server
 
     server = create_server()
-    protocol = server.protocol
-    message = _initialize(json.loads(client.read_text())["capabilities"])
-    request = protocol._converter.structure(message, types.InitializeRequest)
-    steps = protocol.lsp_initialize(request.params)
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        result = done.value
-    assert result.capabilities.text_document_sync is not None
-    response = JsonRPCResponseMessage(id=1, jsonrpc="2.0", result=result)
+    sent: list[bytes] = []
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            sent.append(data)
+
+        def close(self) -> None:
+            pass
+
+    server.protocol.set_writer(Writer())
     made: list[type] = []
     real = cattrs.gen.make_dict_unstructure_fn
-    monkeypatch.setattr(
-        cattrs.gen,
-        "make_dict_unstructure_fn",
-        lambda cl, *a, **k: made.append(cl) or real(cl, *a, **k),
-    )
-    got = json.dumps(protocol._serialize_message(response))
+
+    def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
+        made.append(cl)
+        return real(cl, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cattrs.gen, "make_dict_unstructure_fn", spy)
+        server.protocol.handle_message(server.protocol.structure_message(message))
+        for _ in range(100):  # a few loop turns at most
+            if sent:
+                break
+            await asyncio.sleep(0)
+    assert sent, "no answer"
+    return sent[0].split(b"\r\n\r\n", 1)[1].decode(), made
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=lambda p: p.stem)
+async def test_initialize_result_written_as_lsprotocol_writes_it(
+    client: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the server's own answer to this client: its features' capabilities, fitted to the client's
+    from pygls.protocol import LanguageServerProtocol
+    from tuna_lsp.transport import TunaProtocol
+
+    message = _initialize(json.loads(client.read_text())["capabilities"])
+    ours, made = await _answer(message)
+    assert json.loads(ours)["result"]["capabilities"]["textDocumentSync"]
     assert made == []  # lsprotocol's converter writes a function per class (10 ms)
-    assert got == json.dumps(LanguageServerProtocol._serialize_message(protocol, response))
+    # the same server, writing its answer as pygls does
+    monkeypatch.setattr(
+        TunaProtocol, "_serialize_message", LanguageServerProtocol._serialize_message
+    )
+    theirs, made = await _answer(message)
+    assert made, "pygls's own path should have generated its functions"
+    assert ours == theirs
 
 
 def test_unstructure_once_leaves_out_what_lsprotocol_leaves_out() -> None:
