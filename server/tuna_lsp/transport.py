@@ -36,7 +36,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from .once import structure_once, unstructure_once
-from .wire import LspWorkspace, fit_capabilities
+from .wire import JsonText, LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -154,9 +154,17 @@ class TunaProtocol(LanguageServerProtocol):
             log.error("no transport to send a message on")
             return
         try:
-            body = json.dumps(
-                data, default=self._serialize_message, separators=(",", ":"), check_circular=False
-            ).encode()
+            result = getattr(data, "result", None)
+            if type(result) is JsonText and getattr(data, "error", None) is None:
+                # written already (a listing: wire.ListingText)
+                body = f'{{"id":{json.dumps(data.id)},"jsonrpc":"2.0","result":{result}}}'.encode()
+            else:
+                body = json.dumps(
+                    data,
+                    default=self._serialize_message,
+                    separators=(",", ":"),
+                    check_circular=False,
+                ).encode()
             head = (
                 f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset=utf-8"
             )

@@ -15,11 +15,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 from ..core.model_string import ModelStringError, canonical_id, check_model_id
 from ..protocol import (
     ListModelsParams,
-    ListModelsResult,
     RequestFailed,
     SetProviderPreferenceParams,
 )
-from ..wire import model_info_to_wire
+from ..wire import JsonText, ListingText
 
 if TYPE_CHECKING:
     from ..core.catalog import Listing
@@ -35,6 +34,7 @@ class ListingFeature:
         self.server = server
         self.model = model
         self.catalog = catalog
+        self.text = ListingText()
 
     def register(self) -> None:
         self.server.handle("tuna/listModels", self.list_models)
@@ -73,31 +73,15 @@ class ListingFeature:
         )
         for info in items:
             key_status(info.provider)
-        self.catalog.searched()
+        self.catalog.searched(also=self.text.forget)
         return Listing(items, total, catalog, current, recents, keys)
 
-    async def list_models(self, params: Any) -> ListModelsResult:
-        return self._to_wire(await self.search(ListModelsParams.parse(params)))
+    async def list_models(self, params: Any) -> JsonText:
+        """A ListModelsResult, as JSON text."""
+        return self.text.result(await self.search(ListModelsParams.parse(params)))
 
-    async def list_models_command(self, *args: Any) -> ListModelsResult:
-        return self._to_wire(await self.search(ListModelsParams.from_command(args)))
-
-    @staticmethod
-    def _to_wire(listing: Listing) -> ListModelsResult:
-        return {
-            "items": [
-                model_info_to_wire(
-                    i,
-                    listing.catalog,
-                    current=listing.current,
-                    recents=listing.recents,
-                    key_status=listing.keys.__getitem__,
-                )
-                for i in listing.items
-            ],
-            "total": listing.total,
-            "catalog": listing.catalog.describe if listing.catalog else None,
-        }
+    async def list_models_command(self, *args: Any) -> JsonText:
+        return self.text.result(await self.search(ListModelsParams.from_command(args)))
 
     async def set_provider_preference(self, params: Any) -> dict[str, Any]:
         method = "tuna/setProviderPreference"
