@@ -430,3 +430,31 @@ def test_env_var_for_is_the_catalogs_first_else_tunacodes_rule() -> None:
     assert env_var_for("anthropic", small_catalog()) == "ANTHROPIC_API_KEY"
     assert env_var_for("my-host", small_catalog()) == "MY_HOST_API_KEY"
     assert env_var_for("openai", None) == "OPENAI_API_KEY"
+
+
+def test_terms_remembered_in_a_session_give_the_same_listings(
+    cat: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # which index terms exist is remembered between keystrokes: typing "claude sonnet" asks again
+    # about "claude" at every letter of "sonnet"; the listings must not depend on it. (The
+    # reference-rule tests of tests/test_catalog_index.py run hundreds of queries on one catalog.)
+    import tuna_lsp.core.catalog as catalog_module
+
+    monkeypatch.setattr(catalog_module, "_FEW", 0)  # the index ranks, even a few matches
+    typed = [
+        "c",
+        "cl",
+        "claude",
+        "claude s",
+        "claude son",
+        "claude sonnet",
+        "gpt 4.1",
+        "gpt",
+        "zzz",
+    ]
+    fresh = [search(small_catalog(), q) for q in typed]
+    assert [search(cat, q) for q in typed] == fresh
+    assert cat._has_term  # remembered
+    assert [search(cat, q) for q in reversed(typed)] == fresh[::-1]
+    cat.shrink_memory()  # searches stopped: forgotten
+    assert not cat._has_term

@@ -404,6 +404,7 @@ _GRAM = 8
 # matches when there are at most _FEW of them.
 _NAMED = 500
 _FEW = 60
+_TERMS_KEPT = 4096  # which terms exist, remembered during a picker session (a few bytes each)
 # A term of this many models gets a bitmap: counting that many rows in FTS5 takes ~0.3 ms, and
 # the bitmaps of a 50 000-model catalog take 6.5 MiB more of the index file.
 _DENSE = 2000
@@ -588,6 +589,9 @@ class Catalog:
         self._describe: dict[str, Any] | None = None
         self._recent: dict[tuple[str, str], ModelInfo | None] = {}
         self._serving: dict[str, tuple[ModelInfo, ...]] = {}
+        # which index terms exist, as searches asked (a picker session asks the same ones at
+        # every keystroke: the tokens typed before the last); dropped by shrink_memory
+        self._has_term: dict[str, bool] = {}
 
     @classmethod
     def open(cls, path: Path) -> Catalog:
@@ -617,6 +621,7 @@ class Catalog:
         if self._cache_kib and self._searching:
             self._db.execute(f"PRAGMA cache_size = -{self._cache_kib}")
         self._searching = False
+        self._has_term.clear()
         self._db.execute("PRAGMA shrink_memory")
 
     def maker(self, canonical: str) -> str | None:
@@ -933,17 +938,20 @@ class Catalog:
             names = {(t, k): term for (t, k), term in names.items() if k != "x"}
         bonus_term = _term("c", joined) if joined and exact else None
         asked = sorted(term for term in {*names.values(), bonus_term} if term)
-        # which of the terms the index has: a statement per 100 (one each cost 2.5x more; SQLite
-        # takes at most 500 parts in a compound SELECT)
-        have: set[str] = set()
-        for at in range(0, len(asked), 100):
-            part = asked[at : at + 100]
+        # which of the terms the index has, for those not asked before: a statement per 100 (one
+        # each cost 2.5x more; SQLite takes at most 500 parts in a compound SELECT)
+        known = self._has_term
+        if len(known) > _TERMS_KEPT:
+            known.clear()
+        new = [t for t in asked if t not in known]
+        for at in range(0, len(new), 100):
+            part = new[at : at + 100]
             sql = " UNION ALL ".join(
                 ["SELECT ? FROM (SELECT 1 FROM terms WHERE terms MATCH ? LIMIT 1)"] * len(part)
             )
-            have.update(
-                t for (t,) in self._db.execute(sql, [x for t in part for x in (t, _quote(t))])
-            )
+            found = {t for (t,) in self._db.execute(sql, [x for t in part for x in (t, _quote(t))])}
+            known.update((t, t in found) for t in part)
+        have = {t for t in asked if known[t]}
         choices = []
         for t, _ in tokens:
             x, p, v, w = (names.get((t, k), "") for k in "xpvw")
