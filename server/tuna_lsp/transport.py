@@ -178,12 +178,12 @@ class TunaProtocol(LanguageServerProtocol):
 
     def _serialize_message(self, data: Any) -> Any:
         kind = type(data)
-        if kind is JsonRPCResponseMessage and isinstance(data.result, dict):
+        if kind is JsonRPCResponseMessage and (
+            isinstance(data.result, dict) or type(data.result) is types.InitializeResult
+        ):
             return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
         if kind is JsonRPCNotification and isinstance(data.params, dict):
             return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
-        if kind is JsonRPCResponseMessage and type(data.result) is types.InitializeResult:
-            return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
         if kind is types.InitializeResult or kind is types.ServerCapabilities:
             # once per process (and in pygls's log line of the capabilities): not worth the
             # converter's generated code (once.py)

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.workspace import ServerTextPosition, TextDocument, Workspace
 
-from .protocol import CostWire, ListModelsResult, ModelInfoWire, ModelStateWire, OverwriteWire
+from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
 from .text.lines import line_content, split_lines
 
 if TYPE_CHECKING:
@@ -93,25 +93,6 @@ def model_info_to_wire(
     }
 
 
-def listing_to_wire(listing: Listing) -> ListModelsResult:
-    """A `tuna/listModels` result as dicts: what `ListingText` writes as text (a test holds the
-    two equal)."""
-    return {
-        "items": [
-            model_info_to_wire(
-                i,
-                listing.catalog,
-                current=listing.current,
-                recents=listing.recents,
-                key_status=listing.keys.__getitem__,
-            )
-            for i in listing.items
-        ],
-        "total": listing.total,
-        "catalog": listing.catalog.describe if listing.catalog else None,
-    }
-
-
 class JsonText(str):
     """A result already written as JSON text: the transport sends it as it is."""
 
@@ -123,8 +104,8 @@ _KEEP_AT_MOST = 512
 
 
 class ListingText:
-    """`tuna/listModels` results as JSON text, equal to `json.dumps` of `model_info_to_wire`'s
-    dicts (compact). What the catalog says of a model (names, context, prices, abilities) is
+    """`tuna/listModels` results (protocol.ListModelsResult) as JSON text, equal to `json.dumps`
+    of `model_info_to_wire`'s dicts (compact). What the catalog says of a model (names, context, prices, abilities) is
     encoded once and kept while a picker session lasts (a few hundred at most, dropped by
     `forget` once searches stop and whenever the catalog changes); what depends on the moment
     (recent, current, the key, listed or custom) is added per listing. A keystroke's 50 items

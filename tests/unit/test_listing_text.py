@@ -1,5 +1,5 @@
 """wire.ListingText: a tuna/listModels result written as JSON text from fragments kept between
-keystrokes is, byte for byte, what json.dumps writes for the result's dicts (wire.listing_to_wire),
+keystrokes is, byte for byte, what json.dumps writes for the result's dicts (model_info_to_wire's),
 whatever the catalog, the current model, the recents and the keys; and what it keeps is dropped
 when the catalog changes and when `forget` is called."""
 
@@ -12,7 +12,8 @@ from catalog_data import small_catalog
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tuna_lsp.core.catalog import Catalog, CustomModel, Listing
-from tuna_lsp.wire import JsonText, ListingText, listing_to_wire
+from tuna_lsp.protocol import ListModelsResult
+from tuna_lsp.wire import JsonText, ListingText, model_info_to_wire
 
 CATALOG = small_catalog()
 
@@ -35,6 +36,24 @@ def listing(
         items += extra
     keys = {i.provider: i.provider in keyed for i in items}
     return Listing(items, total, catalog, current, recents, keys)
+
+
+def listing_to_wire(listing: Listing) -> ListModelsResult:
+    """The result as dicts, as the server built it before it kept fragments."""
+    return {
+        "items": [
+            model_info_to_wire(
+                i,
+                listing.catalog,
+                current=listing.current,
+                recents=listing.recents,
+                key_status=listing.keys.__getitem__,
+            )
+            for i in listing.items
+        ],
+        "total": listing.total,
+        "catalog": listing.catalog.describe if listing.catalog else None,
+    }
 
 
 def expected(found: Listing) -> str:
