@@ -4,7 +4,9 @@
 
 - setModel round trip (request sent -> response received, durable write included), alternating
   models, against the floor: one temp write + fsync + rename + dir fsync of the same file,
-  measured interleaved with the sets.
+  measured interleaved with the sets; and, in blocks between tuna-lsp's, the same sets made of
+  a minimal Python server (benchmarks/minimal_server.py: the work no server can skip, no
+  library), what this machine allows any Python server.
 - propagation: an external write of the config -> tuna/modelChanged at the client.
 - cold start: spawn -> initialize response, and spawn -> first tuna/modelChanged, against a bare
   pygls server that registers one request (benchmarks/bare_server.py), started in pairs (one of
@@ -13,7 +15,8 @@
 - idle RSS after the catalog has loaded, against the bare server's; 16 servers started at once on
   one config against 16 bare servers.
 - tuna/listModels, a two-token query, over the real catalog and over a synthetic 50 000-model
-  snapshot in the cache dir, and the RSS of that server.
+  snapshot in the cache dir, and the RSS of that server; the minimal server sends tuna-lsp's
+  answers to the same queries as they are (the wire's share of the listing).
 - `--runs N` repeats everything and shows each figure's spread; a target is met only if every run
   meets it. Instructions per set (CPU-independent): benchmarks/instructions_per_set.py.
 All traffic is stdio between local processes; every loop is bounded in count and time.
@@ -40,6 +43,7 @@ SERVER = os.environ.get("TUNA_BENCH_SERVER", "").split() or [
     "WARNING",
 ]
 BARE = [sys.executable, str(HERE / "bare_server.py")]
+MINIMAL = [sys.executable, str(HERE / "minimal_server.py")]
 CONFIG = {
     "default_model": "openai:gpt-4.1",
     "recent_models": ["openai:gpt-4.1"],
@@ -158,42 +162,71 @@ def floor_write(path: Path, raw: bytes) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+MODELS = ["openai:gpt-4.1", "openai:gpt-4o"]
+BLOCK = 50  # tuna-lsp's sets and the minimal server's alternate in blocks of this many
+
+
+async def timed_sets(
+    client: Client, cfg: Path, n: int, rtt: list[float], floor: list[float]
+) -> None:
+    """n sets, alternating models, each followed by the floor: the same write, in this process."""
+    for i in range(n):
+        t0 = time.perf_counter()
+        await client.request("tuna/setModel", {"model": MODELS[i % 2]})
+        rtt.append((time.perf_counter() - t0) * 1000)
+        floor.append(floor_write(cfg.parent / "floor.json", cfg.read_bytes()))
+
+
+async def timed_requests(client: Client, n: int, method: str, params: list[Any]) -> list[float]:
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        await client.request(method, params[i % len(params)])
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> dict[str, Any]:
     cfg = home / ".config" / "tunacode.json"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(json.dumps(CONFIG, indent=4))
-    floor_file = cfg.parent / "floor.json"
+    minimal_home = home.with_name(home.name + "-minimal")
+    for path in (cfg, minimal_home / ".config" / "tunacode.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(CONFIG, indent=4))
     client = Client()
     await client.start(SERVER, isolated_env(home))
     await asyncio.wait_for(client.first_change, 10)
     await client.request("tuna/listModels", {"limit": 1})  # the catalog has loaded
-    models = ["openai:gpt-4.1", "openai:gpt-4o"]
+    minimal = Client()
+    await minimal.start(MINIMAL, isolated_env(minimal_home))
+    await asyncio.wait_for(minimal.first_change, 10)
     # The first set of a server imports what writing needs (filelock, tempfile): once per
     # process, ~20 ms, kept off start-up. Left out, and so is the end of start-up (0.2 s after the
     # catalog loads, one full collection and a heap trim, ~20 ms): p99 is the steady state.
-    for model in models:  # and the first set of a model writes its provider preference
+    for model in MODELS:  # and the first set of a model writes its provider preference
         await client.request("tuna/setModel", {"model": model})
+        await minimal.request("tuna/setModel", {"model": model})
     await asyncio.sleep(0.5)
     rtt: list[float] = []
     floor: list[float] = []
+    minimal_rtt: list[float] = []
+    minimal_floor: list[float] = []
     deadline = time.monotonic() + 120
-    for i in range(n_sets):
+    for at in range(0, n_sets, BLOCK):
         if time.monotonic() > deadline:
             break
-        t0 = time.perf_counter()
-        await client.request("tuna/setModel", {"model": models[i % 2]})
-        rtt.append((time.perf_counter() - t0) * 1000)
-        floor.append(floor_write(floor_file, cfg.read_bytes()))
+        n = min(BLOCK, n_sets - at)
+        await timed_sets(client, cfg, n, rtt, floor)
+        await timed_sets(
+            minimal, minimal_home / ".config" / "tunacode.json", n, minimal_rtt, minimal_floor
+        )
     stats = await client.request("tuna/stats", {})
     # the wire's share: a request that does no work, over the same pipes and loop
-    ping: list[float] = []
-    for _ in range(n_sets):
-        t0 = time.perf_counter()
-        await client.request("tuna/stats", {})
-        ping.append((time.perf_counter() - t0) * 1000)
+    ping = await timed_requests(client, n_sets, "tuna/stats", [{}])
+    minimal_ping = await timed_requests(minimal, n_sets, "tuna/stats", [{}])
+    await minimal.stop()
 
     prop: list[float] = []
-    previous = models[(len(rtt) - 1) % 2]
+    previous = MODELS[(len(rtt) - 1) % 2]
     for i in range(n_prop):
         if time.monotonic() > deadline + 60:
             break
@@ -215,16 +248,15 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
 
     diag = await bench_diagnostics(client, cfg.parent / "big" / "tunacode.json")
 
-    q: list[float] = []
-    for i in range(200):
-        t0 = time.perf_counter()
-        await client.request("tuna/listModels", {"query": ["claude sonnet", "gpt 4.1"][i % 2]})
-        q.append((time.perf_counter() - t0) * 1000)
+    q = await timed_requests(client, 200, "tuna/listModels", [{"query": x} for x in QUERIES])
     await client.stop()
     return {
         "rtt": rtt,
         "floor": floor,
         "ping": ping,
+        "minimal_rtt": minimal_rtt,
+        "minimal_floor": minimal_floor,
+        "minimal_ping": minimal_ping,
         "prop": prop,
         "list": q,
         "stats": stats,
@@ -435,8 +467,14 @@ async def bench_many(home: Path, n: int = 16) -> tuple[float, float]:
     return ours, bare
 
 
-async def bench_big_catalog(home: Path, n_queries: int) -> tuple[list[float], float, int]:
-    """tuna/listModels over a 50 000-model snapshot: wire times of a 2-token query, then RSS."""
+QUERIES = ["claude sonnet", "gpt 4.1"]
+
+
+async def bench_big_catalog(
+    home: Path, n_queries: int
+) -> tuple[list[float], list[float], float, int]:
+    """tuna/listModels over a 50 000-model snapshot: wire times of a 2-token query (tuna-lsp's,
+    and the minimal server's sending tuna-lsp's answers as they are), then RSS."""
     (home / ".config").mkdir(parents=True, exist_ok=True)
     (home / ".config" / "tunacode.json").write_text(json.dumps(CONFIG, indent=4))
     cache = home / "xdg-cache" / "tunacode"
@@ -446,18 +484,26 @@ async def bench_big_catalog(home: Path, n_queries: int) -> tuple[list[float], fl
     await client.start(SERVER, isolated_env(home))
     await asyncio.wait_for(client.first_change, 60)
     first = await client.request("tuna/listModels", {"limit": 1})
-    times = []
-    total = 0
-    for i in range(n_queries):
-        t0 = time.perf_counter()
-        r = await client.request("tuna/listModels", {"query": ["claude sonnet", "gpt 4.1"][i % 2]})
-        times.append((time.perf_counter() - t0) * 1000)
-        total = max(total, r["total"])
+    assert first["catalog"]["models"] >= 50_000, "the synthetic snapshot was not loaded"
+    answers = {q: await client.request("tuna/listModels", {"query": q}) for q in QUERIES}
+    (home / "answers.json").write_text(json.dumps(answers))
+    minimal = Client()
+    await minimal.start(
+        MINIMAL, {**isolated_env(home), "TUNA_MINIMAL_ANSWERS": str(home / "answers.json")}
+    )
+    await asyncio.wait_for(minimal.first_change, 10)
+    params = [{"query": q} for q in QUERIES]
+    times: list[float] = []
+    minimal_times: list[float] = []
+    for at in range(0, n_queries, BLOCK):
+        n = min(BLOCK, n_queries - at)
+        times += await timed_requests(client, n, "tuna/listModels", params)
+        minimal_times += await timed_requests(minimal, n, "tuna/listModels", params)
+    await minimal.stop()
     await asyncio.sleep(0.5)
     rss = rss_kib(client.proc.pid) / 1024 if client.proc else 0.0
     await client.stop()
-    assert first["catalog"]["models"] >= 50_000, "the synthetic snapshot was not loaded"
-    return times, rss, total
+    return times, minimal_times, rss, max(a["total"] for a in answers.values())
 
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -480,7 +526,7 @@ async def one_run(quick: bool) -> dict[str, float]:
         res = await bench_sets_and_propagation(Path(d) / "a", n_sets, n_prop)
         start = await bench_start(Path(d) / "b", starts)
         many, many_bare = await bench_many(Path(d) / "c")
-        big, big_rss, big_total = await bench_big_catalog(Path(d) / "d", n_q)
+        big, big_minimal, big_rss, big_total = await bench_big_catalog(Path(d) / "d", n_q)
     bare_rss = statistics.median(start["bare_rss"])
     bare = statistics.median(start["bare"])
     return {
@@ -493,6 +539,9 @@ async def one_run(quick: bool) -> dict[str, float]:
         "floor99": pct(res["floor"], 0.99),
         "over50": pct(res["rtt"], 0.5) - pct(res["floor"], 0.5),
         "ping50": pct(res["ping"], 0.5),
+        "min_over50": pct(res["minimal_rtt"], 0.5) - pct(res["minimal_floor"], 0.5),
+        "min_rtt99": pct(res["minimal_rtt"], 0.99),
+        "min_ping50": pct(res["minimal_ping"], 0.5),
         "prop50": pct(res["prop"], 0.5),
         "prop99": pct(res["prop"], 0.99),
         "init": statistics.median(start["ours"]),
@@ -510,6 +559,7 @@ async def one_run(quick: bool) -> dict[str, float]:
         "list50": pct(res["list"], 0.5),
         "big50": pct(big, 0.5),
         "big99": pct(big, 0.99),
+        "min_big50": pct(big_minimal, 0.5),
         "big_total": big_total,
         "big_rss": big_rss,
         "big_rss_over": big_rss - bare_rss,
@@ -519,16 +569,16 @@ async def one_run(quick: bool) -> dict[str, float]:
     }
 
 
-# (label, value key, format, baseline key or None, baseline label, target text, test)
-ROWS: list[tuple[str, str, str, str | None, str, str, Any]] = [
+# (label, value key, format, baseline key(s) or None, baseline label, target text, test)
+ROWS: list[tuple[str, str, str, str | tuple[str, ...] | None, str, str, Any]] = [
     ("setModel round trip p50", "rtt50", "{:.2f} ms", "floor50", "write floor {:.2f} ms",
      "", None),
-    ("set overhead p50 (round trip - write floor)", "over50", "{:.2f} ms", None, "",
-     "<= 0.5 ms", lambda v: v <= 0.5),
+    ("set overhead p50 (round trip - write floor)", "over50", "{:.2f} ms", "min_over50",
+     "minimal Python server {:.2f} ms", "<= 0.5 ms", lambda v: v <= 0.5),
     ("  of which the wire: a request doing no work (tuna/stats), p50", "ping50", "{:.2f} ms",
-     None, "", "", None),
-    ("setModel round trip p99", "rtt99", "{:.2f} ms", "floor99", "write floor {:.2f} ms",
-     "< 3 ms", lambda v: v < 3),
+     "min_ping50", "minimal Python server {:.2f} ms", "", None),
+    ("setModel round trip p99", "rtt99", "{:.2f} ms", ("floor99", "min_rtt99"),
+     "write floor {:.2f} ms; minimal Python server {:.2f} ms", "< 3 ms", lambda v: v < 3),
     ("external write -> tuna/modelChanged p50", "prop50", "{:.1f} ms", None, "",
      "<= 5 ms", lambda v: v <= 5),
     ("external write -> tuna/modelChanged p99", "prop99", "{:.1f} ms", None, "",
@@ -549,8 +599,8 @@ ROWS: list[tuple[str, str, str, str | None, str, str, Any]] = [
     ("16 servers, x bare", "many_x", "{:.3f}x", None, "", "<= 1.15x", lambda v: v <= 1.15),
     ("listModels, 2-token query, real catalog, p50 (wire)", "list50", "{:.2f} ms", None, "",
      "", None),
-    ("listModels, 2-token query, 50 000 models, p50 (wire)", "big50", "{:.2f} ms", None, "",
-     "< 2 ms", lambda v: v < 2),
+    ("listModels, 2-token query, 50 000 models, p50 (wire)", "big50", "{:.2f} ms", "min_big50",
+     "the same answers sent by the minimal server {:.2f} ms", "< 2 ms", lambda v: v < 2),
     ("listModels, 50 000 models, p99 (wire)", "big99", "{:.2f} ms", None, "", "", None),
     ("RSS with 50 000 models, above bare", "big_rss_over", "{:+.1f} MiB", None, "",
      "<= +5 MiB", lambda v: v <= 5),
@@ -579,7 +629,8 @@ def table(runs: list[dict[str, float]]) -> str:
             text += f" ({fmt.format(min(values))} to {fmt.format(max(values))})".replace(
                 " ms to", " to"
             ).replace(" MiB to", " to")
-        base = base_fmt.format(statistics.median(r[base_key] for r in runs)) if base_key else ""
+        keys = (base_key,) if isinstance(base_key, str) else base_key or ()
+        base = base_fmt.format(*(statistics.median(r[k] for r in runs) for k in keys))
         met = "" if test is None else ("yes" if all(test(v) for v in values) else "NO")
         lines.append(f"| {label} | {text} | {base} | {target} | {met} |")
     return "\n".join(lines)
