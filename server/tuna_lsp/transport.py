@@ -51,12 +51,23 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
     return cls(**{k: obj.get(k) for k in names if k in obj or k == "params"})
 
 
+# the classes of the options our features register with (features/documents.py)
+FEATURE_OPTIONS = (types.CompletionOptions, types.CodeActionOptions)
+
+
 def converter_factory() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
     # once per process, and 61 classes for cattrs to compile: walked instead (once.py)
     converter.register_structure_hook(
         types.InitializeParams, structure_once(converter, default_converter)
     )
+    # pygls checks each feature's options at registration by writing them with the converter
+    # (its `is_instance`): two more generated functions at start-up (3 to 5 ms). Written by the
+    # same walk, as they are again in initialize's result.
+    for options in FEATURE_OPTIONS:
+        converter.register_unstructure_hook(
+            options, lambda value: unstructure_once(value, converter)
+        )
     converter.register_structure_hook(JsonRPCRequestMessage, _plain)
     converter.register_structure_hook(
         JsonRPCNotification,

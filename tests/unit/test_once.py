@@ -156,6 +156,31 @@ async def test_initialize_result_written_as_lsprotocol_writes_it(
     assert ours == theirs
 
 
+def test_server_set_up_generates_no_unstructuring_function() -> None:
+    # pygls writes each feature's options with the converter to check their type; for the
+    # options tuna-lsp registers, that is the walk's work, not cattrs's code generation
+    from tuna_lsp.setup import create_server
+    from tuna_lsp.transport import FEATURE_OPTIONS
+
+    made: list[type] = []
+    real = cattrs.gen.make_dict_unstructure_fn
+
+    def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
+        made.append(cl)
+        return real(cl, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cattrs.gen, "make_dict_unstructure_fn", spy)
+        server = create_server()
+    assert made == []
+    options = server.protocol.fm.feature_options
+    assert {type(o) for o in options.values()} == set(FEATURE_OPTIONS), options
+    for value in options.values():
+        assert unstructure_once(
+            value, server.protocol._converter
+        ) == default_converter().unstructure(value)
+
+
 def test_unstructure_once_leaves_out_what_lsprotocol_leaves_out() -> None:
     value = types.InitializeResult(
         capabilities=types.ServerCapabilities(
