@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SERVER_CMD, Home
 
 
@@ -98,3 +99,33 @@ def test_a_window_with_a_folder_and_no_preferences_loads_no_toml_parser(
     # the catalog and the documents' analysis come after the first status too
     assert "sqlite3" not in names and "tuna_lsp.core.catalog" not in names
     assert "filelock" not in names  # the lock is for writes
+
+
+@pytest.mark.parametrize("params", ["left out", None, {}])
+def test_initialized_without_params_still_starts_the_window(home: Home, params: Any) -> None:
+    """JSON-RPC lets a notification leave its params out; a client that did so got no status
+    at all: lsprotocol's type for `initialized` requires them, and the message was dropped."""
+    home.write_config({"default_model": "openai:gpt-4.1"})
+    initialized: dict[str, Any] = {"jsonrpc": "2.0", "method": "initialized"}
+    if params != "left out":
+        initialized["params"] = params
+    proc = subprocess.Popen(
+        [*SERVER_CMD, "--log-level", "WARNING"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=home.env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        init = {"processId": None, "rootUri": None, "capabilities": {}}
+        proc.stdin.write(
+            _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        )
+        proc.stdin.write(_frame(initialized))
+        proc.stdin.flush()
+        status = _read_until_status(proc.stdout, time.monotonic() + 30)
+        assert status["model"] == "openai:gpt-4.1"
+    finally:
+        proc.kill()
+        proc.wait(10)

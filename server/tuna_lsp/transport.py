@@ -51,16 +51,18 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
     return cls(**{k: obj.get(k) for k in names if k in obj or k == "params"})
 
 
+ONCE_STRUCTURED = (types.InitializeRequest, types.InitializeParams, types.InitializedNotification)
 # the classes of the options our features register with (features/documents.py)
 FEATURE_OPTIONS = (types.CompletionOptions, types.CodeActionOptions)
 
 
 def converter_factory() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
-    # once per process, and 61 classes for cattrs to compile: walked instead (once.py)
-    converter.register_structure_hook(
-        types.InitializeParams, structure_once(converter, default_converter)
-    )
+    # once per process, and 61 classes for cattrs to compile: walked instead (once.py); so are
+    # the two messages around them, on the way to the first status
+    once = structure_once(converter, default_converter)
+    for message in ONCE_STRUCTURED:
+        converter.register_structure_hook(message, once)
     # pygls checks each feature's options at registration by writing them with the converter
     # (its `is_instance`): two more generated functions at start-up (3 to 5 ms). Written by the
     # same walk, as they are again in initialize's result.
@@ -581,6 +583,10 @@ async def serve_messages(
                 )
             )
             continue
+        if raw.get("method") == "initialized" and raw.get("params") is None:
+            # JSON-RPC lets a notification leave its params out; lsprotocol's type requires
+            # them (InitializedParams, an empty object), and the window would never start
+            raw["params"] = {}
         try:
             message = protocol.structure_message(raw)
         except Exception as exc:
