@@ -394,6 +394,7 @@ CREATE VIRTUAL TABLE terms USING fts5(
 CREATE TABLE dense(term TEXT PRIMARY KEY, bits BLOB NOT NULL) WITHOUT ROWID;
 """.format("".join(sorted(_TOKENCHARS)))
 _INFO = "provider, model_id, name, context, output, cost_in, cost_out, reasoning, tool_call"
+_INFO_M = ", ".join("m." + c for c in _INFO.split(", "))
 _COLUMNS = (  # of `models`, in their order
     "provider, model_id, model, name, context, output, cost_in, cost_out, reasoning, tool_call,"
     " canonical, listable, hay, slash, not_maker, pos"
@@ -801,6 +802,14 @@ class Catalog:
             )
             return list(self._db.execute(sql, (expr, *check, *more)))
 
+        def joined_run(select: str, expr: str, want: int) -> list[Any]:
+            instr = "".join(" AND instr(m.hay, ?) > 0" for _ in check)
+            sql = (
+                f"SELECT {select} FROM terms JOIN models m ON m.rowid = terms.rowid"
+                f" WHERE terms MATCH ?{instr} ORDER BY terms.rowid LIMIT ?"
+            )
+            return list(self._db.execute(sql, (expr, *check, want)))
+
         # Ranked here, by the same rule (`_rank`): the pinned models the query matches (listed
         # or not: custom ones, ids the catalog cannot list) and the few models a token names
         # exactly or the tokens joined by '-' name (scores of 100 and more). The index ranks
@@ -869,9 +878,9 @@ class Catalog:
             return [info for _, info in ranked[offset : offset + limit]], total + extra
 
         # The others, best first: by score (one level of the index per sum of tiers), then with a
-        # key first, then pos; `need` of them are enough, as pinned ones only come before.
+        # key first, then pos; `need` of them are enough, as pinned ones only come before. Each
+        # comes with its row (joined: one statement per level, no second one for the rows).
         need = offset + limit
-        stream: list[tuple[int, bool, int]] = []
         no_key = {False: ""}
         if keyed is not None:
             # `keyed_providers`, when given, are the providers `keyed` says yes to (asking it
@@ -886,30 +895,21 @@ class Catalog:
             if with_key:
                 no_key = {False: " AND " + _any(*with_key), True: " NOT " + _any(*with_key)}
         levels = self._levels(list(distinct.items()), joined, match, exact=not named)
+        last = len(recent_rank) + 1
+        taken = 0
+        select = f"terms.rowid, {_INFO_M}, m.not_maker, m.slash"
         for score, expr in levels:
             for flag, cond in no_key.items():
-                want = need - len(stream) + len(apart)
-                for (pos,) in run(
-                    "terms.rowid", f"({expr}){cond}", " ORDER BY terms.rowid LIMIT ?", want
-                ):
-                    if pos not in apart and len(stream) < need:
-                        stream.append((score, flag, pos))
-                if len(stream) >= need:
+                want = need - taken + len(apart)
+                for row in joined_run(select, f"({expr}){cond}", want):
+                    if row[0] not in apart and taken < need:
+                        taken += 1
+                        rank = (-score, 1, last, flag, bool(row[10]), bool(row[11]), row[1], row[2])
+                        ranked.append((rank, _info(row[1:])))
+                if taken >= need:
                     break
-            if len(stream) >= need:
+            if taken >= need:
                 break
-        if stream:
-            rows = self._db.execute(
-                f"SELECT {_INFO}, not_maker, slash, pos FROM models WHERE rowid IN "
-                f"({', '.join('?' * len(stream))})",
-                [pos for _, _, pos in stream],
-            )
-            by_pos = {row[11]: row for row in rows}
-            last = len(recent_rank) + 1
-            for score, flag, pos in stream:
-                row = by_pos[pos]
-                rank = (-score, 1, last, flag, bool(row[9]), bool(row[10]), row[0], row[1])
-                ranked.append((rank, _info(row)))
         ranked.sort(key=lambda pair: pair[0])
         return [info for _, info in ranked[offset : offset + limit]], total + extra
 
