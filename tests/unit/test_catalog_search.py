@@ -454,7 +454,7 @@ def test_terms_remembered_in_a_session_give_the_same_listings(
     ]
     fresh = [search(small_catalog(), q) for q in typed]
     assert [search(cat, q) for q in typed] == fresh
-    assert cat._has_term  # remembered
+    assert cat._has_term and cat._bitmaps  # remembered
     assert [search(cat, q) for q in reversed(typed)] == fresh[::-1]
     cat.shrink_memory()  # searches stopped: forgotten
-    assert not cat._has_term
+    assert not cat._has_term and not cat._bitmaps
