@@ -36,6 +36,8 @@ from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
 
+from minimal_server import read_frame
+
 HERE = Path(__file__).resolve().parent
 SERVER = os.environ.get("TUNA_BENCH_SERVER", "").split() or [
     str(Path(sys.executable).parent / "tuna-lsp"),
@@ -104,15 +106,8 @@ class Client:
 
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        out = self.proc.stdout
-        while True:
-            length = 0
-            while (line := await out.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            if not line:
-                return
-            msg = json.loads(await out.readexactly(length))
+        while (body := await read_frame(self.proc.stdout)) is not None:
+            msg = json.loads(body)
             now = time.perf_counter()
             if "id" in msg and "method" not in msg:
                 fut = self._pending.pop(msg["id"], None)

@@ -35,6 +35,18 @@ def write_durably(path: str, raw: bytes) -> None:
     os.close(dfd)
 
 
+async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
+    """One message's body (Content-Length framing); None at the end of the stream. (The
+    benchmark's client reads with it too.)"""
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    if not line:
+        return None
+    return await reader.readexactly(length)
+
+
 def read_config() -> dict[str, Any]:
     with open(CONFIG, "rb") as f:
         data: dict[str, Any] = json.loads(f.read())
@@ -62,19 +74,13 @@ async def main() -> None:
     def status(model: str | None) -> None:
         send_json({"jsonrpc": "2.0", "method": "tuna/modelChanged", "params": {"model": model}})
 
-    while True:
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        if not line:
-            return
-        msg = json.loads(await reader.readexactly(length))
+    while (body := await read_frame(reader)) is not None:
+        msg = json.loads(body)
         method, msg_id = msg.get("method"), msg.get("id")
         if method == "initialized":
             status(read_config().get("default_model"))
         elif method == "exit":
-            return
+            break
         elif msg_id is None:
             continue
         elif method == "tuna/setModel":

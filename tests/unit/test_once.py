@@ -35,16 +35,17 @@ def _initialize(capabilities: Any, **extra: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
 
 
-def _generated(monkeypatch: pytest.MonkeyPatch) -> list[type]:
-    """The classes cattrs writes a structuring function for, from now on."""
+def _generated(patch: pytest.MonkeyPatch, maker: str = "make_dict_structure_fn") -> list[type]:
+    """The classes cattrs writes a structuring (or, with `maker`, an unstructuring) function for,
+    from now on."""
     made: list[type] = []
-    real = cattrs.gen.make_dict_structure_fn
+    real = getattr(cattrs.gen, maker)
 
     def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
         made.append(cl)
         return real(cl, *args, **kwargs)
 
-    monkeypatch.setattr(cattrs.gen, "make_dict_structure_fn", spy)
+    patch.setattr(cattrs.gen, maker, spy)
     return made
 
 
@@ -129,15 +130,8 @@ async def _answer(message: dict[str, Any]) -> tuple[str, list[type]]:
             pass
 
     server.protocol.set_writer(Writer())
-    made: list[type] = []
-    real = cattrs.gen.make_dict_unstructure_fn
-
-    def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
-        made.append(cl)
-        return real(cl, *args, **kwargs)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cattrs.gen, "make_dict_unstructure_fn", spy)
+        made = _generated(patch, "make_dict_unstructure_fn")
         server.protocol.handle_message(server.protocol.structure_message(message))
         for _ in range(100):  # a few loop turns at most
             if sent:
@@ -174,15 +168,8 @@ def test_server_set_up_generates_no_unstructuring_function() -> None:
     from tuna_lsp.setup import create_server
     from tuna_lsp.transport import FEATURE_OPTIONS
 
-    made: list[type] = []
-    real = cattrs.gen.make_dict_unstructure_fn
-
-    def spy(cl: type, *args: Any, **kwargs: Any) -> Any:
-        made.append(cl)
-        return real(cl, *args, **kwargs)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cattrs.gen, "make_dict_unstructure_fn", spy)
+        made = _generated(patch, "make_dict_unstructure_fn")
         server = create_server()
     assert made == []
     options = server.protocol.fm.feature_options
