@@ -59,12 +59,13 @@ FEATURE_OPTIONS = (types.CompletionOptions, types.CodeActionOptions)
 def converter_factory() -> Any:
     converter = default_converter()  # type: ignore[no-untyped-call]
     # once per process, and 61 classes for cattrs to compile: walked instead (once.py); so are
-    # the two messages around them, on the way to the first status
+    # the initialize request around them and the initialized notification: before the first
+    # status, cattrs generates nothing
     once = structure_once(converter, default_converter)
     for message in ONCE_STRUCTURED:
         converter.register_structure_hook(message, once)
     # pygls checks each feature's options at registration by writing them with the converter
-    # (its `is_instance`): two more generated functions at start-up (3 to 5 ms). Written by the
+    # (its `is_instance`): six more generated functions at start-up (3 to 5 ms). Written by the
     # same walk, as they are again in initialize's result.
     for options in FEATURE_OPTIONS:
         converter.register_unstructure_hook(
