@@ -419,25 +419,27 @@ def test_debug_log_names_each_message_received(home: Home, tmp_path: Path) -> No
     assert "Request 'shutdown' received" in text
 
 
-def test_tcp_transport_on_loopback(home: Home) -> None:
+def test_tcp_transport_on_loopback(home: Home, tmp_path: Path) -> None:
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    token_file = tmp_path / "tuna-lsp.token"
     proc = subprocess.Popen(
-        [*SERVER_CMD, "--tcp", "--port", str(port)], env=home.env(), stderr=subprocess.PIPE
+        [*SERVER_CMD, "--tcp", "--port", str(port), "--token-file", str(token_file)],
+        env=home.env(),
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = socket.create_connection(("127.0.0.1", port), timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the TCP server never listened"
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                time.sleep(0.02)
+        while not token_file.exists():  # written once the port listens
+            assert time.monotonic() < deadline, "the TCP server never listened"
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.02)
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        token = token_file.read_text().strip()
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
         with conn:
 
             def send(msg: dict[str, object]) -> None:
@@ -459,8 +461,14 @@ def test_tcp_transport_on_loopback(home: Home) -> None:
                     assert chunk, "connection closed"
                     buf += chunk
 
+            options = {"authToken": token}
             send(
-                {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {"capabilities": {}, "initializationOptions": options},
+                }
             )
             read_until(lambda m: m.get("id") == 1)
             send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
@@ -478,6 +486,7 @@ def test_tcp_transport_on_loopback(home: Home) -> None:
             read_until(lambda m: m.get("id") == 3)
             send({"jsonrpc": "2.0", "method": "exit"})
         assert proc.wait(timeout=10) == 0
+        assert not token_file.exists()  # removed at exit
         assert home.read_config()["default_model"] == "openai:o3"
     finally:
         if proc.poll() is None:

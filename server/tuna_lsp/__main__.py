@@ -17,7 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     transport = parser.add_mutually_exclusive_group()
     transport.add_argument(
-        "--tcp", action="store_true", help="serve one client on a TCP port instead of stdio"
+        "--tcp",
+        action="store_true",
+        help="serve one client on a TCP port instead of stdio (needs --token-file)",
     )
     transport.add_argument(
         "--socket",
@@ -26,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="with --tcp: write a random token here (0600, in a directory only you can write); "
+        "only an initialize whose initializationOptions.authToken is that token is served",
+    )
     parser.add_argument("--log-file", help="write logs to this file instead of stderr")
     parser.add_argument(
         "--log-level",
@@ -38,7 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.tcp and not args.token_file:
+        parser.error(
+            "--tcp needs --token-file PATH: any local user can connect to a TCP port, so the "
+            "server serves only the client that shows the token it writes there; for a private "
+            "transport without a token, use --socket PATH"
+        )
+    if args.token_file and not args.tcp:
+        parser.error("--token-file goes with --tcp")
     from .log import configure
 
     configure(args.log_level, args.log_file)
@@ -61,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
                 "listening on %s: anyone who can reach this port can rewrite your tunacode config",
                 args.host,
             )
-        server.start_tcp(args.host, args.port)
+        server.start_tcp(args.host, args.port, args.token_file)
     else:
         server.start_io()
 

@@ -80,8 +80,10 @@ class TunaLanguageServer(LanguageServer):
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         serve_stdio(self, stdin or sys.stdin.buffer, stdout or sys.stdout.buffer)
 
-    def start_tcp(self, host: str, port: int) -> None:
-        serve_tcp(self, host, port)
+    def start_tcp(self, host: str, port: int, token_file: str | None = None) -> None:
+        if token_file is None:  # pygls's signature; TCP is never served without its token
+            raise SystemExit("tuna-lsp: TCP needs a token file (--token-file)")
+        serve_tcp(self, host, port, token_file)
 
     def start_unix(self, path: str) -> None:
         serve_unix(self, path)

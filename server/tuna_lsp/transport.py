@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInternalError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.io_ import StdoutWriter
 from pygls.protocol import (
     JsonRPCNotification,
@@ -36,6 +36,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from .once import structure_once, unstructure_once
+from .private_path import private_dir_problem, write_private
 from .wire import JsonText, LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
@@ -209,24 +210,50 @@ class TunaProtocol(LanguageServerProtocol):
         # typing Protocols: on Python 3.11 each such check walks typing's attribute machinery,
         # ~30 µs, more than the rest of a request's dispatch. The same test, by attribute.
         self.last_message = time.monotonic()  # when the client last spoke (start-up's end waits)
+        is_request = hasattr(message, "method") and hasattr(message, "id")
+        if self._shutdown and is_request and message.method != types.EXIT:
+            # pygls drops it with a warning: the client would wait for good
+            log.warning("refused %r after shutdown", message.method)
+            self.send_raw(
+                _error_response(message.id, -32600, "Invalid Request: the server is shutting down")
+            )
+            return
         if message.jsonrpc != self.VERSION or self._shutdown:
             super().handle_message(message)  # logs and drops, or lets `exit` through
             return
         ctx = contextvars.copy_context()
         # pygls's own DEBUG lines, as it writes them (a trace at DEBUG reads the same)
-        if hasattr(message, "method") and hasattr(message, "params"):
-            if hasattr(message, "id"):
-                _rpc_log.debug("Request %r received", message.method)
-                ctx.run(self._handle_request, message.id, message.method, message.params)
-            else:
-                _rpc_log.debug("Notification %r received", message.method)
-                ctx.run(self._handle_notification, message.method, message.params)
+        if is_request:
+            _rpc_log.debug("Request %r received", message.method)
+            self._in_flight += 1  # until its one response is out (_send_response)
+            ctx.run(self._handle_request, message.id, message.method, message.params)
+        elif hasattr(message, "method"):
+            _rpc_log.debug("Notification %r received", message.method)
+            ctx.run(self._handle_notification, message.method, message.params)
         elif hasattr(message, "result"):
             _rpc_log.debug("Response message received.")
             ctx.run(self._handle_response, message.id, message.result)
         else:
             _rpc_log.debug("Error message received.")
             ctx.run(self._handle_response, message.id, None, message.error)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        self._notifying = method_name  # named by _notification_done if its handler fails
+        super()._handle_notification(method_name, params)
+
+    def _notification_done(self, method: str) -> Callable[[Any], None]:
+        """A notification has nobody to answer: a handler refusing its params (a JSON-RPC error:
+        the client's mistake) is one warning naming the method; any other failure is ours."""
+
+        def done(future: Any) -> None:
+            if future.cancelled() or (error := future.exception()) is None:
+                return
+            if isinstance(error, JsonRpcException):
+                log.warning("dropped a notification to %r: %s", method, error)
+            else:
+                self._check_handler_result(future)
+
+        return done
 
     def _execute_handler(
         self,
@@ -236,18 +263,8 @@ class TunaProtocol(LanguageServerProtocol):
         args: tuple[Any, ...] | None = None,
         kwargs: dict[str, Any] | None = None,
     ) -> None:
-        # pygls 2.1 files the future of a notification's async or generator handler (didOpen,
-        # didChange: every keystroke) under a fresh uuid in _request_futures and never removes
-        # it: the table grows without end, and room() took those for requests in flight and
-        # stopped reading after MAX_IN_FLIGHT notifications. Forget each once it is done.
         if callback == self._check_handler_result:
-            check = callback
-
-            def done(future: Any) -> None:
-                self._request_futures.pop(msg_id, None)
-                check(future)
-
-            callback = done
+            callback = self._notification_done(self._notifying)
         elif (
             getattr(callback, "func", None) == self._send_handler_result
             and not kwargs
@@ -261,7 +278,7 @@ class TunaProtocol(LanguageServerProtocol):
 
             async def answered() -> None:
                 result = await handler(*(args or ()))
-                self._request_futures.pop(msg_id, None)  # before room() is woken
+                self._request_futures.pop(msg_id, None)
                 self._send_response(msg_id, result=result)
 
             def sent(future: Any) -> None:
@@ -273,19 +290,37 @@ class TunaProtocol(LanguageServerProtocol):
             task.add_done_callback(sent)
             return
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        # pygls 2.1 files the future of a notification's async or generator handler (didOpen,
+        # didChange: every keystroke) and of each step of a generator handler (executeCommand
+        # runs the command that way) under a fresh uuid, and never removes it: forget each
+        # once it is done. (A request's own is removed when its response is sent.)
+        future = self._request_futures.get(msg_id)
+        if future is not None and getattr(callback, "func", None) != self._send_handler_result:
+            future.add_done_callback(lambda done: self._forget(msg_id, done))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
 
     _answered: asyncio.Event | None = None
+    _in_flight = 0  # the client's requests not answered yet
+    _notifying = ""
     last_message = 0.0
 
     def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
-        super()._send_response(msg_id, result=result, error=error)
-        if self._answered is not None:
-            self._answered.set()
+        try:
+            super()._send_response(msg_id, result=result, error=error)
+        finally:
+            self._in_flight = max(0, self._in_flight - 1)
+            if self._answered is not None:
+                self._answered.set()
 
     async def room(self) -> None:
-        """Wait while MAX_IN_FLIGHT requests are unanswered: with the write buffer's high-water
-        mark, what a client that stops reading can make the server hold has a bound."""
-        while len(self._request_futures) >= MAX_IN_FLIGHT:
+        """Wait while MAX_IN_FLIGHT of the client's requests are unanswered: with the write
+        buffer's high-water mark, what a client that stops reading can make the server hold has
+        a bound. (The server's own requests, a question the client may never answer, do not
+        count: they would stop the reading for good.)"""
+        while self._in_flight >= MAX_IN_FLIGHT:
             if self._answered is None:
                 self._answered = asyncio.Event()
             self._answered.clear()
@@ -330,23 +365,37 @@ def serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
     run(server, _serve_stdio(server, stdin, stdout))
 
 
-def serve_tcp(server: LanguageServer, host: str, port: int) -> None:
+def serve_tcp(server: LanguageServer, host: str, port: int, token_file: str) -> None:
     """One client over TCP; the process ends with it, as with stdio. Every local user can reach a
-    loopback port, so the first connection is the only one: the listening socket closes as it
-    arrives (later ones are refused) and it never hands the wire to anyone else."""
+    loopback port, so the server writes a random token to `token_file` (0600, in a directory
+    only this user can write) and serves the first connection whose initialize carries it
+    (initializationOptions.authToken). A connection that does not is answered with an error
+    and closed before anything is read or written, and the server waits for the next; once a
+    client is served, the listening socket closes (later connections are refused)."""
+    import secrets
+
+    token = secrets.token_urlsafe(32)
 
     async def listen(connection: _Connection) -> asyncio.Server:
         listener = await asyncio.start_server(connection, host, port)
-        log.info("listening on %s:%d", host, port)
+        write_private(token_file, token + "\n")
+        log.info("listening on %s:%d (token in %s)", host, port, token_file)
         return listener
 
-    run(server, _serve_one(server, listen))
+    run(server, _serve_one(server, listen, token=token, remove=(token_file,)))
 
 
 def serve_unix(server: LanguageServer, path: str) -> None:
-    """One client over a Unix socket created 0600: the private alternative to TCP."""
+    """One client over a Unix socket created 0600, in a directory that is this user's own and
+    writable by no one else: the private alternative to TCP. The path stays until exit."""
 
     async def listen(connection: _Connection) -> asyncio.Server:
+        problem = private_dir_problem(os.path.dirname(os.path.abspath(path)))
+        if problem is not None:
+            raise SystemExit(
+                f"tuna-lsp: --socket {path}: {problem}; another user could take the path first. "
+                "Choose a directory only you can write (say $XDG_RUNTIME_DIR)."
+            )
         _clear_stale_socket(path)
         old = os.umask(0o177)  # never a moment with the socket open to others
         try:
@@ -357,7 +406,7 @@ def serve_unix(server: LanguageServer, path: str) -> None:
         log.info("listening on %s", path)
         return listener
 
-    run(server, _serve_one(server, listen, unlink=path))
+    run(server, _serve_one(server, listen, remove=(path,)))
 
 
 def _clear_stale_socket(path: str) -> None:
@@ -385,12 +434,15 @@ def _clear_stale_socket(path: str) -> None:
 
 
 _Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+AUTH_SECONDS = 10.0  # a connection that has not sent a valid initialize by then is closed
 
 
 async def _serve_one(
     server: LanguageServer,
     listen: Callable[[_Connection], Awaitable[asyncio.Server]],
-    unlink: str | None = None,
+    *,
+    token: str | None = None,
+    remove: tuple[str, ...] = (),
 ) -> None:
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     taken = False
@@ -398,6 +450,12 @@ async def _serve_one(
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal taken
+        first = None
+        if not taken and token is not None:
+            first = await _authenticated(reader, writer, token)
+            if first is None:
+                writer.close()
+                return
         if taken:  # accepted before the listener closed: refused, never given the wire
             log.warning("refused a second connection: this server serves one client")
             writer.close()
@@ -405,9 +463,6 @@ async def _serve_one(
         taken = True
         if listener is not None:
             listener.close()
-        if unlink:
-            with contextlib.suppress(OSError):
-                os.unlink(unlink)
 
         async def drained() -> None:
             with contextlib.suppress(ConnectionError):
@@ -415,7 +470,7 @@ async def _serve_one(
 
         server.protocol.set_writer(_PipeWriter(writer.transport, drained))
         try:
-            await serve_messages(server, reader, drained)
+            await serve_messages(server, reader, drained, first)
             if not done.done():
                 done.set_result(None)
         except BaseException as exc:  # SystemExit from `exit` ends the process
@@ -427,9 +482,60 @@ async def _serve_one(
         async with listener:
             await done
     finally:  # run() ends the process with os._exit: nothing after it would run
-        if unlink and not taken:
+        for path in remove:
             with contextlib.suppress(OSError):
-                os.unlink(unlink)
+                os.unlink(path)
+
+
+async def _authenticated(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, token: str
+) -> dict[str, Any] | None:
+    """The connection's initialize, if it carries the token (removed from it: it goes no
+    further, not even to the log); else None, the refusal answered."""
+    import hmac
+
+    def reply(message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    raw = None
+    try:
+        async with asyncio.timeout(AUTH_SECONDS):
+            body = await _read_body(reader, reply)
+            raw = _parse(body, reply) if body else None
+    except TimeoutError:
+        log.warning("closed a connection that sent no initialize within %.0f s", AUTH_SECONDS)
+        return None
+    except (ConnectionError, asyncio.LimitOverrunError):
+        return None
+    if raw is None:
+        return None
+    params = raw.get("params")
+    options = params.get("initializationOptions") if isinstance(params, dict) else None
+    given = options.get("authToken") if isinstance(options, dict) else None
+    if (
+        raw.get("method") == "initialize"
+        and "id" in raw
+        and isinstance(options, dict)
+        and isinstance(given, str)
+        and hmac.compare_digest(given.encode(), token.encode())
+    ):
+        del options["authToken"]
+        return raw
+    log.warning("refused a connection: its first message is not an initialize with the token")
+    if "id" in raw:
+        reply(
+            _error_response(
+                raw["id"],
+                -32600,
+                "Invalid Request: not authenticated: the first message must be an initialize "
+                "whose initializationOptions.authToken is the token tuna-lsp wrote to its "
+                "--token-file",
+            )
+        )
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
+    return None
 
 
 async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
@@ -452,6 +558,54 @@ async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
 
         reader = StdinAsyncReader(stdin, server.thread_pool)
     await serve_messages(server, reader, drained)
+
+
+def _refused(raw: dict[str, Any], server: LanguageServer) -> tuple[Any, str] | None:
+    """A message no handler may take, as (the error response to send or None, the warning to
+    log): every request gets exactly one response, a notification none."""
+    method, has_id = raw.get("method"), "id" in raw
+    if has_id and method is not None:
+        msg_id = raw["id"]
+        if not (msg_id is None or type(msg_id) in (int, float, str)):
+            problem = (
+                f"the id of a request must be a number or a string, not {type(msg_id).__name__}"
+            )
+            return _error_response(None, -32600, f"Invalid Request: {problem}"), problem
+        if raw.get("jsonrpc") != "2.0":
+            problem = f'{method!r}: jsonrpc must be "2.0"'
+            return _error_response(msg_id, -32600, f"Invalid Request: {problem}"), problem
+        return None
+    if method is None:
+        return None  # a response: pygls matches it with the request it answers
+    if raw.get("jsonrpc") != "2.0":
+        return None, f'dropped a notification to {method!r}: jsonrpc is not "2.0"'
+    if _is_request_method(method, server):
+        return None, f"dropped a notification to {method!r}: it is a request (needs an id)"
+    return None
+
+
+def _is_request_method(method: str, server: LanguageServer) -> bool:
+    known = types.METHOD_TO_TYPES.get(method)
+    if known is not None:
+        return known[1] is not None  # a response type: a request
+    # our own methods (tuna/*): the client sends only requests
+    return method in server.protocol.fm.features
+
+
+def _unfit(exc: Exception) -> str:
+    """What did not fit, in cattrs's words ("required field missing @ $.params.textDocument")."""
+    from cattrs import transform_error
+    from cattrs.errors import BaseValidationError
+
+    cause = exc.__cause__
+    if isinstance(cause, BaseValidationError):
+        return "; ".join(transform_error(cause, path="$"))[:300]
+    return str(cause or exc)[:300]
+
+
+# pygls logs a message that does not fit its method at ERROR with a traceback; it is the client's
+# error, answered (a request) or warned about (a notification) by serve_messages.
+_rpc_log.addFilter(lambda record: not str(record.msg).startswith("Unable to deserialize message"))
 
 
 class _BadFrame(Exception):
@@ -495,10 +649,79 @@ def _id_in(text: bytes) -> Any:
     return None
 
 
+_SKIPPED = b""  # _read_body: a frame was dropped (and answered); read the next
+
+
+async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> bytes | None:
+    """The body of the next frame; _SKIPPED when a bad frame was answered (through `reply`) and
+    skipped; None at EOF. Header lines and bodies have caps: a bad frame is never held."""
+    length: int | None = None
+    problem: str | None = None
+    while True:
+        try:
+            line = await _header_line(reader)
+        except _BadFrame as exc:
+            problem = str(exc)
+            continue
+        if not line:
+            return None
+        if not line.strip():
+            break
+        # resynchronise after a bad frame whose body ran into the next header
+        at = line.lower().find(b"content-length:")
+        name, _, value = line[max(at, 0) :].partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                length = None
+                problem = f"Content-Length {value.strip()[:40]!r} is not a number"
+    if length is not None and length > MAX_BODY:
+        # Answered before the body is skipped: the body may never come in full.
+        problem = f"a message of {length} bytes is larger than the {MAX_BODY // 2**20} MiB limit"
+        log.warning("dropped a frame: %s", problem)
+        reply(_error_response(None, -32600, f"Invalid Request: {problem}"))
+        await _skip(reader, length)
+        return _SKIPPED
+    if problem is not None:
+        if length is not None and length > 0:
+            await _skip(reader, length)
+        log.warning("dropped a frame: %s", problem)
+        reply(_error_response(None, -32700, f"Parse error: {problem}"))
+        return _SKIPPED
+    if length is None or length <= 0:
+        return _SKIPPED
+    try:
+        body: bytes = await reader.readexactly(length)
+    except asyncio.IncompleteReadError:
+        return None
+    return body
+
+
+def _parse(body: bytes, reply: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
+    """The message as a JSON object, or None once a body that is not one was answered."""
+    try:
+        raw = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        log.warning("dropped a message that is not JSON: %s", exc)
+        # JSON-RPC answers a parse error with id null; a client waits on its own id,
+        # so give it back when the text still shows it.
+        reply(_error_response(_id_in(body), -32700, f"Parse error: {exc}"))
+        return None
+    if not isinstance(raw, dict):
+        reply(_error_response(None, -32600, "Invalid Request: not an object"))
+        return None
+    return raw
+
+
 async def serve_messages(
-    server: LanguageServer, reader: Any, drained: Callable[[], Awaitable[None]] | None = None
+    server: LanguageServer,
+    reader: Any,
+    drained: Callable[[], Awaitable[None]] | None = None,
+    first: dict[str, Any] | None = None,
 ) -> None:
-    """Read framed messages until EOF or `exit`. Unlike pygls's loop, the JSON is parsed first
+    """Read framed messages until EOF or `exit` (`first`: a message read already, the
+    initialize of an authenticated connection). Unlike pygls's loop, the JSON is parsed first
     and only the top level is structured: a param that happens to look like a JSON-RPC message
     stays data, and a request that cannot be structured still gets an error response.
 
@@ -508,73 +731,45 @@ async def serve_messages(
     assert stop is not None
     protocol = server.protocol
     assert isinstance(protocol, TunaProtocol)
-    initialized = False
+    take = _Dispatch(server, protocol)
+    if first is not None:
+        take(first)
     while not stop.is_set():
         if drained is not None:
             await drained()
         await protocol.room()
-        length: int | None = None
-        problem: str | None = None
-        while True:
-            try:
-                line = await _header_line(reader)
-            except _BadFrame as exc:
-                problem = str(exc)
-                continue
-            if not line:
-                return
-            if not line.strip():
-                break
-            # resynchronise after a bad frame whose body ran into the next header
-            at = line.lower().find(b"content-length:")
-            name, _, value = line[max(at, 0) :].partition(b":")
-            if name.strip().lower() == b"content-length":
-                try:
-                    length = int(value.strip())
-                except ValueError:
-                    length = None
-                    problem = f"Content-Length {value.strip()[:40]!r} is not a number"
-        if length is not None and length > MAX_BODY:
-            # Answered before the body is skipped: the body may never come in full.
-            problem = (
-                f"a message of {length} bytes is larger than the {MAX_BODY // 2**20} MiB limit"
-            )
-            log.warning("dropped a frame: %s", problem)
-            protocol.send_raw(_error_response(None, -32600, f"Invalid Request: {problem}"))
-            await _skip(reader, length)
-            continue
-        if problem is not None:
-            if length is not None and length > 0:
-                await _skip(reader, length)
-            log.warning("dropped a frame: %s", problem)
-            protocol.send_raw(_error_response(None, -32700, f"Parse error: {problem}"))
-            continue
-        if length is None or length <= 0:
-            continue
-        try:
-            body = await reader.readexactly(length)
-        except asyncio.IncompleteReadError:
+        body = await _read_body(reader, protocol.send_raw)
+        if body is None:
             return
-        try:
-            raw = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            log.warning("dropped a message that is not JSON: %s", exc)
-            # JSON-RPC answers a parse error with id null; a client waits on its own id,
-            # so give it back when the text still shows it.
-            protocol.send_raw(_error_response(_id_in(body), -32700, f"Parse error: {exc}"))
-            continue
-        if not isinstance(raw, dict):
-            protocol.send_raw(_error_response(None, -32600, "Invalid Request: not an object"))
-            continue
+        if body is not _SKIPPED and (raw := _parse(body, protocol.send_raw)) is not None:
+            take(raw)
+
+
+class _Dispatch:
+    """Hands each parsed message to pygls, or answers it when no handler may take it."""
+
+    def __init__(self, server: LanguageServer, protocol: TunaProtocol) -> None:
+        self.server = server
+        self.protocol = protocol
+        self.initialized = False
+
+    def __call__(self, raw: dict[str, Any]) -> None:
+        protocol = self.protocol
         if not isinstance(raw.get("method", ""), str) or not {"method", "id"} & raw.keys():
             if "id" in raw:
                 protocol.send_raw(
                     _error_response(raw["id"], -32600, "Invalid Request: method must be a string")
                 )
             log.warning("dropped a message that is no request, notification or response")
-            continue
+            return
+        if (refused := _refused(raw, self.server)) is not None:
+            response, reason = refused
+            if response is not None:
+                protocol.send_raw(response)
+            log.warning("%s", reason)
+            return
         # One initialize per server (PROTOCOL.md 1): a second must not re-point the config.
-        if initialized and raw.get("method") == "initialize" and "id" in raw:
+        if self.initialized and raw.get("method") == "initialize" and "id" in raw:
             log.warning("refused a second initialize")
             protocol.send_raw(
                 _error_response(
@@ -583,7 +778,7 @@ async def serve_messages(
                     "Invalid Request: the server is already initialized; one initialize per server",
                 )
             )
-            continue
+            return
         if raw.get("method") == "initialized" and raw.get("params") is None:
             # JSON-RPC lets a notification leave its params out; lsprotocol's type requires
             # them (InitializedParams, an empty object), and the window would never start
@@ -591,15 +786,19 @@ async def serve_messages(
         try:
             message = protocol.structure_message(raw)
         except Exception as exc:
+            reason = _unfit(exc)
+            method = str(raw.get("method"))[:80]
             if "id" in raw and "method" in raw:
-                method = str(raw.get("method"))[:80]
                 protocol.send_raw(
-                    _error_response(raw["id"], -32602, f"Invalid params for {method}: {exc}"[:500])
+                    _error_response(
+                        raw["id"], -32602, f"Invalid params for {method}: {reason}"[:500]
+                    )
                 )
-            log.warning("dropped a message that does not fit its method: %s", exc)
-            continue
+            kind = "request" if "id" in raw else "notification"
+            log.warning("dropped a %s to %r that does not fit its method: %s", kind, method, reason)
+            return
         if raw.get("method") == "initialize" and "id" in raw:
-            initialized = True
+            self.initialized = True
         try:
             protocol.handle_message(message)
         except Exception as exc:  # a response with an object for an id, say: never fatal

@@ -202,6 +202,8 @@ class RawServer:
         self.shown: list[dict[str, Any]] = []
         self.log_messages: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
+        self.asked: list[dict[str, Any]] = []  # the server's own requests, in order
+        self.answers_requests = True  # False: a client that never answers the server's requests
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._next_id = 0
         self._tick = asyncio.Event()
@@ -336,6 +338,9 @@ class RawServer:
             return
         method = msg.get("method")
         if "id" in msg:  # a request from the server: answer it so it never waits on us
+            self.asked.append(msg)
+            if not self.answers_requests:
+                return
             asyncio.get_running_loop().create_task(
                 self._write({"jsonrpc": "2.0", "id": msg["id"], "result": None})
             )
@@ -408,6 +413,9 @@ class RawServer:
                 raise ServerGone(f"{self.name} exited while waiting for {what}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._tick.wait(), min(remaining, 0.25))
+
+    def requests_received(self, method: str) -> list[dict[str, Any]]:
+        return [m for m in self.asked if m.get("method") == method]
 
     # ---- what it emitted -------------------------------------------------------------------
 

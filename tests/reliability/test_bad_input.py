@@ -28,6 +28,7 @@ from .harness import (
     RawServer,
     ServerGone,
     SuiteFigures,
+    cli_config,
     figures,
     n,
     rich_config,
@@ -653,3 +654,85 @@ async def test_fuzzed_preferences_files(rel, home: Home) -> None:
     # the config is untouched by all of it but our two keys
     final = home.read_config()
     assert final["env"] == rich_config()["env"] and final["settings"] == rich_config()["settings"]
+
+
+# ---- every message answered: plain cases the long fuzz run found (issue 29) ------------------
+
+IN_FLIGHT_BOUND = 32  # transport.MAX_IN_FLIGHT: the reading pauses at this many requests unanswered
+
+
+async def test_commands_run_one_after_another_are_all_answered(rel, home: Home) -> None:
+    """`workspace/executeCommand` runs an async command handler through pygls's generator; each
+    call left one finished future behind, the transport counted them as requests in flight, and
+    after 32 commands it stopped reading: every later request went unanswered (the fuzzer's
+    `tuna/getModel []: no answer in 30 s`)."""
+    home.write_config(rich_config("openai:gpt-4.1"))
+    srv = await rel.start(home, "commands-in-a-row")
+    for i in range(IN_FLIGHT_BOUND + 8):
+        model = ("openai:gpt-4o", "openai:o3")[i % 2]
+        reply = await srv.call(
+            "workspace/executeCommand",
+            {"command": "tuna.setModel", "arguments": [model, "session"]},
+            timeout=15,
+        )
+        assert reply.get("result", {}).get("model") == model, (i, reply)
+    for params in ([], None, {}):
+        reply = await srv.call("tuna/getModel", params, timeout=15)
+        assert reply["result"]["model"] == "openai:o3", reply
+    figures(SUITE).add(fuzzCases=IN_FLIGHT_BOUND + 11, requestCases=IN_FLIGHT_BOUND + 11)
+
+
+async def test_unanswered_requests_of_the_server_do_not_stop_it_reading(rel, home: Home) -> None:
+    """A client that never answers the server's own requests (a stale-overwrite question asked
+    with window/showMessageRequest) must not hold the server: only the client's requests count
+    against the bound of requests in flight."""
+    home.write_config(cli_config("openai:gpt-4.1"))
+    srv = await rel.start(home, "questions-unanswered")
+    srv.answers_requests = False
+    await srv.request("tuna/setModel", {"model": "openai:gpt-4o"})
+    asked = 0
+    for i in range(IN_FLIGHT_BOUND + 4):
+        # a running CLI's stale save: puts back a model no longer among the recents
+        stale = cli_config("anthropic:claude-sonnet-4-5")
+        stale["settings"]["n"] = i  # every save is another write
+        write_atomically(home.config, json.dumps(stale, indent=4).encode())
+        await srv.wait_for(
+            lambda n=asked: len(srv.requests_received("window/showMessageRequest")) > n,
+            15,
+            "the stale overwrite's question",
+        )
+        asked += 1
+        # the question stays unanswered; the overwrite is undone on request instead
+        assert (await srv.request("tuna/restoreOverwrite", {}))["model"] == "openai:gpt-4o"
+    reply = await srv.call("tuna/getModel", [], timeout=15)
+    assert "result" in reply, reply
+    figures(SUITE).add(fuzzCases=asked + 1, requestCases=asked + 1)
+
+
+async def test_bad_notifications_are_dropped_with_one_warning(rel, home: Home) -> None:
+    """Notifications cannot be answered: one to a request method, one with bad params, one to a
+    method nobody handles are each dropped with one warning naming the method; the server logs
+    no internal error and sends nothing back."""
+    home.write_config(rich_config("openai:gpt-4.1"))
+    srv = await rel.start(home, "bad-notifications")
+    cases = [
+        ("tuna/listModels", [1]),
+        ("tuna/setModel", {"model": 5}),
+        ("tuna/getModel", {"x": 1}),
+        ("workspace/executeCommand", {"command": "tuna.setModel", "arguments": [7]}),
+        ("workspace/didChangeConfiguration", 5),
+        ("textDocument/didOpen", {"textDocument": 5}),
+        ("tuna/noSuchNotification", {}),
+    ]
+    errors_before = len(srv.errors)
+    for method, params in cases:
+        await srv.notify(method, params)
+    assert "result" in await srv.call("tuna/getModel", {}, timeout=15)
+    log = srv.log_text()
+    assert "internal error" not in log, log[log.find("internal error") - 300 :][:2000]
+    assert " ERROR " not in log, log[log.find(" ERROR ") - 300 :][:2000]
+    assert len(srv.errors) == errors_before, srv.errors[errors_before:]
+    for method, _ in cases:
+        warned = [line for line in log.splitlines() if "WARNING" in line and repr(method) in line]
+        assert len(warned) == 1, (method, warned)
+    figures(SUITE).add(fuzzCases=len(cases), envelopeCases=len(cases))

@@ -128,15 +128,6 @@ async def connect(opener: Any, timeout: float, proc: subprocess.Popen[bytes]) ->
             await asyncio.sleep(0.05)
 
 
-def init_params(home: Home, config: Path | None = None) -> dict[str, Any]:
-    return {
-        "processId": os.getpid(),
-        "capabilities": {},
-        "rootUri": None,
-        "initializationOptions": {"configPath": str(config or home.config)},
-    }
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -162,19 +153,62 @@ def spawned(args: list[str], home: Home, log: Path) -> Any:
             proc.stderr.close()
 
 
+def init_params(home: Home, config: Path | None = None, token: str | None = None) -> dict[str, Any]:
+    options: dict[str, Any] = {"configPath": str(config or home.config)}
+    if token is not None:
+        options["authToken"] = token
+    return {
+        "processId": os.getpid(),
+        "capabilities": {},
+        "rootUri": None,
+        "initializationOptions": options,
+    }
+
+
+async def token_of(path: Path, proc: subprocess.Popen[bytes], timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while not path.exists():  # written once the port listens
+        assert proc.poll() is None, f"the server exited: {proc.returncode}"
+        assert time.monotonic() < deadline, "the server never wrote its token"
+        await asyncio.sleep(0.05)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600, oct(path.stat().st_mode)
+    return path.read_text().strip()
+
+
 async def test_tcp_serves_one_connection_and_one_initialize(home: Home, tmp_path: Path) -> None:
     """The attack of issue 14: a second local user connects to the editor's port, re-initializes
-    with configPath at the victim's shell profile, then sets a model that is a shell command."""
+    with configPath at the victim's shell profile, then sets a model that is a shell command.
+    And of issue 24: a stranger connecting first, with no token or a wrong one, or saying
+    nothing, neither takes the server nor shuts the user out."""
     home.write_config(rich_config())
     before = home.config.read_bytes()
     profile = home.root / ".bash_profile"
     profile.write_text("# the victim's profile\n")
     port = free_port()
-    with spawned(["--tcp", "--port", str(port)], home, tmp_path / "tcp.log") as proc:
-        first = await connect(lambda: asyncio.open_connection("127.0.0.1", port), 20, proc)
-        r = await first.call("initialize", init_params(home))
+    token_file = tmp_path / "tuna.token"
+    args = ["--tcp", "--port", str(port), "--token-file", str(token_file)]
+    with spawned(args, home, tmp_path / "tcp.log") as proc:
+        token = await token_of(token_file, proc)
+        opener = lambda: asyncio.open_connection("127.0.0.1", port)  # noqa: E731
+        silent = await connect(opener, 20, proc)  # a stranger who says nothing, first
+        for wrong in (None, "", token[:-1] + "x", 5):
+            stranger = await connect(opener, 20, proc)
+            params = init_params(home, profile)
+            if wrong is not None:
+                params["initializationOptions"]["authToken"] = wrong
+            refused = await stranger.call("initialize", params)
+            assert refused.get("error", {}).get("code") == -32600, refused
+            assert "authToken" in refused["error"]["message"]
+            assert await stranger.read(10) is None, "a refused connection stayed open"
+        stranger = await connect(opener, 20, proc)  # no initialize at all, then the token
+        await stranger.send({"jsonrpc": "2.0", "id": 1, "method": "tuna/getModel"})
+        assert (await stranger.read(10) or {}).get("error", {}).get("code") == -32600
+        assert await stranger.read(10) is None
+        first = await connect(opener, 20, proc)
+        r = await first.call("initialize", init_params(home, token=token))
         assert "result" in r, r
         await first.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        assert await silent.read(15) is None, "the silent stranger kept a connection"
         # a second connection is refused, or closed unanswered: never given the wire
         try:
             second = Conn(*await asyncio.open_connection("127.0.0.1", port))
@@ -186,7 +220,7 @@ async def test_tcp_serves_one_connection_and_one_initialize(home: Home, tmp_path
             assert await second.read(10) is None, "a second connection was answered"
             second.close()
         # the first client still owns the server, and cannot re-point the config either
-        again = await first.call("initialize", init_params(home, profile))
+        again = await first.call("initialize", init_params(home, profile, token))
         assert again.get("error", {}).get("code") == -32600, again
         assert "already initialized" in again["error"]["message"]
         bad = await first.call("tuna/setModel", {"model": "openai:$(touch${IFS}/tmp/pwned)"})
@@ -195,8 +229,35 @@ async def test_tcp_serves_one_connection_and_one_initialize(home: Home, tmp_path
         assert state["result"]["configPath"] == str(home.config)
         assert profile.read_text() == "# the victim's profile\n"
         assert home.config.read_bytes() == before
-        record(proc.pid, inputs=3)
+        assert token not in (tmp_path / "tcp.log").read_text(), "the token was logged"
+        record(proc.pid, inputs=9)
         first.close()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "socket"])
+async def test_tcp_and_socket_need_a_private_directory(
+    home: Home, tmp_path: Path, transport: str
+) -> None:
+    """A token file or a socket in a directory others can write (a shared /tmp) could be taken or
+    read by another user first: refused, with a message naming the directory."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    if transport == "tcp":
+        args = ["--tcp", "--port", str(free_port()), "--token-file", str(shared / "t")]
+    else:
+        args = ["--socket", str(shared / "s.sock")]
+    done = subprocess.run(
+        [*SERVER_CMD, *args], env=home.env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert f"{shared} is writable by other users" in done.stderr, done.stderr
+    assert not (shared / "t").exists() and not (shared / "s.sock").exists()
+    no_token = subprocess.run(
+        [*SERVER_CMD, "--tcp"], env=home.env(), capture_output=True, text=True, timeout=60
+    )
+    assert no_token.returncode == 2 and "--token-file" in no_token.stderr, no_token.stderr
+    figures(SUITE).add(inputs=2)
 
 
 async def test_unix_socket_is_private_and_serves_one_client(home: Home, tmp_path: Path) -> None:
@@ -211,6 +272,7 @@ async def test_unix_socket_is_private_and_serves_one_client(home: Home, tmp_path
         assert st is None or (stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600), st
         with pytest.raises(OSError):
             await asyncio.open_unix_connection(str(path))
+        assert path.exists(), "the socket's path went before the server did"
         assert (await conn.call("tuna/getModel", {}))["result"]["model"] == "openai:gpt-4.1"
         record(proc.pid, inputs=1)
         await conn.call("shutdown")
@@ -585,3 +647,54 @@ async def test_notification_handler_failure_is_logged_at_error(rel: Any, home: H
     errors = [x for x in srv.log_text().splitlines() if "ERROR" in x]
     assert errors, srv.log_text()[-2000:]
     figures(SUITE).add(inputs=1)
+
+
+# ---- a repository's code never runs (issue 24) ---------------------------------------------------
+
+PLANTED = {
+    "tuna_lsp/__init__.py": "tuna_lsp",
+    "tuna_lsp/core/__init__.py": "tuna_lsp.core",
+    "tuna_lsp/core/catalog.py": "tuna_lsp.core.catalog",
+    "json.py": "json",
+    "sqlite3/__init__.py": "sqlite3",
+    "gzip.py": "gzip",
+    "platformdirs/__init__.py": "platformdirs",
+}
+
+
+def plant(folder: Path, markers: Path) -> None:
+    """Modules a cloned repository could hold, each writing a marker file if it is ever imported."""
+    for name, module in PLANTED.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"open({str(markers / module)!r}, 'w').close()\n")
+
+
+async def test_the_folder_the_server_starts_in_never_runs(rel: Any, home: Home) -> None:
+    """The server runs in the folder the editor opened (Neovim's cwd). The catalog index is
+    built by a child process on the first start, after an upgrade and after every refresh:
+    `python -m` put that folder first on its import path, so a repository's `tuna_lsp/` ran
+    as the user on the first tuna/listModels."""
+    home.write_config(rich_config())
+    markers = home.root.parent / "markers"
+    markers.mkdir()
+    plant(home.root, markers)  # RawServer starts the server in home.root
+    for index in home.cache.glob("catalog-index-*"):
+        index.unlink()  # the index is built by the child, as on a first start
+    srv = await rel.start(home, "planted-cwd")
+    listing = await srv.request("tuna/listModels", {"query": "gpt-4.1", "limit": 3}, timeout=120)
+    assert listing["items"], listing
+    assert list(home.cache.glob("catalog-index-*.sqlite")), "the child built no index"
+    # a refresh builds the index again, in a child too
+    snapshot = home.root.parent / "snapshot.json"
+    doc = models_dev_document()
+    doc["openai"]["models"]["gpt-planted"] = {
+        **doc["openai"]["models"]["gpt-4.1"],
+        "id": "gpt-planted",
+    }
+    snapshot.write_text(json.dumps(doc))
+    await srv.request("tuna/refreshCatalog", {"url": snapshot.as_uri()}, timeout=120)
+    found = await srv.request("tuna/listModels", {"query": "gpt-planted"}, timeout=120)
+    assert [i["model"] for i in found["items"]] == ["openai:gpt-planted"], found
+    assert not list(markers.iterdir()), f"planted code ran: {sorted(markers.iterdir())}"
+    figures(SUITE).add(inputs=len(PLANTED))

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -323,17 +324,24 @@ def open_catalog(cache_dir: Path | None, *, include_tunacode: bool = True) -> Ca
     needed; in memory when there is no cache dir or the index cannot be made."""
     import sqlite3
     import subprocess
-    import sys
 
     if cache_dir is None:
         return load_catalog(None, include_tunacode=include_tunacode)
     path = index_path(cache_dir, include_tunacode)
     if not path.is_file():
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        cmd = [sys.executable, "-m", "tuna_lsp.core.catalog", str(cache_dir)]
+        cmd = [
+            sys.executable,
+            "-I",
+            "-c",
+            _BUILDER,
+            os.pathsep.join(_import_path()),
+            str(cache_dir),
+        ]
         if not include_tunacode:
             cmd.append("--no-tunacode")
-        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, check=False, timeout=300)
+        done = subprocess.run(
+            cmd, cwd=cache_dir, stdin=subprocess.DEVNULL, check=False, timeout=300
+        )
         if done.returncode != 0:
             log.warning(
                 "the catalog index could not be built (exit %s); loading in memory", done.returncode
@@ -344,6 +352,39 @@ def open_catalog(cache_dir: Path | None, *, include_tunacode: bool = True) -> Ca
     except (sqlite3.Error, ValueError, KeyError) as exc:
         log.warning("the catalog index %s is unusable (%s); loading in memory", path, exc)
         return load_catalog(cache_dir, include_tunacode=include_tunacode)
+
+
+# The index builder, run isolated (-I: no PYTHON* variables, no user site, and neither the
+# current directory nor the script's on the import path) from the cache directory, with the
+# server's own import path given explicitly: the folder an editor opened never decides what the
+# builder imports (PROTOCOL.md 1).
+_BUILDER = (
+    "import sys; sys.path[:0] = sys.argv[1].split(__import__('os').pathsep); "
+    "from tuna_lsp.core.catalog import build_main; build_main(sys.argv[2:])"
+)
+
+
+def _import_path() -> list[str]:
+    """Where the server imports from: its package's folder first, then its own path, without
+    the working directory (`python -m` puts it first) or any relative entry."""
+    here = str(Path(__file__).resolve().parents[2])
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:  # removed since the server started
+        cwd = ""
+    out = [here]
+    for entry in sys.path:
+        if entry and os.path.isabs(entry) and os.path.realpath(entry) != cwd and entry not in out:
+            out.append(entry)
+    return out
+
+
+def build_main(argv: list[str]) -> None:
+    """The index builder `open_catalog` runs in a child process."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    build_index(Path(argv[0]), "--no-tunacode" not in argv[1:])
 
 
 @dataclass
@@ -1070,12 +1111,3 @@ def _listable(info: ModelInfo) -> bool:
     except ValueError:
         return False
     return True
-
-
-if __name__ == "__main__":  # the index builder `open_catalog` runs: python -m tuna_lsp.core.catalog
-    import sys
-
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    build_index(Path(sys.argv[1]), "--no-tunacode" not in sys.argv[2:])

@@ -1,0 +1,49 @@
+"""Paths other users must not be able to take: a directory that is this user's own and writable
+by no one else, and a file written there for this user only (a socket's folder, the TCP token,
+the server's cache, state and config directories)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+
+def private_dir_problem(directory: str | os.PathLike[str]) -> str | None:
+    """Why `directory` is not private to this user, or None when it is: it must exist, be a
+    directory owned by this user (or root, for a system directory) and be writable by no one
+    else (group or others)."""
+    try:
+        st = os.stat(directory)
+    except OSError as exc:
+        return f"{os.fspath(directory)} cannot be read ({exc.strerror or exc})"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{os.fspath(directory)} is not a directory"
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is not None and st.st_uid != euid:
+        return f"{os.fspath(directory)} belongs to another user (uid {st.st_uid})"
+    if euid is not None and st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = oct(stat.S_IMODE(st.st_mode))
+        return f"{os.fspath(directory)} is writable by other users (mode {mode})"
+    return None
+
+
+def write_private(path: str, text: str) -> None:
+    """Write `text` to `path`, a file only this user can read (0600), in a private directory;
+    refused with a message (SystemExit) otherwise. A link at the path is never followed."""
+    problem = private_dir_problem(os.path.dirname(os.path.abspath(path)))
+    if problem is not None:
+        raise SystemExit(
+            f"tuna-lsp: {path}: {problem}; another user could read or replace it. "
+            "Choose a directory only you can write."
+        )
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        raise SystemExit(f"tuna-lsp: cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
