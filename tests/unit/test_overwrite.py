@@ -79,3 +79,33 @@ def test_resolved_keeps_everything_but_the_resolution() -> None:
     assert found is not None
     kept = found.resolved("kept")
     assert kept.resolution == "kept" and (kept.model, kept.at) == (found.model, found.at)
+
+
+def test_restore_never_brings_back_an_api_key_the_cli_removed() -> None:
+    """A key removed through the CLI may have been revoked: a restore leaves `env` as the
+    overwrite wrote it, a key removed from it or the whole object (issue 24, item 9)."""
+    editor = {**EDITOR, "env": {"OPENAI_API_KEY": "sk-VALUE", "ANTHROPIC_API_KEY": "sk-OTHER"}}
+    revoked = {**STALE, "env": {"ANTHROPIC_API_KEY": "sk-OTHER"}}
+    found = ow.detect(editor, revoked)
+    assert found is not None and "env.OPENAI_API_KEY" in found.dropped_keys
+    data = ow.restored(found, revoked)
+    assert data is not None and data["env"] == {"ANTHROPIC_API_KEY": "sk-OTHER"}
+    assert data["hooks"] == {"pre": ["echo hi"]}  # other dropped keys still come back
+    no_env = {k: v for k, v in STALE.items() if k != "env"}
+    found = ow.detect(editor, no_env)
+    assert found is not None and "env" in found.dropped_keys
+    data = ow.restored(found, no_env)
+    assert data is not None and "env" not in data
+
+
+def test_the_question_names_the_keys_a_restore_leaves_out() -> None:
+    from tuna_lsp.core.model_service import overwrite_message
+
+    editor = {**EDITOR, "env": {"OPENAI_API_KEY": "sk-VALUE"}}
+    found = ow.detect(editor, {**STALE, "env": {}})
+    assert found is not None
+    message = overwrite_message(found, "/home/u/.config/tunacode.json")
+    assert "a restore leaves env.OPENAI_API_KEY out" in message, message
+    assert "sk-VALUE" not in message
+    plain = ow.detect(EDITOR, STALE)
+    assert plain is not None and "leaves" not in overwrite_message(plain, "/p")

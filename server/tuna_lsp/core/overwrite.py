@@ -70,6 +70,12 @@ def detect(before: Mapping[str, Any], after: Mapping[str, Any]) -> Overwrite | N
     )
 
 
+def never_restored(name: str) -> bool:
+    """API keys (`env`) the overwrite removed stay removed: the user may have revoked them
+    through the CLI (PROTOCOL.md 9)."""
+    return name == "env" or name.startswith("env.")
+
+
 def still_in_effect(ow: Overwrite, data: Mapping[str, Any]) -> bool:
     """Whether the file still shows the overwrite (nobody restored or changed the model since)."""
     return _default(data) == ow.model and ow.replaced_model not in _recents(data)
@@ -83,6 +89,8 @@ def restored(ow: Overwrite, data: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     new = dict(data)
     for name in ow.dropped_keys:
+        if never_restored(name):
+            continue
         parent, _, child = name.partition(".")
         if not child:
             if parent not in new and parent in ow.base:
