@@ -4,14 +4,17 @@ the server's cache, state and config directories)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from pathlib import Path
+
+_checked: dict[Path, tuple[Path, str | None]] = {}
 
 
 def private_dir_problem(directory: str | os.PathLike[str]) -> str | None:
     """Why `directory` is not private to this user, or None when it is: it must exist, be a
-    directory owned by this user (or root, for a system directory) and be writable by no one
-    else (group or others)."""
+    directory owned by this user and be writable by no one else (group or others)."""
     try:
         st = os.stat(directory)
     except OSError as exc:
@@ -47,3 +50,28 @@ def write_private(path: str, text: str) -> None:
         os.write(fd, text.encode())
     finally:
         os.close(fd)
+
+
+def trusted_dir(path: Path, what: str) -> tuple[Path, str | None]:
+    """`path` (made 0700 if missing) when it is private to this user; else a fresh private
+    folder for this server and a message saying why. Checked once per path per process.
+
+    In a shared XDG directory another user could make `tunacode/` first and plant what the
+    server reads there (a catalog index, a snapshot, preferences)."""
+    if (known := _checked.get(path)) is not None:
+        return known
+    with contextlib.suppress(OSError):  # the check below says what is wrong
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    problem = private_dir_problem(path)
+    result: tuple[Path, str | None] = (path, None)
+    if problem is not None:
+        import tempfile
+
+        fallback = Path(tempfile.mkdtemp(prefix="tuna-lsp-"))
+        result = (
+            fallback,
+            f"not using the {what} directory: {problem}; using {fallback} for this session "
+            "(nothing kept there survives it). Make the directory yours and writable only by you.",
+        )
+    _checked[path] = result
+    return result

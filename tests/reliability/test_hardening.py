@@ -698,3 +698,89 @@ async def test_the_folder_the_server_starts_in_never_runs(rel: Any, home: Home) 
     assert [i["model"] for i in found["items"]] == ["openai:gpt-planted"], found
     assert not list(markers.iterdir()), f"planted code ran: {sorted(markers.iterdir())}"
     figures(SUITE).add(inputs=len(PLANTED))
+
+
+def own_copy(path: Path) -> None:
+    """Index files are hard links to the test run's shared copies: tamper with a copy only."""
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data)
+
+
+def planted_index(path: Path) -> None:
+    """The index with a view added that recurses without end (it hung the server)."""
+    import sqlite3
+
+    own_copy(path)
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE VIEW loop AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+        "SELECT n FROM r"
+    )
+    db.commit()
+    db.close()
+
+
+async def test_shared_cache_and_state_directories_are_not_trusted(rel: Any, home: Home) -> None:
+    """Another user who can write the cache directory plants an index with an endless view and a
+    gzip bomb of a snapshot: the server uses a private folder of its own and says so; an index
+    holding anything but tables is refused even in the user's own folder."""
+    import gzip
+
+    home.write_config(rich_config())
+    for index in home.cache.glob("catalog-index-*"):
+        index.unlink()
+    os.chmod(home.cache, 0o777)  # writable by anyone: a shared XDG_CACHE_HOME
+    bomb = gzip.compress(b"{" + b" " * (200 * 2**20) + b"}", compresslevel=9)
+    (home.cache / "models-dev-snapshot.json").write_bytes(bomb)
+    srv = await rel.start(home, "shared-cache")
+    listing = await srv.request("tuna/listModels", {"query": "gpt-4.1", "limit": 2}, timeout=120)
+    assert listing["items"], listing
+    shown = " ".join(m.get("message", "") for m in srv.shown)
+    assert "not using the cache directory" in shown and "writable by other users" in shown, shown
+    assert peak_rss_mib(srv.pid) < RSS_BOUND_MIB
+    await srv.stop()
+    # the user's own folder, an index file that is not the builder's: refused, rebuilt in memory
+    os.chmod(home.cache, 0o700)
+    (home.cache / "models-dev-snapshot.json").write_bytes(bomb)
+    srv = await rel.start(home, "planted-index")
+    await srv.request("tuna/listModels", {"limit": 1}, timeout=120)  # builds the right index
+    for index in home.cache.glob("catalog-index-*.sqlite"):
+        planted_index(index)
+    await srv.stop()
+    srv = await rel.start(home, "planted-index-2")
+    listing = await srv.request("tuna/listModels", {"query": "gpt-4.1", "limit": 2}, timeout=60)
+    assert listing["items"], listing
+    assert "which tuna-lsp never makes" in srv.log_text()
+    assert peak_rss_mib(srv.pid) < RSS_BOUND_MIB
+    record(srv.pid, inputs=3)
+
+
+async def test_a_catalog_id_is_checked_before_it_is_written(rel: Any, home: Home) -> None:
+    """A bare model id resolves through the catalog index; an id a tampered index holds that
+    breaks the model-string rules is refused like the user's own, never written."""
+    import sqlite3
+
+    home.write_config(rich_config())
+    before = home.config.read_bytes()
+    srv = await rel.start(home, "catalog-id-build")
+    await srv.request("tuna/listModels", {"limit": 1}, timeout=120)  # the index exists
+    await srv.stop()
+    bad = "$(touch${IFS}/tmp/tuna-pwned)/zz-model-9"
+    for index in home.cache.glob("catalog-index-*.sqlite"):
+        own_copy(index)
+        db = sqlite3.connect(index)
+        db.execute(
+            "UPDATE models SET model_id = ?, model = ?, canonical = 'zz-model-9', listable = 1"
+            " WHERE provider = 'openai' AND model_id = 'gpt-4.1'",
+            (bad, f"openai:{bad}"),
+        )
+        db.commit()
+        db.close()
+    srv = await rel.start(home, "catalog-id")
+    reply = await srv.call("tuna/setModel", {"model": "zz-model-9"}, timeout=60)
+    assert reply.get("error", {}).get("code") == -32602, reply
+    assert "not a valid model string" in reply["error"]["message"]
+    assert home.config.read_bytes() == before
+    assert not Path("/tmp/tuna-pwned").exists()
+    record(srv.pid, inputs=1)

@@ -30,6 +30,9 @@ from .model_string import PROVIDER_RE, ModelRef, canonical_id, check_model_id
 
 log = logging.getLogger(__name__)
 SNAPSHOT_NAME = "models-dev-snapshot.json"
+# a models.dev document is about 2 MiB: a snapshot (or a refresh's download) is at most this,
+# unpacked, so a planted gzip bomb is never unpacked whole
+MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024
 # What a key variable of a downloaded snapshot may be called, besides the names the bundled
 # sources (models.dev's package, tunacode's registry) already use.
 KEY_VAR_RE = re.compile(r"[A-Z][A-Z0-9_]*_(API_KEY|TOKEN|KEY)")
@@ -203,10 +206,15 @@ def _load_snapshot(cache_dir: Path | None) -> tuple[dict[str, ProviderInfo], Sou
         return None
     try:
         import gzip
+        import io
 
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_SNAPSHOT_BYTES + 1)
         if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
+                data = unpacked.read(MAX_SNAPSHOT_BYTES + 1)
+        if len(data) > MAX_SNAPSHOT_BYTES:
+            raise ValueError(f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MiB")
         providers = validate_snapshot(json.loads(data))
     except (OSError, ValueError) as exc:
         log.warning("ignoring the catalog snapshot %s: %s", path, exc)
@@ -643,6 +651,15 @@ class Catalog:
         import sqlite3
 
         db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        # The file is only data: no function of its schema runs, and a view or a trigger (which
+        # the builder never makes) means someone else made it.
+        db.execute("PRAGMA trusted_schema = OFF")
+        odd = db.execute(
+            "SELECT type, name FROM sqlite_master WHERE type NOT IN ('table', 'index') LIMIT 1"
+        ).fetchone()
+        if odd is not None:
+            db.close()
+            raise ValueError(f"the index holds a {odd[0]} ({odd[1]!r}), which tuna-lsp never makes")
         db.execute(f"PRAGMA cache_size = -{IDLE_CACHE_KIB}")
         return cls(db, cache_kib=IDLE_CACHE_KIB)
 

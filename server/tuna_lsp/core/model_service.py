@@ -345,6 +345,13 @@ class ModelService:
 
             preferred = self.preferences.providers_for(ref.canonical)
             res = resolve_bare(ref.model_id, catalog, preferred, self.has_key)
+            try:  # the catalog's own id, checked as the user's would be: an index could hold anything
+                parse_model(res.ref.model)
+            except ModelStringError as exc:
+                raise ModelStringError(
+                    f"the model catalog resolves {ref.model_id!r} to an id that is not a valid "
+                    f"model string ({exc}); give it as 'provider:model_id'"
+                ) from None
             return res.ref, res.resolved_from, res.warnings
         warnings: list[str] = []
         if catalog is not None:

@@ -37,9 +37,13 @@ TRIM_LATEST_S = 10.0
 
 
 def cache_dir() -> Path:
+    """The catalog's cache (snapshot and index), if it is this user's own; else a private
+    folder (checked once, and told, at initialize: features/model.py)."""
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir("tunacode"))
+    from ..private_path import trusted_dir
+
+    return trusted_dir(Path(platformdirs.user_cache_dir("tunacode")), "cache")[0]
 
 
 class CatalogFeature:

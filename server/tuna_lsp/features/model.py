@@ -103,17 +103,30 @@ class ModelFeature:
     def initialize(self, params: types.InitializeParams) -> None:
         import platformdirs
 
+        from ..private_path import trusted_dir
+
         self.options, self.option_problems = parse_options(params.initialization_options)
         for problem in self.option_problems:
             log.warning(problem)
         info = params.client_info
         client_name = f"{info.name} {info.version or ''}".strip() if info else None
         path = resolve_config_path(self.options.config_path, os.environ)
-        state_dir = Path(platformdirs.user_state_dir("tunacode"))
+        # another user's tunacode/ in a shared XDG directory is never read or written
+        dirs = {}
+        for what, where in (
+            ("state", platformdirs.user_state_dir),
+            ("config", platformdirs.user_config_dir),
+            ("cache", platformdirs.user_cache_dir),  # the catalog's (features/catalog.py)
+        ):
+            dirs[what], unused = trusted_dir(Path(where("tunacode")), what)
+            if unused is not None:
+                log.warning("%s", unused)
+                self.option_problems.append(unused)
+        state_dir = dirs["state"]
         self.service = ModelService(
             ConfigStore(path),
             History(state_dir / "model-history.jsonl"),
-            Preferences(Path(platformdirs.user_config_dir("tunacode")) / "preferences.toml"),
+            Preferences(dirs["config"] / "preferences.toml"),
             self.catalog,
             client_name=client_name,
             workspace_folder=workspace_folder(params),
