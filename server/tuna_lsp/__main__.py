@@ -11,7 +11,8 @@ from . import __version__
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tuna-lsp",
-        description="Language server that picks and shows the model the tunacode CLI uses.",
+        description="Language server that picks and shows the model the tunacode CLI uses. "
+        "`tuna-lsp usage --help`: save outcomes and model usage.",
     )
     parser.add_argument("--version", action="version", version=f"tuna-lsp {__version__}")
     parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
@@ -45,7 +46,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def usage_main(argv: list[str]) -> None:
+    """`tuna-lsp usage [--days N] [--json]`: PROTOCOL.md 10 without a running server."""
+    import json
+    import sys
+    from pathlib import Path
+
+    import platformdirs
+
+    from .core.usage import DEFAULT_DAYS, MAX_DAYS, table
+    from .private_path import trusted_dir
+    from .storage.history import HISTORY_NAME
+    from .storage.saves import SAVES_NAME, read_usage
+
+    def days(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= MAX_DAYS:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer from 1 to {MAX_DAYS}, got {text!r}"
+            )
+        return value
+
+    parser = argparse.ArgumentParser(
+        prog="tuna-lsp usage",
+        description="Save outcomes and model usage from tuna-lsp's files (PROTOCOL.md section 10).",
+    )
+    parser.add_argument(
+        "--days", type=days, default=DEFAULT_DAYS, help=f"the last N days (default {DEFAULT_DAYS})"
+    )
+    parser.add_argument("--json", action="store_true", help="print the Usage object as JSON")
+    args = parser.parse_args(argv)
+    state, problem = trusted_dir(Path(platformdirs.user_state_dir("tunacode")), "state")
+    if problem is not None:
+        print(f"tuna-lsp usage: {problem}", file=sys.stderr)
+    try:
+        found = read_usage(state / HISTORY_NAME, state / SAVES_NAME, args.days)
+    except OSError as exc:
+        print(f"tuna-lsp usage: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        sys.stdout.write(table(found))
+
+
 def main(argv: list[str] | None = None) -> None:
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["usage"]:
+        usage_main(argv[1:])
+        return
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.tcp and not args.token_file:

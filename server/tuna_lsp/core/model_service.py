@@ -11,10 +11,11 @@ the file, and the stale-overwrite guard (core.overwrite). It knows nothing of LS
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
@@ -33,6 +34,7 @@ from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 if TYPE_CHECKING:
     from ..storage.history import History
     from ..storage.preferences import Preferences
+    from ..storage.saves import SaveLog
     from ..storage.write_marks import WriteMarks
     from .catalog import Catalog
 
@@ -95,6 +97,7 @@ class SetOutcome(NamedTuple):
     message: str
     changed: bool
     status: ModelState | None = None  # this window's state now, as tuna/modelChanged shows it
+    wrote: bool = False  # a file was written (the save outcomes: "saved", else "unchanged")
 
 
 @dataclass
@@ -164,8 +167,10 @@ class ModelService:
         workspace_folder: str | None = None,
         marks: WriteMarks | None = None,
         defer: Callable[[Callable[[], None]], None] | None = None,
+        saves: SaveLog | None = None,
     ) -> None:
         self.store = store
+        self.saves = saves
         # Where the effects that are not the config write go (the history line, the provider
         # preference): the server runs them after the response; by default, at once.
         self.defer: Callable[[Callable[[], None]], None] = defer or (lambda effect: effect())
@@ -374,14 +379,45 @@ class ModelService:
         """Raises ModelStringError or ScopeError (bad input) or ConfigError (nothing changed)."""
         if scope == "workspace":
             self._require_folder("set")
+        started = time.perf_counter()
         ref, resolved_from, warnings = await self.resolve(text)
         log.debug("set: resolved to %s (from %s)", ref.model, resolved_from or "as given")
         async with self.set_lock:
             if scope == "session":
                 return self._set_session(ref, resolved_from, warnings)
-            if scope == "workspace":
-                return self._set_workspace(ref, resolved_from, warnings)
-            return await self._set_global(ref, resolved_from, warnings)
+            with self._attempt(scope, "set", started) as done:
+                if scope == "workspace":
+                    outcome = self._set_workspace(ref, resolved_from, warnings)
+                else:
+                    outcome = await self._set_global(ref, resolved_from, warnings)
+                done.append(outcome)
+            return outcome
+
+    @contextlib.contextmanager
+    def _attempt(self, scope: str, kind: str, started: float) -> Iterator[list[SetOutcome]]:
+        """One attempt to write a choice to disk, as a line of the save outcomes (PROTOCOL.md
+        10), written after the response: saved, unchanged, or failed with its reason."""
+        done: list[SetOutcome] = []
+        try:
+            yield done
+        except ConfigError as exc:
+            self._outcome(scope, kind, "failed", started, exc.reason)
+            raise
+        if done:
+            self._outcome(scope, kind, "saved" if done[0].wrote else "unchanged", started)
+
+    def _outcome(
+        self, scope: str, kind: str, outcome: str, started: float, reason: str | None = None
+    ) -> None:
+        if (saves := self.saves) is None:
+            return
+        ms = (time.perf_counter() - started) * 1000
+        client = self.client_name
+        self.defer(
+            lambda: saves.record(
+                scope=scope, kind=kind, outcome=outcome, ms=ms, client=client, reason=reason
+            )
+        )
 
     def _set_session(
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
@@ -407,6 +443,7 @@ class ModelService:
         self, ref: ModelRef, resolved_from: str | None, warnings: list[str]
     ) -> SetOutcome:
         before = self.choice()
+        previous_global = self.snapshot.default_model
         t0 = time.perf_counter()
         try:
             old, new = await self._update(lambda data: with_model(data, ref.model))
@@ -421,6 +458,10 @@ class ModelService:
         self.snapshot = new
         self.invalid = None
         after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
+        if wrote and after.scope != "global":
+            # the global model changed under this window's workspace choice: the history says so
+            # (what this window uses is recorded by _chosen)
+            self._record(previous_global, after._replace(model=ref.model, scope="global"), "client")
         where = f"saved to {self.store.path}" if wrote else f"already saved in {self.store.path}"
         message = f"Model set to {ref.model} and {where}"
         if after.scope == "workspace":
@@ -428,7 +469,7 @@ class ModelService:
                 f"; this window still uses {after.model}, the workspace's model (clear it to "
                 "use the global one here)"
             )
-        return SetOutcome(after, message, changed, status)
+        return SetOutcome(after, message, changed, status, wrote)
 
     async def _update(
         self, change: Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -502,10 +543,12 @@ class ModelService:
             f"{self.preferences.path}; the tunacode CLI's own default is unchanged ({cli})",
             changed,
             status,
+            wrote,
         )
 
     async def clear_model(self, scope: Literal["session", "workspace"]) -> SetOutcome:
         """Drop a session or workspace choice. Raises ScopeError or ConfigError."""
+        started = time.perf_counter()
         async with self.set_lock:
             before = self.state("client")
             if scope == "session":
@@ -513,7 +556,9 @@ class ModelService:
                 self.session = None
                 self.session_extra = (None, [])
             else:
-                had = self._write_workspace(None)
+                with self._attempt(scope, "clear", started) as done:
+                    had = self._write_workspace(None)
+                    done.append(SetOutcome(before, "", had, wrote=had))
             after = self.state("client")
             if not had:
                 what = "session" if scope == "session" else f"workspace ({self.workspace_folder})"
@@ -523,7 +568,7 @@ class ModelService:
             self.via_editor = True
             after = after._replace(via_editor=True)
             if (before.model, before.scope) != (after.model, after.scope):
-                self._record(before.model, after, "client")
+                self._record(before.model, after, "client", kind="clear")
             return SetOutcome(
                 after,
                 f"The {scope} model is cleared; this window now uses {after.model} ({after.scope})",
@@ -542,11 +587,14 @@ class ModelService:
                     + (f" (the last one was {pending.resolution})" if pending else "")
                     + "; nothing was changed"
                 )
-            if self.invalid is not None:
-                raise ConfigError("invalid-config", self.store.path, self.invalid.cause)
+            started = time.perf_counter()
             before = self.state("client")
-            old, new = await self._update(lambda data: ow.restored(pending, data))
-            wrote = new is not old
+            with self._attempt("global", "restore", started) as attempt:
+                if self.invalid is not None:
+                    raise ConfigError("invalid-config", self.store.path, self.invalid.cause)
+                old, new = await self._update(lambda data: ow.restored(pending, data))
+                wrote = new is not old
+                attempt.append(SetOutcome(before, "", wrote, wrote=wrote))
             self.snapshot = new
             self.via_editor = True
             self.overwrite = pending.resolved("restored")
@@ -611,7 +659,9 @@ class ModelService:
                 event=digest(snap.raw)[:16],
             )
 
-    def _record(self, previous: str | None, state: ModelState, origin: str) -> None:
+    def _record(
+        self, previous: str | None, state: ModelState, origin: str, kind: str | None = None
+    ) -> None:
         client = self.client_name if origin == "client" else None
         self.defer(
             lambda: self.history.record(
@@ -620,6 +670,7 @@ class ModelService:
                 scope=state.scope,
                 origin=origin,
                 client=client,
+                kind=kind,
             )
         )
 
@@ -662,6 +713,10 @@ class ModelService:
             self.stats.external_changes += 1
             if (before.model, before.scope) != (after.model, after.scope):
                 self._record(before.model, after, "external")
+            elif after.persisted_model and before.persisted_model != after.persisted_model:
+                # the global model changed under a session or workspace choice of this window
+                global_now = after._replace(model=after.persisted_model, scope="global")
+                self._record(before.persisted_model, global_now, "external")
         return after, None
 
 

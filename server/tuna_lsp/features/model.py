@@ -11,6 +11,7 @@ the file could not be read or written; nothing changed) with a message that says
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -35,11 +36,13 @@ from ..protocol import (
     Scope,
     SetModelParams,
     SetModelResult,
+    int_param,
     params_object,
 )
 from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
-from ..storage.history import History
+from ..storage.history import HISTORY_NAME, History
 from ..storage.preferences import Preferences
+from ..storage.saves import SAVES_NAME, SaveLog
 from ..storage.write_marks import WriteMarks
 from ..wire import state_to_wire
 
@@ -89,6 +92,7 @@ class ModelFeature:
         s.handle("tuna/restoreOverwrite", self.restore_overwrite)
         s.handle("tuna/history", self.history)
         s.handle("tuna/stats", self.stats)
+        s.handle("tuna/usage", self.usage)
         s.handle_command("tuna.setModel", self.set_model_command)
         s.handle_command("tuna.getModel", self.get_model_command)
         s.handle_command("tuna.clearModel", self.clear_model_command)
@@ -125,13 +129,14 @@ class ModelFeature:
         state_dir = dirs["state"]
         self.service = ModelService(
             ConfigStore(path),
-            History(state_dir / "model-history.jsonl"),
+            History(state_dir / HISTORY_NAME),
             Preferences(dirs["config"] / "preferences.toml"),
             self.catalog,
             client_name=client_name,
             workspace_folder=workspace_folder(params),
             marks=WriteMarks(state_dir / "config-writes.log"),
             defer=self.server.after_response,
+            saves=SaveLog(state_dir / SAVES_NAME),
         )
 
     def initialized(self, params: types.InitializedParams) -> None:
@@ -218,6 +223,27 @@ class ModelFeature:
     def history(self, params: Any) -> dict[str, Any]:
         p = HistoryParams.parse(params)
         return {"entries": self.require().history.entries(p.limit)}
+
+    async def usage(self, params: Any) -> dict[str, Any]:
+        """PROTOCOL.md 10: read in a thread (a year of history is a few MiB)."""
+        from ..core.usage import DEFAULT_DAYS, MAX_DAYS
+        from ..storage.saves import read_usage
+
+        days = int_param(
+            params_object(params, "tuna/usage"), "days", DEFAULT_DAYS, 1, MAX_DAYS, "tuna/usage"
+        )
+        service = self.require()
+        saves = service.saves
+        assert saves is not None
+        try:
+            return await asyncio.to_thread(
+                read_usage, service.history.path, saves.path, days, service.snapshot.default_model
+            )
+        except OSError as exc:
+            raise RequestFailed(
+                f"Could not read the usage: {exc.strerror or exc}. Nothing was changed.",
+                data={"reason": "io-error", "path": str(exc.filename or saves.path.parent)},
+            ) from exc
 
     def stats(self, params: Any) -> dict[str, Any]:
         service = self.require()

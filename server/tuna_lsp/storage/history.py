@@ -15,12 +15,14 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .jsonl import append_line, rotated
 from .quiet_read import open_to_read
 
 if TYPE_CHECKING:  # datetime is loaded on the first record, not at start-up
     import datetime as dt
 
 log = logging.getLogger(__name__)
+HISTORY_NAME = "model-history.jsonl"
 DEDUP_WINDOW_S = 10.0
 _TAIL_BYTES = 64 * 1024
 # Changes every server watching the file sees: recorded once, by whichever gets there first.
@@ -41,6 +43,7 @@ class History:
         origin: str,
         client: str | None,
         event: str | None = None,
+        kind: str | None = None,
     ) -> None:
         """`event`: what tells this change from an earlier one with the same models (the digest
         of the file that made it), for the servers' dedup; stored, never shown in `entries`."""
@@ -57,6 +60,8 @@ class History:
         }
         if event is not None:
             entry["event"] = event
+        if kind is not None:  # "clear": a session or workspace choice dropped (core/usage.py)
+            entry["kind"] = kind
         try:
             if not self._dir_ready:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -83,20 +88,7 @@ class History:
             log.warning("could not append to the model history %s: %s", self.path, exc.strerror)
 
     def _append(self, line: bytes) -> None:
-        # O_NOFOLLOW: a link planted at the history path is never appended through
-        # O_NONBLOCK: a FIFO there is an error at once, not a wait for its reader
-        flags = (
-            os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
-        )
-        try:
-            fd = os.open(self.path, flags, 0o600)
-        except FileNotFoundError:  # the state dir was removed since: make it again
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, flags, 0o600)
-        try:
-            os.write(fd, line)  # one write with O_APPEND: lines from several servers never mix
-        finally:
-            os.close(fd)
+        append_line(self.path, line)
 
     def _seen_recently(self, entry: dict[str, Any], now: dt.datetime) -> bool:
         for old in self._tail(limit=20):  # a busy round: every window records its own lines
@@ -121,18 +113,25 @@ class History:
         ]
 
     def _tail(self, limit: int) -> list[dict[str, Any]]:
-        """The newest `limit` entries as stored, newest first."""
+        """The newest `limit` entries as stored, newest first (from the rotated copy too, when
+        the file holds fewer)."""
+        out = self._tail_of(self.path, limit)
+        if len(out) < limit:
+            out += self._tail_of(rotated(self.path), limit - len(out))
+        return out
+
+    def _tail_of(self, path: Path, limit: int) -> list[dict[str, Any]]:
         try:
-            fd = open_to_read(self.path, os.O_NONBLOCK)  # never waits on a FIFO
+            fd = open_to_read(path, os.O_NONBLOCK)  # never waits on a FIFO
         except FileNotFoundError:
             return []
         except OSError as exc:
-            log.warning("could not read the model history %s: %s", self.path, exc.strerror)
+            log.warning("could not read the model history %s: %s", path, exc.strerror)
             return []
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                log.warning("could not read the model history %s: not a file", self.path)
+                log.warning("could not read the model history %s: not a file", path)
                 return []
             size = st.st_size
             want = _TAIL_BYTES
@@ -145,7 +144,7 @@ class History:
                     break
                 want *= 4
         except OSError as exc:
-            log.warning("could not read the model history %s: %s", self.path, exc.strerror)
+            log.warning("could not read the model history %s: %s", path, exc.strerror)
             return []
         finally:
             os.close(fd)
