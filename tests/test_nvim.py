@@ -342,3 +342,66 @@ def test_server_found_in_documented_order(nvim: Nvim, home: Home, tmp_path: Path
         ]
     )
     nvim.run("discovery", TUNA_PLUGIN_DIR=str(plugin), TUNA_PATH_BIN=str(places[2]), PATH=path)
+
+
+def plant(repo: Path, markers: Path, modules: list[str]) -> None:
+    """A repository holding modules that leave a marker (named after them) when imported (issue 24)."""
+    markers.mkdir(parents=True, exist_ok=True)
+    (repo / ".git").mkdir(parents=True, exist_ok=True)  # its own workspace root
+    for module in modules:
+        name = module.split("/")[0].removesuffix(".py")
+        body = f"open({str(markers / name)!r}, 'w').write('imported from the current directory')\n"
+        path = repo / module
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+
+
+def test_tunainstall_imports_nothing_from_the_current_directory(
+    nvim: Nvim, home: Home, tmp_path: Path
+) -> None:
+    """Issue 24 item 2: :TunaInstall typed in a repository holding venv.py and pip/ runs neither; it installs."""
+    home.write_config(CONFIG)
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    plugin = fresh_clone(clone)
+    repo, markers = tmp_path / "repo", tmp_path / "markers"
+    plant(repo, markers, ["venv.py", "pip/__init__.py", "json.py", "tuna_lsp/__init__.py"])
+    fake39 = tmp_path / "python3.9"
+    fake39.write_text('#!/bin/sh\necho "3.9.18"\n')
+    fake39.chmod(0o755)
+    path = os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if d and not (Path(d) / "tuna-lsp").exists()
+    )
+    nvim.run(
+        "install",
+        timeout=300,
+        TUNA_PLUGIN_DIR=str(plugin),
+        TUNA_FAKE_PYTHON39=str(fake39),
+        TUNA_INSTALL_TIMEOUT_MS="240000",
+        TUNA_START_DIR=str(repo),
+        TUNA_MARKER_DIR=str(markers),
+        PATH=path,
+    )
+    assert sorted(p.name for p in markers.iterdir()) == []
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
+
+
+@pytest.mark.parametrize("step", ["setup", "plain"])
+def test_server_runs_outside_the_workspace(
+    nvim: Nvim, home: Home, tmp_path: Path, step: str
+) -> None:
+    """Issue 24 item 1 (editor side): the server Neovim starts in a repository imports nothing from it."""
+    home.write_config(CONFIG)
+    repo, markers = tmp_path / "repo", tmp_path / "markers"
+    plant(repo, markers, ["json.py", "tuna_lsp/__init__.py", "sqlite3/__init__.py"])
+    nvim.run("hostile_cwd", TUNA_START_DIR=str(repo), TUNA_MARKER_DIR=str(markers), TUNA_STEP=step)
+    assert sorted(p.name for p in markers.iterdir()) == []
+    assert home.read_config()["default_model"] == CONFIG["default_model"]
+
+
+def test_tunaterm_never_types_a_bad_model(nvim: Nvim, home: Home) -> None:
+    """Issue 24 item 6: a model string outside section 2's alphabet is never typed into a :TunaTerm terminal."""
+    home.write_config(CONFIG)
+    nvim.run("follow_bad_model")
+    assert not (home.root / "pwned").exists()
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"

@@ -176,6 +176,50 @@ function H.require_catalog()
   H.check(resp and resp.result, 'tuna/listModels failed: %s', vim.inspect(resp))
 end
 
+--- The folder a scenario starts from (TUNA_START_DIR, a repository with planted modules), as Neovim's current
+--- directory: where the user typed `nvim`. Nil when the driver gives none.
+function H.enter_start_dir()
+  local dir = os.getenv('TUNA_START_DIR')
+  if dir then
+    vim.cmd.cd(vim.fn.fnameescape(dir))
+    H.eq(dir, vim.uv.cwd(), "Neovim's current directory")
+  end
+  return dir
+end
+
+--- The markers planted modules left (TUNA_MARKER_DIR: each planted module writes a file there when imported).
+function H.planted_markers()
+  local dir = os.getenv('TUNA_MARKER_DIR')
+  local found = {}
+  for name in vim.fs.dir(assert(dir, 'TUNA_MARKER_DIR not set')) do
+    found[#found + 1] = name
+  end
+  table.sort(found)
+  return found
+end
+
+--- The tunacode server process of the running client: Neovim's child whose command line names tuna-lsp.
+function H.server_pid()
+  for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
+    local cmdline = H.read_file(('/proc/%d/cmdline'):format(pid)) or ''
+    if cmdline:find('tuna-lsp', 1, true) then
+      return pid
+    end
+  end
+end
+
+--- The working directory of the running server (from /proc), checked to be the plugin's own directory,
+--- never the folder Neovim started in.
+function H.check_server_cwd(start_dir)
+  local pid = H.server_pid()
+  H.check(pid, 'no tuna-lsp child of Neovim: %s', vim.inspect(vim.api.nvim_get_proc_children(vim.fn.getpid())))
+  local cwd = vim.uv.fs_realpath(assert(vim.uv.fs_readlink(('/proc/%d/cwd'):format(pid))))
+  local want = vim.uv.fs_realpath(vim.fs.joinpath(vim.fn.stdpath('data'), 'tunacode'))
+  H.check(start_dir == nil or cwd ~= vim.uv.fs_realpath(start_dir), 'the server runs in the start folder %s', cwd)
+  H.eq(want, cwd, 'the working directory of the server (pid ' .. pid .. ')')
+  return pid
+end
+
 --- The screen of a terminal buffer (the real tunacode TUI under :TunaTerm), as one string.
 function H.screen(buf)
   return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')

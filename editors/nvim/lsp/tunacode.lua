@@ -22,6 +22,10 @@
 ---@type vim.lsp.Config
 return {
   cmd = require('tunacode.server').spawn,
+  -- The server runs from stdpath('data')/tunacode, never from the folder Neovim was opened in: nothing a
+  -- repository holds (json.py, tuna_lsp/, sqlite3/) may end up on the import path of the server or its children.
+  -- The workspace folder it serves is `root_dir` (sent in `initialize`), not its working directory.
+  cmd_cwd = require('tunacode.server').work_dir(),
   -- Attached to the config documents only (tunacode.json, tunacode/preferences.toml): the server reads no
   -- other file, and sending every buffer's text would only cost it memory and the pipe a message per keystroke.
   -- The commands and the statusline need no buffer: the client runs with none attached.

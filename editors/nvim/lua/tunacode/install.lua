@@ -1,6 +1,9 @@
 --- :TunaInstall: the server's virtual environment under stdpath('data'), built from the clone this plugin lives
 --- in (python -m venv, then pip install of the clone), with Python 3.11+ found on PATH or given by the user.
 --- The server search (server.lua, step 2) finds the result; nothing else is written.
+--- Every Python it runs is isolated (`-I`: no current directory, no PYTHON* variables, no user site on the import
+--- path) and runs from server.work_dir() (stdpath('data')/tunacode), never from Neovim's current directory: a
+--- repository holding `venv.py` or `pip/` must not run as the user when :TunaInstall is typed in it.
 local config = require('tunacode.config')
 local notify = require('tunacode.notify')
 local server = require('tunacode.server')
@@ -24,7 +27,10 @@ function M.python_version(exe)
   end
   local ok, res = pcall(function()
     return vim
-      .system({ path, '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])' }, { text = true })
+      .system(
+        { path, '-I', '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])' },
+        { text = true, cwd = server.work_dir() }
+      )
       :wait(15000)
   end)
   if not ok or res.code ~= 0 then
@@ -64,11 +70,16 @@ function M.find_python()
 end
 
 local function run(cmd, on_done)
-  vim.system(cmd, { text = true }, function(res)
+  local ok, err = pcall(vim.system, cmd, { text = true, cwd = server.work_dir() }, function(res)
     vim.schedule(function()
       on_done(res)
     end)
   end)
+  if not ok then -- not started (a missing executable): reported as a failure, never a hang
+    vim.schedule(function()
+      on_done({ code = -1, stdout = '', stderr = tostring(err) })
+    end)
+  end
 end
 
 local function failed(what, res)
@@ -121,7 +132,7 @@ function M.install(cb)
   local exe = vim.fs.joinpath(venv, 'bin', 'tuna-lsp')
   local function pip_install()
     info(('installing the server from %s into %s (pip; a minute or so the first time)'):format(clone, venv))
-    run({ venv_python, '-m', 'pip', 'install', '--disable-pip-version-check', clone }, function(res)
+    run({ venv_python, '-I', '-m', 'pip', 'install', '--disable-pip-version-check', clone }, function(res)
       if res.code ~= 0 then
         return fail(failed('pip install ' .. clone, res))
       elseif vim.fn.executable(exe) ~= 1 then
@@ -137,9 +148,11 @@ function M.install(cb)
   end
   vim.fn.mkdir(vim.fs.dirname(venv), 'p')
   info(('creating a virtual environment at %s (Python %s, %s)'):format(venv, python[3], python.path))
-  run({ python.path, '-m', 'venv', venv }, function(res)
+  run({ python.path, '-I', '-m', 'venv', venv }, function(res)
     if res.code ~= 0 then
-      return fail(failed(python.path .. ' -m venv ' .. venv, res))
+      return fail(failed(python.path .. ' -I -m venv ' .. venv, res))
+    elseif vim.fn.executable(venv_python) ~= 1 then
+      return fail(('%s -I -m venv finished, but %s is missing'):format(python.path, venv_python))
     end
     pip_install()
   end)

@@ -18,6 +18,7 @@ M.NAME = 'tunacode'
 --- `<clone>/editors/nvim`, the folder holding lua/, lsp/ and plugin/.
 function M.plugin_root()
   local src = debug.getinfo(1, 'S').source:gsub('^@', '')
+  src = vim.fn.fnamemodify(src, ':p') -- absolute: :TunaInstall's pip runs from M.work_dir(), not from here
   return vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(src)))
 end
 
@@ -29,6 +30,25 @@ end
 --- Where :TunaInstall puts the server.
 function M.venv_dir()
   return vim.fs.joinpath(vim.fn.stdpath('data'), 'tunacode', 'venv')
+end
+
+--- The working directory of every process the plugin starts that runs Python (the server, :TunaInstall's
+--- python and pip): `stdpath('data')/tunacode`, created if missing, never Neovim's current directory, so a
+--- repository's `json.py`, `venv.py`, `pip/` or `tuna_lsp/` is never on their import path (PROTOCOL.md
+--- section 1). Falls back to stdpath('cache')/tunacode, then `/`, when it cannot be created.
+function M.work_dir()
+  local dirs = {
+    vim.fs.joinpath(vim.fn.stdpath('data'), 'tunacode'),
+    vim.fs.joinpath(vim.fn.stdpath('cache'), 'tunacode'),
+  }
+  for _, dir in ipairs(dirs) do
+    pcall(vim.fn.mkdir, dir, 'p', tonumber('700', 8))
+    local st = vim.uv.fs_stat(dir)
+    if st and st.type == 'directory' then
+      return dir
+    end
+  end
+  return '/'
 end
 
 --- Steps 2 to 4 of the search order, each with the place it names in messages.
@@ -55,7 +75,8 @@ end
 --- server installed by :TunaInstall a moment ago is found.
 function M.spawn(dispatchers, cfg)
   local cmd = M.discover() or { 'tuna-lsp' }
-  return vim.lsp.rpc.start(cmd, dispatchers, { cwd = cfg.cmd_cwd, env = cfg.cmd_env, detached = cfg.detached })
+  local cwd = cfg.cmd_cwd or M.work_dir()
+  return vim.lsp.rpc.start(cmd, dispatchers, { cwd = cwd, env = cfg.cmd_env, detached = cfg.detached })
 end
 
 --- The argv a config starts (nil for a user's own cmd function), and whether it was found by discovery.
@@ -89,11 +110,14 @@ function M.overrides()
   elseif cmd ~= nil then
     cmd = config.as_list(cmd)
     cmd[1] = vim.fs.normalize(cmd[1])
+    if cmd[1]:find('/', 1, true) then
+      cmd[1] = vim.fn.fnamemodify(cmd[1], ':p') -- the server runs from M.work_dir(), not from here
+    end
     cfg.cmd = cmd
   end
   local init = {}
   if o.config_path then
-    init.configPath = vim.fs.normalize(o.config_path)
+    init.configPath = vim.fn.fnamemodify(vim.fs.normalize(o.config_path), ':p')
   end
   if o.stale_overwrite then
     init.staleOverwrite = o.stale_overwrite
@@ -175,6 +199,12 @@ function M.start()
   end
   if type(cfg.root_dir) ~= 'string' then
     cfg.root_dir = M.workspace_root() -- the workspace folder the server serves (its workspace scope)
+  end
+  -- never the workspace: the server (and the index builder it starts) must not import a repository's files
+  -- (lsp/tunacode.lua names M.work_dir(); it is made again here should it have been removed since)
+  local own = M.work_dir()
+  if cfg.cmd_cwd == nil or cfg.cmd_cwd == vim.fs.joinpath(vim.fn.stdpath('data'), 'tunacode') then
+    cfg.cmd_cwd = own
   end
   local id = vim.lsp.start(cfg, { attach = false, silent = true })
   client = id and vim.lsp.get_client_by_id(id)

@@ -51,10 +51,50 @@ local function poll(pred, timeout_ms, done)
   )
 end
 
+--- Whether a model string may be typed into a terminal or put on tunacode's command line: PROTOCOL.md section 2's
+--- alphabet, `provider:model_id` with provider `[a-z0-9][a-z0-9._-]{0,63}` and model_id 1 to 256 characters of
+--- `A-Z a-z 0-9 . _ / : @ ~ + ( ) -` (the rule the VS Code extension's follow.ts applies). Nothing a shell or
+--- tunacode's prompt reads (whitespace, `\r`, `!`, `$`, quotes, `;`, ...) gets through. Returns ok, and why not.
+---@return boolean, string?
+function M.typable(model)
+  if type(model) ~= 'string' then
+    return false, 'not a string'
+  end
+  local colon = model:find(':', 1, true)
+  if not colon then
+    return false, 'not of the form provider:model_id'
+  end
+  local provider, id = model:sub(1, colon - 1), model:sub(colon + 1)
+  if #provider < 1 or #provider > 64 or not provider:find('^[a-z0-9][a-z0-9%._%-]*$') then
+    return false, 'the provider must be 1 to 64 of a-z 0-9 . _ - (starting with a letter or digit)'
+  end
+  if #id < 1 or #id > 256 or not id:find('^[A-Za-z0-9%._/:@~%+%(%)%-]+$') then
+    return false, 'the model id must be 1 to 256 of A-Z a-z 0-9 . _ / : @ ~ + ( ) -'
+  end
+  return true
+end
+
+--- Says (WARN) that a model string was refused, what for and why.
+local function refuse(model, doing, why)
+  notify.notify(
+    ('refused to %s: %s is not a model string that may be typed or run (%s; PROTOCOL.md section 2)'):format(
+      doing,
+      vim.inspect(model),
+      why
+    ),
+    vim.log.levels.WARN
+  )
+end
+
 --- Types `/model <model>` and Enter into one terminal. tunacode now and then keeps the text but drops the
 --- Enter (right after it starts): wait until its prompt shows the text, press Enter, and press it again while
 --- the text is still there (at most 3 times).
 function M.type_model(term, model)
+  local ok, why = M.typable(model)
+  if not ok then
+    refuse(model, ('type /model into tunacode terminal %d'):format(term.job), why)
+    return false
+  end
   local text = '/model ' .. model
   M.typed[#M.typed + 1] = { job = term.job, model = model }
   term.model = model
@@ -80,6 +120,7 @@ function M.type_model(term, model)
     end
     enter()
   end)
+  return true
 end
 
 local function live_terms()
@@ -138,6 +179,13 @@ function M.on_state(s)
   last_global = s.persistedModel
   -- only a global change made through tuna-lsp, while the global model is the one in effect here
   if not changed or s.viaEditor ~= true or s.scope ~= 'global' or type(s.model) ~= 'string' then
+    return
+  end
+  local typable, why = M.typable(s.model)
+  if not typable then
+    if #live_terms() > 0 then
+      refuse(s.model, 'type /model into the tunacode terminals', why)
+    end
     return
   end
   local pending = vim.tbl_filter(function(t)
@@ -219,6 +267,11 @@ function M.open(args, cb)
     if err then
       notify.error(err)
       return cb(err)
+    end
+    local typable, why = M.typable(s.model)
+    if not typable then
+      refuse(s.model, 'start tunacode with --model', why)
+      return cb('bad model')
     end
     watch()
     last_global = s.persistedModel
