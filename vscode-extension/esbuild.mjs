@@ -1,11 +1,14 @@
 // Bundles the extension into one CommonJS file, dist/extension.js (the vscode module stays external:
-// the editor provides it). `--production` minifies; `--watch` rebuilds on change.
+// the editor provides it). `--production` minifies; `--watch` rebuilds on change; `--dev` (and `--watch`) records the
+// clone it is built from (below).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
+/** A development build: `npm run compile`, `npm run watch`, `npm run package:dev` (never `make package`). */
+const dev = watch || process.argv.includes("--dev");
 
 /** Prints errors in the form the $esbuild-watch problem matcher understands. */
 const problemReporter = {
@@ -25,11 +28,19 @@ const problemReporter = {
 };
 
 /**
- * The clone this build comes from, so that the extension can run the server of that clone's `.venv` and look in no
- * other folder. TUNACODE_BUILD_CLONE overrides it; set it empty for a build that must not know any clone (the
- * end-to-end tests, a .vsix for others).
+ * The clone a development build comes from, so that the extension can run the server of that clone's `.venv` (in
+ * trusted windows only) and look in no other folder. Only a development build (`--dev`, `--watch`) records one: a
+ * build for others (`--production` alone, what `make package` and `npm run package` run) never carries a path of
+ * the machine that built it, whatever the environment says. In a development build TUNACODE_BUILD_CLONE overrides
+ * the clone found (empty: none).
  */
 const buildClone = (() => {
+  if (!dev) {
+    if (process.env.TUNACODE_BUILD_CLONE) {
+      console.warn("esbuild: TUNACODE_BUILD_CLONE is ignored: only a development build (--dev, --watch) records a clone");
+    }
+    return "";
+  }
   if (process.env.TUNACODE_BUILD_CLONE !== undefined) {
     return process.env.TUNACODE_BUILD_CLONE;
   }

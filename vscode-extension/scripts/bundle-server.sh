@@ -43,5 +43,15 @@ rm -rf "$LIBS"
 
 # Console scripts point at the build machine's Python; the extension runs bundled/tool/tuna_lsp_main.py instead.
 rm -rf "$LIBS/bin"
+# pip records where each wheel came from (direct_url.json: the temporary folder above, a path of this machine);
+# the .vsix carries no path of the machine that built it. Its line in RECORD goes with it.
+for record in "$LIBS"/*.dist-info/RECORD; do
+  dist_info="$(dirname "$record")"
+  if [ -f "$dist_info/direct_url.json" ]; then
+    rm -f "$dist_info/direct_url.json"
+    grep -v "^$(basename "$dist_info")/direct_url.json," "$record" > "$work/RECORD" || true
+    cat "$work/RECORD" > "$record"
+  fi
+done
 find "$LIBS" -name __pycache__ -type d -prune -exec rm -rf {} +
 echo "bundle-server: $TARGET: $(du -sh "$LIBS" | cut -f1) in $LIBS"

@@ -22,6 +22,7 @@ import { bundledCandidate, probePython, usable, type Probe, type PythonCandidate
 import { ServerProcess } from "./server_process";
 import { startFailureMessage } from "./model_status";
 import { redactTraceText } from "./trace_redaction";
+import { childWorkDir } from "./work_dir";
 
 export type ServerPhase =
   | { kind: "stopped" }
@@ -152,10 +153,21 @@ export class TunaClient implements vscode.Disposable {
   /** Fires for every tuna/modelChanged of the current server (not for answers to requests). */
   readonly onModelChanged = this.notified.event;
 
+  /**
+   * `storageDir` is the extension's global storage folder (`ExtensionContext.globalStorageUri`): the working
+   * directory of the server and of every Python the extension runs (work_dir.ts), created when missing.
+   */
   constructor(
     readonly extensionPath: string,
     readonly log: vscode.LogOutputChannel,
+    private readonly storageDir: string | undefined,
   ) {}
+
+  /** Where the server and the probes run: the storage folder, else the temporary one; never a workspace folder. */
+  private workDir(): string {
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
+    return childWorkDir(this.storageDir, folders);
+  }
 
   get phase(): ServerPhase {
     return this._phase;
@@ -187,6 +199,7 @@ export class TunaClient implements vscode.Disposable {
       home: os.homedir(),
       isExecutable,
       cloneRoot: buildClone,
+      trusted: vscode.workspace.isTrusted,
       unsafeReason: (file) => unsafeReason(file, process.getuid?.(), process.platform),
       loginPathEnv,
     });
@@ -201,7 +214,8 @@ export class TunaClient implements vscode.Disposable {
       return this.discover(undefined, undefined);
     }
     let login: Promise<string | undefined> | undefined;
-    const loginPath = (): Promise<string | undefined> => (login ??= loginShellPath(process.env.SHELL, process.env));
+    const loginPath = (): Promise<string | undefined> =>
+      (login ??= loginShellPath(process.env.SHELL, process.env, undefined, this.workDir()));
     const bundled = await this.bundled(loginPath);
     const first = this.discover(bundled, undefined);
     if (first.found !== undefined || bundled?.final === true) {
@@ -222,7 +236,7 @@ export class TunaClient implements vscode.Disposable {
       const resolved = resolveProgram(setting, env);
       const probe: Probe =
         resolved !== undefined
-          ? await probePython({ path: resolved, origin: "tunacode.server.python" })
+          ? await probePython({ path: resolved, origin: "tunacode.server.python" }, this.workDir())
           : { path: setting, origin: "tunacode.server.python", problem: "not an executable file (an absolute path, or a program on PATH)" };
       return bundledCandidate([probe], true, launcher);
     }
@@ -240,7 +254,7 @@ export class TunaClient implements vscode.Disposable {
     }
     const probes: Probe[] = [];
     for (const c of candidates) {
-      const p = await probePython(c);
+      const p = await probePython(c, this.workDir());
       probes.push(p);
       if (usable(p)) {
         return bundledCandidate(probes, false, launcher);
@@ -251,7 +265,7 @@ export class TunaClient implements vscode.Disposable {
       for (const name of names) {
         const onLogin = resolveProgram(name, { ...env, pathEnv: loginPathEnv });
         if (onLogin !== undefined && !probes.some((p) => p.path === onLogin)) {
-          probes.push(await probePython({ path: onLogin, origin: "the login shell's PATH" }));
+          probes.push(await probePython({ path: onLogin, origin: "the login shell's PATH" }, this.workDir()));
         }
       }
     }
@@ -287,10 +301,11 @@ export class TunaClient implements vscode.Disposable {
       return;
     }
     const commandLine = [found.command, ...found.args].join(" ");
-    this.log.info(`starting ${commandLine} (found via ${found.source})`);
+    const cwd = this.workDir();
+    this.log.info(`starting ${commandLine} (found via ${found.source}) in ${cwd}`);
 
     const configPath = config.configPath();
-    const server = new ServerProcess(found.command, found.args, { ...process.env });
+    const server = new ServerProcess(found.command, found.args, { ...process.env }, cwd);
     const serverOptions: lc.ServerOptions = () => server.spawn();
     let ran = false;
     const crashPolicy = new CrashPolicy((why) => {
@@ -377,6 +392,21 @@ export class TunaClient implements vscode.Disposable {
       this.log.warn(`tuna/getModel failed: ${errorText(error)}`);
     }
     await this.restoreSession(client);
+  }
+
+  /**
+   * The window was trusted just now: a development build's clone may run from here on, so a server found past it
+   * (on PATH) or none at all is looked for again. Nothing changes for a build that knows no clone.
+   */
+  trustGranted(): void {
+    if (buildClone === undefined || this.disposed) {
+      return;
+    }
+    const phase = this._phase;
+    if (phase.kind === "failed" || (phase.kind === "running" && (phase.server.source === "path" || phase.server.source === "login-path"))) {
+      this.log.info("the window is trusted now: looking for the server again");
+      void this.restart();
+    }
   }
 
   /** Remembers this window's session choice before its server goes away. */

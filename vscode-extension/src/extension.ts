@@ -13,7 +13,7 @@ let client: TunaClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel("TunaCode", { log: true });
-  client = new TunaClient(context.extensionUri.fsPath, log);
+  client = new TunaClient(context.extensionUri.fsPath, log, context.globalStorageUri.scheme === "file" ? context.globalStorageUri.fsPath : undefined);
   const c = client;
   const terminals = new CliTerminals(c);
   const ctx = { client: c, terminals, extensionUri: context.extensionUri };
@@ -24,6 +24,9 @@ export function activate(context: vscode.ExtensionContext): void {
     terminals,
     new ModelStatusBar(c),
     ...registerCommands(ctx),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      c.trustGranted();
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (config.needsRestart(event)) {
         log.info("a server setting changed");

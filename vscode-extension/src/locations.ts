@@ -32,6 +32,11 @@ export interface DiscoveryInput extends LookupEnv {
    * not built from one: its `.venv` holds the server a developer installed with `make venv`.
    */
   cloneRoot: string | undefined;
+  /**
+   * `vscode.workspace.isTrusted`: a development build's clone is run only in a trusted window (in an untrusted one
+   * discovery goes on past it).
+   */
+  trusted: boolean;
   /** Why a found program must not be run (another user could have put it there), or undefined when it may. */
   unsafeReason: (file: string) => string | undefined;
   /**
@@ -141,8 +146,8 @@ export const DISCOVERY_ORDER = [
 
 /**
  * Finds the command that starts the server, in DISCOVERY_ORDER: the user setting, the server bundled in the .vsix,
- * the `.venv` of the exact clone the extension was built from, `tuna-lsp` on PATH (the editor's, then the login
- * shell's). An explicit setting is the only candidate when set (a typo there must show, not silently fall back to
+ * the `.venv` of the exact clone a development build was built from (in a trusted window only), `tuna-lsp` on PATH
+ * (the editor's, then the login shell's). An explicit setting is the only candidate when set (a typo there must show, not silently fall back to
  * another server). No other folder is searched: not a workspace's `.venv` (a cloned repository must not choose
  * what runs), nor a `.venv` above the extension (`~/.venv`, `/.venv` belong to someone or something else).
  */
@@ -182,11 +187,19 @@ function hintOf(c: Candidate | undefined): { hint?: string } {
   return c?.hint !== undefined ? { hint: c.hint } : {};
 }
 
-/** The server in the `.venv` of the clone the extension was built from, if it is there and safe to run. */
+/**
+ * The server in the `.venv` of the clone a development build was built from, if it is there and safe to run, and
+ * the window is trusted.
+ */
 function cloneVenv(input: DiscoveryInput): Candidate {
   const place = "the clone's .venv";
   if (input.cloneRoot === undefined || input.cloneRoot === "") {
     return { attempt: { place, detail: "the extension was not built from a clone of the repository" } };
+  }
+  if (!input.trusted) {
+    return {
+      attempt: { place, detail: `${input.cloneRoot}: not used in an untrusted window (a development build's clone runs only in trusted ones)` },
+    };
   }
   const candidate = venvServer(input.cloneRoot, input.platform);
   if (!input.isExecutable(candidate)) {

@@ -10,13 +10,15 @@ import { spawn } from "child_process";
 const MARK = "__TUNACODE_LOGIN_PATH__=";
 
 /**
- * Runs `shell -l -c` to print PATH; undefined when there is no shell (Windows, SHELL unset), it fails, or it takes
- * longer than `timeoutMs`. Whatever the profile prints around it is ignored: the value follows a marker.
+ * Runs `shell -l -c` to print PATH, in `cwd` when given (the extension passes its own folder, never the workspace:
+ * see work_dir.ts); undefined when there is no shell (Windows, SHELL unset), it fails, or it takes longer than
+ * `timeoutMs`. Whatever the profile prints around it is ignored: the value follows a marker.
  */
 export function loginShellPath(
   shell: string | undefined,
   env: NodeJS.ProcessEnv,
   timeoutMs = 5000,
+  cwd?: string,
 ): Promise<string | undefined> {
   if (shell === undefined || shell === "" || process.platform === "win32") {
     return Promise.resolve(undefined);
@@ -33,6 +35,7 @@ export function loginShellPath(
     };
     const child = spawn(shell, ["-l", "-c", `printf '\\n${MARK}%s\\n' "$PATH"`], {
       env,
+      ...(cwd !== undefined ? { cwd } : {}),
       stdio: ["ignore", "pipe", "ignore"],
       detached: true,
     });

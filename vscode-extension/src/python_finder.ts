@@ -27,13 +27,22 @@ export interface Probe extends PythonCandidate {
 
 const MARK = "TUNACODE_PYTHON";
 
-/** Runs `path` as a Python (isolated mode) and reads its version; a non-Python or a hang is a problem, not a throw. */
-export function probePython(candidate: PythonCandidate, timeoutMs = 10_000): Promise<Probe> {
+/**
+ * The arguments of a version probe: isolated mode (`-I`: neither the working directory nor PYTHON* variables nor the
+ * user's site-packages decide what it imports), and nothing imported but `sys`.
+ */
+export const PROBE_ARGS: readonly string[] = ["-I", "-c", `import sys; print("${MARK}", *sys.version_info[:3])`];
+
+/**
+ * Runs `path` as a Python (isolated mode, in `cwd`: never the workspace, see work_dir.ts) and reads its version; a
+ * non-Python or a hang is a problem, not a throw.
+ */
+export function probePython(candidate: PythonCandidate, cwd: string, timeoutMs = 10_000): Promise<Probe> {
   return new Promise((resolve) => {
     execFile(
       candidate.path,
-      ["-I", "-c", `import sys; print("${MARK}", *sys.version_info[:3])`],
-      { timeout: timeoutMs, maxBuffer: 64 * 1024, windowsHide: true },
+      [...PROBE_ARGS],
+      { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024, windowsHide: true },
       (error, stdout, stderr) => {
         const version = parseProbe(stdout);
         if (version !== undefined) {

@@ -4,7 +4,7 @@
  *
  * No vscode import: the language client gets the process from `spawn()`.
  */
-import { spawn, type ChildProcess } from "child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "child_process";
 
 const TAIL_LIMIT = 4096;
 
@@ -13,17 +13,27 @@ export class ServerProcess {
   private stderrTail = "";
   private ended: string | undefined;
 
+  /**
+   * `cwd` is where the server runs (work_dir.ts): never the workspace, whose files a Python started with `-m` or
+   * `-c` would import before its own.
+   */
   constructor(
     readonly command: string,
     readonly args: readonly string[],
     private readonly env: NodeJS.ProcessEnv,
+    readonly cwd: string,
   ) {}
+
+  /** What the process is spawned with: an explicit working directory, never the editor's own. */
+  spawnOptions(): SpawnOptions & { cwd: string } {
+    return { env: this.env, cwd: this.cwd, stdio: "pipe" };
+  }
 
   /** Starts a new process (the client calls this again when it restarts a server that died). */
   spawn(): Promise<ChildProcess> {
     this.stderrTail = "";
     this.ended = undefined;
-    const proc = spawn(this.command, [...this.args], { env: this.env, stdio: "pipe" });
+    const proc = spawn(this.command, [...this.args], { env: this.env, cwd: this.cwd, stdio: "pipe" });
     this.proc = proc;
     proc.stderr.on("data", (chunk: Buffer | string) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-TAIL_LIMIT);

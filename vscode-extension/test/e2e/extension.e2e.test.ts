@@ -357,20 +357,62 @@ async function waitForTerminalTitle(vs: VsCodeSession, model: string): Promise<v
 
 const WORKSPACE_MODEL = "openai:gpt-4.1";
 
+/** The Python of the server's venv (next to tuna-lsp), to run the server as `python -m tuna_lsp`. */
+function serverPython(): string {
+  const python = path.join(path.dirname(serverExecutable()), "python");
+  if (!fs.existsSync(python)) {
+    throw new Error(`no python next to ${serverExecutable()}: the server must be installed in a venv`);
+  }
+  return python;
+}
+
+/** The file the planted json.py writes, next to it, when any Python imports it. */
+const JSON_PY_MARKER = "planted-json-py-ran.txt";
+
+/**
+ * Issue 24: a json.py in the opened repository that leaves a marker when any Python imports it. With the server run
+ * as `python -m tuna_lsp` (the working directory first on its import path) from the folder VS Code was started in,
+ * it would run as the user; the extension starts the server in its own storage folder.
+ */
+const PLANTED_JSON_PY = [
+  "import os, sys",
+  "here = os.path.dirname(os.path.abspath(__file__))",
+  `open(os.path.join(here, "${JSON_PY_MARKER}"), "a").write(" ".join(sys.argv) + "\\n")`,
+  "# Then be the real json, so that the server still runs and the test fails on the marker, not on a crash.",
+  "sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]",
+  "del sys.modules[__name__]",
+  "import json as _real",
+  "sys.modules[__name__] = _real",
+  "",
+].join("\n");
+
 // PROTOCOL.md section 3a: needs a server with the workspace scope (scope "workspace", workspaceModel, tuna/clearModel).
 describe("a model for this workspace", () => {
   let vs: VsCodeSession;
+  let marker: string;
 
   setUp(async () => {
     requireCli();
     vs = await VsCodeSession.open({
       name: "workspace",
       machineSettings: {
-        "tunacode.server.command": [serverExecutable(), "--log-file", path.join(ARTIFACTS, "workspace-server.log"), "--log-level", "DEBUG"],
+        "tunacode.server.command": [
+          serverPython(),
+          "-m",
+          "tuna_lsp",
+          "--log-file",
+          path.join(ARTIFACTS, "workspace-server.log"),
+          "--log-level",
+          "DEBUG",
+        ],
         "tunacode.cli.command": [CLI_TUNACODE],
       },
       tunacodeConfig: startConfig(),
+      // `code .` in a repository that holds a json.py.
+      startInWorkspace: true,
+      workspaceFiles: { "json.py": PLANTED_JSON_PY },
     });
+    marker = path.join(vs.workspace, JSON_PY_MARKER);
     mark("workspace session: workbench up");
   });
 
@@ -380,6 +422,10 @@ describe("a model for this workspace", () => {
 
   it("selects a model for this workspace: marked (workspace), the shared config untouched", TIMEOUT, async () => {
     await vs.waitForStatus("claude-sonnet-4-20250514");
+    // The server runs in the extension's storage folder, not in the folder VS Code was started from.
+    await waitUntil("the log to say where the server runs", () =>
+      /starting \S*python\S* -m tuna_lsp .* \(found via setting\) in \S*globalStorage\S*/.test(vs.tunaLog()) ? true : undefined,
+    );
     const before = fs.readFileSync(vs.configFile, "utf8");
     await vs.runCommand("TunaCode: Select Model for This Workspace");
     await vs.waitForQuickPick("for this workspace folder");
@@ -413,6 +459,12 @@ describe("a model for this workspace", () => {
       return /claude-sonnet-4-20250514/.test(now) && !/workspace/.test(now) ? now : undefined;
     });
     mark(`status bar after clearing: "${text}"`);
+  });
+
+  it("never imported the opened repository's json.py (issue 24)", TIMEOUT, async () => {
+    // The server ran the pickers (the catalog is built and searched), set and cleared a model, and started a CLI.
+    await vs.waitForStatus("claude-sonnet-4-20250514");
+    assert.ok(!fs.existsSync(marker), `the workspace's json.py ran: ${fs.existsSync(marker) ? fs.readFileSync(marker, "utf8") : ""}`);
   });
 });
 

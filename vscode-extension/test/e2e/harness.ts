@@ -120,6 +120,11 @@ export interface SessionOptions {
   pathPrepend?: string[];
   /** The .vsix to install (default: tunacode.vsix, which carries no server). */
   vsix?: string;
+  /**
+   * Start code-server from the opened folder, as `code .` in a repository does: the extension host (and whatever
+   * it starts without naming a directory) then runs there. Default: this test's own directory.
+   */
+  startInWorkspace?: boolean;
 }
 
 const BASE_USER_SETTINGS = {
@@ -240,7 +245,7 @@ export class VsCodeSession {
         "--ignore-last-opened",
         d.ws,
       ],
-      { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      { env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...(opts.startInWorkspace === true ? { cwd: d.ws } : {}) },
     );
     const csLog = fs.createWriteStream(path.join(runDir, "code-server.log"));
     cs.stdout.pipe(csLog);

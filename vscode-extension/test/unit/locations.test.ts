@@ -13,6 +13,7 @@ function input(files: string[], over: Partial<DiscoveryInput> = {}): DiscoveryIn
     home: "/home/u",
     isExecutable: (f) => set.has(f),
     cloneRoot: "/home/u/src/tunacode-lsp",
+    trusted: true,
     unsafeReason: () => undefined,
     loginPathEnv: undefined,
     ...over,
@@ -63,6 +64,18 @@ describe("discoverServer", () => {
   it("then the .venv of the exact clone the extension was built from, before PATH", () => {
     const d = discoverServer(input([CLONE_SERVER, "/usr/bin/tuna-lsp"]));
     assert.deepEqual(d.found, { command: CLONE_SERVER, args: [], source: "clone-venv" });
+  });
+
+  it("skips a development build's clone in an untrusted window (issue 24): PATH is next", () => {
+    const d = discoverServer(input([CLONE_SERVER, "/usr/bin/tuna-lsp"], { trusted: false }));
+    assert.deepEqual(d.found, { command: "/usr/bin/tuna-lsp", args: [], source: "path" });
+    const none = discoverServer(input([CLONE_SERVER], { trusted: false }));
+    assert.equal(none.found, undefined);
+    assert.deepEqual(none.tried.map((t) => t.place), [...DISCOVERY_ORDER]);
+    assert.equal(
+      none.tried.find((t) => t.place === "the clone's .venv")?.detail,
+      "/home/u/src/tunacode-lsp: not used in an untrusted window (a development build's clone runs only in trusted ones)",
+    );
   });
 
   it("then PATH, in PATH order, skipping empty and relative entries", () => {

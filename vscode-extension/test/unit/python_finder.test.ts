@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
-import { bundledCandidate, describeProbe, parseProbe, probePython, usable, type Probe } from "../../src/python_finder";
+import { bundledCandidate, describeProbe, parseProbe, PROBE_ARGS, probePython, usable, type Probe } from "../../src/python_finder";
 
 /** A Python 3.11+ of this machine: the same one `make venv` uses. */
 function realPython(): string {
@@ -18,12 +18,14 @@ function realPython(): string {
 
 describe("probePython", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "python-finder-"));
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "python-finder-cwd-"));
   after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(cwd, { recursive: true, force: true });
   });
 
   it("reads the version of a real Python", async () => {
-    const p = await probePython({ path: realPython(), origin: "PATH" });
+    const p = await probePython({ path: realPython(), origin: "PATH" }, cwd);
     assert.ok(p.version !== undefined, p.problem);
     assert.ok(usable(p), describeProbe(p));
   });
@@ -31,25 +33,52 @@ describe("probePython", () => {
   it("says how a program that is not a Python ended, and what it said", async () => {
     const fake = path.join(dir, "not-python");
     fs.writeFileSync(fake, "#!/bin/sh\necho 'this is not python' >&2\nexit 5\n", { mode: 0o755 });
-    const p = await probePython({ path: fake, origin: "tunacode.server.python" });
+    const p = await probePython({ path: fake, origin: "tunacode.server.python" }, cwd);
     assert.equal(p.version, undefined);
     assert.equal(p.problem, "not a Python that runs (exited with code 5: this is not python)");
     // Node is a real program that is not a Python: it refuses -I.
-    const node = await probePython({ path: process.execPath, origin: "x" });
+    const node = await probePython({ path: process.execPath, origin: "x" }, cwd);
     assert.match(node.problem ?? "", /^not a Python that runs \(exited with code \d+/);
   });
 
   it("says when the file cannot be run at all", async () => {
     const text = path.join(dir, "plain.txt");
     fs.writeFileSync(text, "hello\n", { mode: 0o644 });
-    assert.match((await probePython({ path: text, origin: "x" })).problem ?? "", /could not be started: EACCES/);
-    assert.match((await probePython({ path: path.join(dir, "missing"), origin: "x" })).problem ?? "", /could not be started: ENOENT/);
+    assert.match((await probePython({ path: text, origin: "x" }, cwd)).problem ?? "", /could not be started: EACCES/);
+    assert.match((await probePython({ path: path.join(dir, "missing"), origin: "x" }, cwd)).problem ?? "", /could not be started: ENOENT/);
+  });
+
+  it("runs the candidate isolated (-I) in the directory it is given, not the editor's (issue 24)", async () => {
+    assert.equal(PROBE_ARGS[0], "-I");
+    // A fake Python that says where it ran and with what, then answers as a Python would.
+    const record = path.join(dir, "probe-record");
+    const fake = path.join(dir, "recording-python");
+    fs.writeFileSync(
+      fake,
+      `#!/bin/sh\npwd -P > '${record}'\nfor a in "$@"; do printf '%s\\n' "$a" >> '${record}'; done\necho 'TUNACODE_PYTHON 3 12 1'\n`,
+      { mode: 0o755 },
+    );
+    const workspace = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "python-finder-workspace-")));
+    const editorCwd = process.cwd();
+    process.chdir(workspace); // VS Code started from the repository
+    try {
+      const p = await probePython({ path: fake, origin: "PATH" }, cwd);
+      assert.deepEqual(p.version, [3, 12, 1]);
+    } finally {
+      process.chdir(editorCwd);
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+    const [ranIn, ...args] = fs.readFileSync(record, "utf8").trimEnd().split("\n");
+    assert.equal(ranIn, fs.realpathSync(cwd));
+    assert.notEqual(ranIn, workspace);
+    assert.equal(args[0], "-I");
+    assert.deepEqual(args, [...PROBE_ARGS]);
   });
 
   it("gives up on a program that hangs", async () => {
     const hang = path.join(dir, "hang");
     fs.writeFileSync(hang, "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
-    assert.match((await probePython({ path: hang, origin: "x" }, 300)).problem ?? "", /did not answer within 0\.3 s/);
+    assert.match((await probePython({ path: hang, origin: "x" }, cwd, 300)).problem ?? "", /did not answer within 0\.3 s/);
   });
 });
 
