@@ -79,6 +79,7 @@ lint: venv ## ruff (lint + format check) and mypy on the server
 bench: venv tunacode-venv ## speed and memory figures against baselines run alongside (BENCH_FLAGS="--runs 3": the spread)
 	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/bench_guard.py
+	$(BIN)/python benchmarks/bench_usage.py
 
 reliability: venv tunacode-venv ## the long crash, concurrency, fuzz, permission and secret suites
 	TUNA_RELIABILITY=full $(BIN)/pytest $(PYTEST_FLAGS) tests/reliability

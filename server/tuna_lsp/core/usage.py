@@ -23,9 +23,20 @@ def iso(when: dt.datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _objects(lines: Iterable[bytes], skipped: list[int]) -> list[dict[str, Any]]:
+_TS = b'{"ts": "'  # how tuna-lsp writes both files: the timestamp first, in one format
+_TS_END = len(_TS) + len("2026-01-01T00:00:00.000Z")
+
+
+def _objects(
+    lines: Iterable[bytes], skipped: list[int], since: bytes = b""
+) -> list[dict[str, Any]]:
+    """The lines as objects; a line that does not parse is counted in `skipped`. A line written
+    before `since` (its timestamp compared as text, not parsed) is passed over unread: on a
+    year of history, the default 30 days parse a twelfth of the lines."""
     out = []
     for line in lines:
+        if since and line.startswith(_TS) and line[len(_TS) : _TS_END] < since:
+            continue
         if not line.strip():
             continue
         try:
@@ -67,8 +78,10 @@ def usage(
 
     attempts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
+    by_day: dict[str, Counter[str]] = {}  # UTC day -> outcome -> count, for a chart over time
     latencies: list[float] = []
-    for obj in _objects(saves, skipped):
+    cutoff = iso(since).encode()
+    for obj in _objects(saves, skipped, cutoff):
         when = _when(obj)
         outcome = obj.get("outcome")
         if when is None or outcome not in ("saved", "unchanged", "failed"):
@@ -77,6 +90,7 @@ def usage(
         if not since <= when <= until:
             continue
         attempts[outcome] += 1
+        by_day.setdefault(when.astimezone(dt.UTC).date().isoformat(), Counter())[outcome] += 1
         if outcome == "failed":
             reasons[str(obj.get("reason") or "unknown")] += 1
         ms = obj.get("ms")
@@ -91,7 +105,7 @@ def usage(
     current: str | None = None  # the global model at `since`, then as it changes
     at = since
     entries = []
-    for obj in _objects(history, skipped):
+    for obj in _objects(history, skipped, cutoff):
         when = _when(obj)
         if when is None or not isinstance(obj.get("model"), str):
             skipped[0] += 1
@@ -139,6 +153,11 @@ def usage(
             if latencies
             else None,
         },
+        # not in PROTOCOL.md 10 (yet): the attempts of each UTC day that had any, oldest first
+        "savesByDay": [
+            {"day": day, "saved": n["saved"], "unchanged": n["unchanged"], "failed": n["failed"]}
+            for day, n in sorted(by_day.items())
+        ],
         "selections": [
             {"model": model, "count": sum(by.values()), "byOrigin": dict(by.most_common())}
             for model, by in sorted(

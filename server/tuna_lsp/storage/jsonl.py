@@ -67,9 +67,11 @@ def _rotate(path: Path, over: int) -> None:
         log.debug("%s: rotation lock busy; appending without rotating", path)
 
 
-def read_lines(path: Path) -> Iterator[bytes]:
-    """The lines of the rotated copy, then of the file: oldest first. A missing file has none;
-    a file that is not a regular one is an OSError with a clear message."""
+def read_lines(path: Path, since: bytes = b"") -> Iterator[bytes]:
+    """The lines of the rotated copy, then of the file: oldest first; with `since` (a timestamp
+    as tuna-lsp writes them), from the first line at or after it (the files are appended in
+    time order: found by bisection, the older lines never split). A missing file has none; a
+    file that is not a regular one is an OSError with a clear message."""
     for part in (rotated(path), path):
         try:
             fd = open_to_read(part, os.O_NONBLOCK)  # never waits on a FIFO
@@ -85,4 +87,27 @@ def read_lines(path: Path) -> Iterator[bytes]:
                 data = file.read(MAX_READ_BYTES)
         finally:
             os.close(fd)
-        yield from data.splitlines()
+        yield from data[_first_since(data, since) if since else 0 :].splitlines()
+
+
+_TS = b'{"ts": "'  # both files start each line with the timestamp, in one format
+
+
+def _first_since(data: bytes, since: bytes) -> int:
+    """The offset of the first line whose timestamp is at or after `since`; a line that does not
+    show one counts as after (it is read, and skipped by the reader if it does not parse)."""
+    lo, hi = 0, len(data)  # lo: a line's start, every line before it is older
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = data.rfind(b"\n", 0, mid) + 1
+        if start < lo:
+            start = lo
+        if (
+            not data.startswith(_TS, start)
+            or data[start + len(_TS) : start + len(_TS) + len(since)] >= since
+        ):
+            hi = start
+        else:
+            end = data.find(b"\n", start)
+            lo = len(data) if end < 0 else end + 1
+    return lo

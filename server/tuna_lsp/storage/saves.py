@@ -48,6 +48,12 @@ def read_usage(
 ) -> dict[str, Any]:
     """The Usage object of PROTOCOL.md 10 from the two files and their rotated copies. Raises
     OSError when one of them is not a regular file."""
-    from ..core.usage import usage
+    import datetime as dt
 
-    return usage(list(read_lines(history)), list(read_lines(saves)), days, persisted=persisted)
+    from ..core.usage import iso, usage
+
+    now = dt.datetime.now(dt.UTC)
+    since = iso(now - dt.timedelta(days=days)).encode()
+    return usage(
+        read_lines(history, since), read_lines(saves, since), days, now=now, persisted=persisted
+    )
