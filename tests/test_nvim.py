@@ -204,6 +204,16 @@ def test_invalid_model_shows_error_changes_nothing(nvim: Nvim, home: Home) -> No
     assert home.config.read_bytes() == before
 
 
+def test_usage_buffer_shows_saves(nvim: Nvim, home: Home) -> None:
+    """Issue 27: :TunaModel usage shows the saves made through the plugin, in a scratch buffer."""
+    home.write_config(CONFIG)
+    nvim.run("usage")
+    outcomes = (home.root / "state").rglob("saves.jsonl")
+    lines = [json.loads(line) for path in outcomes for line in path.read_text().splitlines()]
+    assert [x["outcome"] for x in lines] == ["saved", "saved", "unchanged"]
+    assert home.read_config()["default_model"] == "openai:gpt-4o-mini"
+
+
 def test_checkhealth_reports_ok(nvim: Nvim, home: Home) -> None:
     home.write_config(CONFIG).chmod(0o600)
     nvim.run("checkhealth")
@@ -342,6 +352,13 @@ def test_server_found_in_documented_order(nvim: Nvim, home: Home, tmp_path: Path
         ]
     )
     nvim.run("discovery", TUNA_PLUGIN_DIR=str(plugin), TUNA_PATH_BIN=str(places[2]), PATH=path)
+
+
+def test_windows_paths_and_py_launcher(nvim: Nvim, home: Home) -> None:
+    """Issue 25 item 5: the Windows branch, forced: Scripts\\tuna-lsp.exe, `py -3`, sysconfig's scripts folder."""
+    home.write_config(CONFIG)
+    nvim.run("windows_paths")
+    assert home.read_config()["default_model"] == "openai:gpt-4.1"
 
 
 def plant(repo: Path, markers: Path, modules: list[str]) -> None:

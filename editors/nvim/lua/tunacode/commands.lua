@@ -3,9 +3,10 @@
 local M = {}
 
 M.USAGE = 'usage: :TunaModel [provider:model] [default|global|workspace|session], '
-  .. ':TunaModel clear session|workspace, :TunaModel restore, :TunaModel! for history'
+  .. ':TunaModel clear session|workspace, :TunaModel restore, :TunaModel usage [days], :TunaModel! for history'
 
---- :TunaModel[!] [model] [default|global|workspace|session], :TunaModel clear {scope}, :TunaModel restore
+--- :TunaModel[!] [model] [default|global|workspace|session], :TunaModel clear {scope}, :TunaModel restore,
+--- :TunaModel usage [days]
 function M.tuna_model(opts)
   local model = require('tunacode.model')
   local picker = require('tunacode.picker')
@@ -23,6 +24,8 @@ function M.tuna_model(opts)
     return require('tunacode.notify').notify('usage: :TunaModel clear session|workspace', vim.log.levels.ERROR)
   elseif #a == 1 and a[1] == 'restore' then
     return model.restore()
+  elseif a[1] == 'usage' and #a <= 2 then
+    return require('tunacode.usage').show(a[2])
   elseif #a <= 2 then
     return model.set(a[1], a[2])
   end
@@ -36,8 +39,8 @@ function M.create()
     complete = function(...)
       return require('tunacode.completion').tuna_model(...)
     end,
-    desc = 'tunacode: pick or set the model ([model] [default|global|workspace|session], clear {scope}, restore);'
-      .. ' ! shows the history',
+    desc = 'tunacode: pick or set the model ([model] [default|global|workspace|session], clear {scope}, restore,'
+      .. ' usage [days]); ! shows the history',
   })
   vim.api.nvim_create_user_command('TunaTerm', function(o)
     require('tunacode.terminal').open(o.fargs)

@@ -1,5 +1,5 @@
 --- Command-line completion for :TunaModel: model strings from the server's catalog (`tuna/listModels`),
---- fuzzy matches over it, and the scope and sub-command words (clear, restore, history).
+--- fuzzy matches over it, and the scope and sub-command words (clear, restore, usage, history).
 --- Synchronous, as command-line completion must be.
 local config = require('tunacode.config')
 local server = require('tunacode.server')
@@ -106,13 +106,16 @@ function M.tuna_model(arglead, cmdline, cursorpos)
   if index <= 1 then
     local out = M.models(arglead)
     if arglead ~= '' then
-      for _, word in ipairs(starting_with({ 'restore', 'clear', 'history', 'workspace', 'session' }, arglead)) do
+      local words = { 'restore', 'clear', 'usage', 'history', 'workspace', 'session' }
+      for _, word in ipairs(starting_with(words, arglead)) do
         table.insert(out, 1, word)
       end
     end
     return out
   elseif index == 2 and args[1] == 'clear' then
     return starting_with({ 'session', 'workspace' }, arglead)
+  elseif index == 2 and args[1] == 'usage' then
+    return starting_with({ '7', '30', '90', '365' }, arglead) -- days
   elseif index == 2 then
     return starting_with({ 'default', 'global', 'session', 'workspace' }, arglead)
   end

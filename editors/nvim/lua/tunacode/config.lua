@@ -27,7 +27,8 @@ local M = {}
 ---  through tuna-lsp (default 'ask': Switch / Always / Never)
 ---@field stale_overwrite? 'ask'|'restore'|'accept' what the server does when a running tunacode writes back a
 ---  stale copy of the config (initializationOptions.staleOverwrite; default: the server's, 'ask')
----@field python? string the Python 3.11+ :TunaInstall builds the server's venv with (default: found on PATH)
+---@field python? string|string[] the Python 3.11+ :TunaInstall builds the server's venv with, a path or a command
+---  such as { 'py', '-3.12' } (default: found on PATH)
 M.defaults = {
   cmd = nil,
   cmd_env = nil,
@@ -60,7 +61,7 @@ M.options = vim.deepcopy(M.defaults)
 ---@return tunacode.Opts
 function M.apply(opts)
   local o = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
-  for _, key in ipairs({ 'cli_cmd', 'cmd' }) do
+  for _, key in ipairs({ 'cli_cmd', 'cmd', 'python' }) do
     if opts and opts[key] ~= nil then
       o[key] = opts[key]
     end

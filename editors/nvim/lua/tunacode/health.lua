@@ -83,9 +83,14 @@ function M.check()
   if argv then
     local exe = vim.fn.exepath(argv[1])
     if exe == '' then
+      local python, why = require('tunacode.install').find_python()
       health.error(('server command %q is not executable'):format(argv[1]), {
         discovered and ('no tuna-lsp found; looked in: ' .. server.looked_in()) or 'the cmd you set',
-        'install it with :TunaInstall (a venv under stdpath("data"), from this plugin\'s clone)',
+        'install it with :TunaInstall (a venv under stdpath("data"), from this plugin\'s clone)'
+          .. (
+            python and (', which would use Python %s (%s)'):format(python[3], table.concat(python.argv, ' '))
+            or (': ' .. tostring(why))
+          ),
         'or give its path: require("tunacode").setup({ cmd = { "/path/to/tuna-lsp" } })',
       })
       return

@@ -70,6 +70,11 @@ function M.history(limit)
   return require('tunacode.history').show(limit)
 end
 
+--- Shows the usage of the last `days` days (default 30) in a scratch buffer (:TunaModel usage). cb(err, {buf, usage}).
+function M.usage(days, cb)
+  return require('tunacode.usage').show(days, cb)
+end
+
 --- Opens a terminal running `tunacode --model <effective model> [args]`. cb(err, {buf, job, cmd}).
 function M.term(args, cb)
   return require('tunacode.terminal').open(args, cb)

@@ -1,34 +1,45 @@
 --- :TunaInstall: the server's virtual environment under stdpath('data'), built from the clone this plugin lives
---- in (python -m venv, then pip install of the clone), with Python 3.11+ found on PATH or given by the user.
+--- in (python -m venv, then pip install of the clone), with Python 3.11+ found on PATH (`py -3` too on Windows)
+--- or given by the user. Where the venv keeps tuna-lsp (`bin/`, `Scripts\` on Windows) is asked of the venv's
+--- own python (sysconfig) once it exists; platform.lua has every other OS difference.
 --- The server search (server.lua, step 2) finds the result; nothing else is written.
 --- Every Python it runs is isolated (`-I`: no current directory, no PYTHON* variables, no user site on the import
 --- path) and runs from server.work_dir() (stdpath('data')/tunacode), never from Neovim's current directory: a
 --- repository holding `venv.py` or `pip/` must not run as the user when :TunaInstall is typed in it.
 local config = require('tunacode.config')
 local notify = require('tunacode.notify')
+local platform = require('tunacode.platform')
 local server = require('tunacode.server')
 
 local M = {}
 
 M.MIN_PYTHON = { 3, 11 }
---- Interpreters tried, in order, when setup{ python = ... } is not given.
-M.PYTHONS = { 'python3.13', 'python3.12', 'python3.11', 'python3' }
+
+--- Interpreters tried, in order, when setup{ python = ... } is not given: each an argv prefix (`py -3`).
+---@return string[][]
+function M.pythons()
+  return platform.pythons()
+end
 
 local function info(msg)
   notify.notify(msg, vim.log.levels.INFO)
 end
 
---- The version of a Python executable as {major, minor, text}, or nil and why not.
+--- The version of a Python as {major, minor, text, path = executable, argv = the command that runs it}, or nil
+--- and why not. `python`: an executable, or a command and its first arguments (`{ 'py', '-3' }`).
+---@param python string|string[]
 ---@return table?, string?
-function M.python_version(exe)
-  local path = vim.fn.exepath(exe)
+function M.python_version(python)
+  local argv = config.as_list(python)
+  local path = vim.fn.exepath(argv[1])
   if path == '' then
     return nil, 'not found'
   end
+  argv[1] = path
   local ok, res = pcall(function()
     return vim
       .system(
-        { path, '-I', '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])' },
+        vim.list_extend(vim.list_slice(argv), { '-I', '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])' }),
         { text = true, cwd = server.work_dir() }
       )
       :wait(15000)
@@ -40,24 +51,27 @@ function M.python_version(exe)
   if not major then
     return nil, ('%s does not run as Python'):format(path)
   end
-  return { tonumber(major), tonumber(minor), vim.trim(res.stdout), path = path }
+  return { tonumber(major), tonumber(minor), vim.trim(res.stdout), path = path, argv = argv }
 end
 
 local function new_enough(v)
   return v[1] > M.MIN_PYTHON[1] or (v[1] == M.MIN_PYTHON[1] and v[2] >= M.MIN_PYTHON[2])
 end
 
---- The first Python 3.11+ (setup's `python`, else M.PYTHONS on PATH), or nil and what was found.
+--- The first Python 3.11+ (setup's `python`, else M.pythons() on PATH), or nil and what was found.
 ---@return table?, string?
 function M.find_python()
-  local tried = config.options.python and { config.options.python } or M.PYTHONS
+  local tried = config.options.python and { config.options.python } or M.pythons()
   local found = {}
-  for _, exe in ipairs(tried) do
-    local v, why = M.python_version(exe)
+  for _, python in ipairs(tried) do
+    local v, why = M.python_version(python)
     if v and new_enough(v) then
       return v
     end
-    found[#found + 1] = ('%s: %s'):format(exe, v and ('Python %s at %s'):format(v[3], v.path) or why)
+    found[#found + 1] = ('%s: %s'):format(
+      table.concat(config.as_list(python), ' '),
+      v and ('Python %s at %s'):format(v[3], v.path) or why
+    )
   end
   return nil,
     ('Python %d.%d or later is needed to install the server; found %s. Install Python 3.11+ '
@@ -128,33 +142,72 @@ function M.install(cb)
     return fail(why)
   end
   local venv = server.venv_dir()
-  local venv_python = vim.fs.joinpath(venv, 'bin', 'python')
-  local exe = vim.fs.joinpath(venv, 'bin', 'tuna-lsp')
-  local function pip_install()
+  local function pip_install(venv_python)
     info(('installing the server from %s into %s (pip; a minute or so the first time)'):format(clone, venv))
     run({ venv_python, '-I', '-m', 'pip', 'install', '--disable-pip-version-check', clone }, function(res)
       if res.code ~= 0 then
         return fail(failed('pip install ' .. clone, res))
-      elseif vim.fn.executable(exe) ~= 1 then
-        return fail(('pip finished, but %s is missing'):format(exe))
       end
-      info(('installed %s; the plugin now starts it (no cmd setting needed)'):format(exe))
-      switch_running_client(exe)
-      cb(nil, exe)
+      M.scripts_dir(venv_python, function(scripts)
+        local exe = vim.fs.joinpath(scripts, platform.exe('tuna-lsp'))
+        if vim.fn.executable(exe) ~= 1 then
+          return fail(('pip finished, but %s is missing'):format(exe))
+        end
+        if vim.uv.fs_realpath(scripts) ~= vim.uv.fs_realpath(platform.venv_scripts(venv)) then
+          -- a layout discovery does not compute (it runs no process): say how to start this one
+          notify.notify(
+            ('installed %s, where the plugin does not look for the server: set '
+              .. 'require("tunacode").setup({ cmd = { %q } })'):format(exe, exe),
+            vim.log.levels.WARN
+          )
+          return cb(nil, exe)
+        end
+        info(('installed %s; the plugin now starts it (no cmd setting needed)'):format(exe))
+        switch_running_client(exe)
+        cb(nil, exe)
+      end)
     end)
   end
-  if vim.fn.executable(venv_python) == 1 then
-    return pip_install()
+  local venv_python = M.venv_python(venv)
+  if venv_python then
+    return pip_install(venv_python)
   end
   vim.fn.mkdir(vim.fs.dirname(venv), 'p')
-  info(('creating a virtual environment at %s (Python %s, %s)'):format(venv, python[3], python.path))
-  run({ python.path, '-I', '-m', 'venv', venv }, function(res)
+  local shown = table.concat(python.argv, ' ')
+  info(('creating a virtual environment at %s (Python %s, %s)'):format(venv, python[3], shown))
+  run(vim.list_extend(vim.list_slice(python.argv), { '-I', '-m', 'venv', venv }), function(res)
     if res.code ~= 0 then
-      return fail(failed(python.path .. ' -I -m venv ' .. venv, res))
-    elseif vim.fn.executable(venv_python) ~= 1 then
-      return fail(('%s -I -m venv finished, but %s is missing'):format(python.path, venv_python))
+      return fail(failed(shown .. ' -I -m venv ' .. venv, res))
     end
-    pip_install()
+    venv_python = M.venv_python(venv)
+    if not venv_python then
+      return fail(
+        ('%s -I -m venv finished, but %s is missing'):format(shown, table.concat(platform.venv_pythons(venv), ' or '))
+      )
+    end
+    pip_install(venv_python)
+  end)
+end
+
+--- The python of the venv at `venv`, or nil when it has none (not created yet).
+---@return string?
+function M.venv_python(venv)
+  for _, p in ipairs(platform.venv_pythons(venv)) do
+    if vim.fn.executable(p) == 1 then
+      return p
+    end
+  end
+end
+
+--- The folder where the venv of `venv_python` keeps its executables, asked of that python (sysconfig), so a
+--- layout other than the usual `bin/` or `Scripts\` is found too. cb(folder): the answer, or the python's own
+--- folder when it gives none (a venv's python lives in that folder).
+---@param venv_python string
+---@param cb fun(scripts: string)
+function M.scripts_dir(venv_python, cb)
+  local own = vim.fs.dirname(venv_python)
+  run(platform.scripts_query(venv_python), function(res)
+    cb(res.code == 0 and platform.scripts_from_answer(res.stdout, own) or own)
   end)
 end
 

@@ -8,8 +8,10 @@
 ---   2. the venv :TunaInstall creates: stdpath('data')/tunacode/venv/bin/tuna-lsp
 ---   3. `.venv/bin/tuna-lsp` of the clone this plugin lives in
 ---   4. `tuna-lsp` on PATH
+--- (on Windows `Scripts\tuna-lsp.exe` in each venv: platform.lua)
 local config = require('tunacode.config')
 local notify = require('tunacode.notify')
+local platform = require('tunacode.platform')
 
 local M = {}
 
@@ -35,7 +37,8 @@ end
 --- The working directory of every process the plugin starts that runs Python (the server, :TunaInstall's
 --- python and pip): `stdpath('data')/tunacode`, created if missing, never Neovim's current directory, so a
 --- repository's `json.py`, `venv.py`, `pip/` or `tuna_lsp/` is never on their import path (PROTOCOL.md
---- section 1). Falls back to stdpath('cache')/tunacode, then `/`, when it cannot be created.
+--- section 1). Falls back to stdpath('cache')/tunacode, then `/` (Windows: the temporary folder), when it cannot be
+--- created.
 function M.work_dir()
   local dirs = {
     vim.fs.joinpath(vim.fn.stdpath('data'), 'tunacode'),
@@ -48,15 +51,18 @@ function M.work_dir()
       return dir
     end
   end
-  return '/'
+  return platform.last_resort_dir()
 end
 
 --- Steps 2 to 4 of the search order, each with the place it names in messages.
 ---@return {path: string, where: string}[]
 function M.candidates()
   return {
-    { path = vim.fs.joinpath(M.venv_dir(), 'bin', 'tuna-lsp'), where = 'the venv of :TunaInstall' },
-    { path = vim.fs.joinpath(M.clone_root(), '.venv', 'bin', 'tuna-lsp'), where = "the plugin clone's .venv" },
+    { path = platform.venv_exe(M.venv_dir(), 'tuna-lsp'), where = 'the venv of :TunaInstall' },
+    {
+      path = platform.venv_exe(vim.fs.joinpath(M.clone_root(), '.venv'), 'tuna-lsp'),
+      where = "the plugin clone's .venv",
+    },
     { path = 'tuna-lsp', where = 'PATH' },
   }
 end
