@@ -71,10 +71,12 @@ test-wheel: wheel tunacode-venv ## install the wheel in a fresh venv and run the
 test-vscode: venv tunacode-venv ## build, lint, unit-test and e2e-test the VS Code extension in a real code-server
 	bash vscode-extension/scripts/test.sh
 
-lint: venv ## ruff (lint + format check) and mypy on the server
+lint: venv ## ruff (lint + format check) and mypy on the server; the CI workflows (schema, zizmor)
 	$(BIN)/ruff check server tests benchmarks
 	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows
 
 bench: venv tunacode-venv ## speed and memory figures against baselines run alongside (BENCH_FLAGS="--runs 3": the spread)
 	$(BIN)/python benchmarks/bench_core.py $(BENCH_FLAGS)

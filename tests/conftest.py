@@ -68,6 +68,11 @@ class Home:
         }
         env.update(
             HOME=str(self.root),
+            # Windows: Path.home() (the server's and tunacode's home) is USERPROFILE, and
+            # platformdirs' folders are under APPDATA and LOCALAPPDATA: never a developer's own
+            USERPROFILE=str(self.root),
+            APPDATA=str(self.root / "appdata"),
+            LOCALAPPDATA=str(self.root / "localappdata"),
             XDG_CONFIG_HOME=str(self.root / "xdgconfig"),
             XDG_STATE_HOME=str(self.root / "state"),
             XDG_CACHE_HOME=str(self.root / "cache"),

@@ -152,13 +152,21 @@ PINNED = [
 ]  # fmt: skip
 
 
-def test_index_search_matches_the_reference_rules() -> None:
+@pytest.fixture(params=[True, False], ids=["fts5", "no-fts5"])
+def fts5(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each test runs with the full-text index and with the scan a sqlite3 without FTS5 gets."""
+    monkeypatch.setattr(catalog_module, "_fts5", request.param)
+    return bool(request.param)
+
+
+def test_index_search_matches_the_reference_rules(fts5: bool) -> None:
     layers = _layers(None, include_tunacode=False)
     merged: dict[str, ProviderInfo] = {}
     for providers, _ in layers:
         merged.update(providers)
     ref = Reference(merged)
     catalog = Catalog.from_layers(layers)
+    assert catalog.scans is not fts5
     rnd = random.Random(16)
     ids = sorted(merged)
     for _ in range(1500):
@@ -178,12 +186,16 @@ def test_index_search_matches_the_reference_rules() -> None:
         )
 
 
-def test_index_file_is_shared_and_rebuilt_when_a_source_changes(tmp_path: Path) -> None:
+def test_index_file_is_shared_and_rebuilt_when_a_source_changes(tmp_path: Path, fts5: bool) -> None:
     from tuna_lsp.core.catalog import SNAPSHOT_NAME, index_path, open_catalog
 
     first = open_catalog(tmp_path, include_tunacode=False)
     path = index_path(tmp_path, False)
     assert path.is_file() and first.describe == load_catalog(None, include_tunacode=False).describe
+    # the builder (a child process) made the index this sqlite3 can read
+    assert first.scans is not fts5
+    items, total = first.search("gpt 4.1", provider=None, limit=5, current=None, recents=[])
+    assert total > 0 and all("gpt" in i.model.lower() for i in items)
     stamp = path.stat().st_mtime_ns
     again = open_catalog(tmp_path, include_tunacode=False)
     assert path.stat().st_mtime_ns == stamp and again.describe == first.describe  # not rebuilt
@@ -201,11 +213,18 @@ ODD_WORDS = [
 
 
 @pytest.mark.parametrize(
-    "few, named, dense",
-    [(200, 500, 2000), (0, 500, 2000), (0, 1, 2000), (0, 500, 1), (60, 500, 150)],
+    "few, named, dense, fts5",
+    [
+        (200, 500, 2000, True),
+        (0, 500, 2000, True),
+        (0, 1, 2000, True),
+        (0, 500, 1, True),
+        (60, 500, 150, True),
+        (60, 500, 2000, False),
+    ],
 )
 def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
-    monkeypatch: pytest.MonkeyPatch, few: int, named: int, dense: int
+    monkeypatch: pytest.MonkeyPatch, few: int, named: int, dense: int, fts5: bool
 ) -> None:
     """Many models sharing words (scores tie in large groups, the index reads levels), capitals,
     quotes, the escape character, non-ASCII and long ids; with each way `search` ranks: in
@@ -214,6 +233,7 @@ def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
     monkeypatch.setattr(catalog_module, "_FEW", few)
     monkeypatch.setattr(catalog_module, "_NAMED", named)
     monkeypatch.setattr(catalog_module, "_DENSE", dense)
+    monkeypatch.setattr(catalog_module, "_fts5", fts5)  # False: sqlite3 without FTS5, a scan
     families = [
         ("claude-sonnet-4", "Claude Sonnet 4"), ("gpt-4.1", "GPT-4.1"), ("o'brien-1", "O'Brien \"Q\""),
         ("a~b-model", "A~B (beta) 100%"), ("ünïcode-model-with-a-long-id", "Ünïcode Modél"),
@@ -234,6 +254,7 @@ def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
     layers = [(providers, _layers(None, include_tunacode=False)[0][1])]
     ref = Reference(providers)
     catalog = Catalog.from_layers(layers)
+    assert catalog.scans is not fts5
     pinned = [*PINNED, "provider-1:gpt-4.1", "provider-3:claude-sonnet-4", "provider-0:Mixed-CASE"]
     rnd = random.Random(7)
     ids = sorted(providers)

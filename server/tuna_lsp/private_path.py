@@ -9,6 +9,8 @@ import os
 import stat
 from pathlib import Path
 
+from .storage import platform
+
 _checked: dict[Path, tuple[Path, str | None]] = {}
 
 
@@ -21,7 +23,7 @@ def private_dir_problem(directory: str | os.PathLike[str]) -> str | None:
         return f"{os.fspath(directory)} cannot be read ({exc.strerror or exc})"
     if not stat.S_ISDIR(st.st_mode):
         return f"{os.fspath(directory)} is not a directory"
-    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    euid = platform.euid()
     if euid is not None and st.st_uid != euid:
         return f"{os.fspath(directory)} belongs to another user (uid {st.st_uid})"
     if euid is not None and st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
@@ -39,14 +41,12 @@ def write_private(path: str, text: str) -> None:
             f"tuna-lsp: {path}: {problem}; another user could read or replace it. "
             "Choose a directory only you can write."
         )
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = os.open(path, platform.write_flags(os.O_CREAT | os.O_TRUNC), 0o600)
     except OSError as exc:
         raise SystemExit(f"tuna-lsp: cannot write {path}: {exc.strerror or exc}") from None
     try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
+        platform.set_mode(fd, path, 0o600)  # a file that was there keeps its mode otherwise
         os.write(fd, text.encode())
     finally:
         os.close(fd)

@@ -37,6 +37,7 @@ from pygls.protocol.language_server import lsp_method
 
 from .once import structure_once, unstructure_once
 from .private_path import private_dir_problem, write_private
+from .storage import platform
 from .wire import JsonText, LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
@@ -389,6 +390,13 @@ def serve_unix(server: LanguageServer, path: str) -> None:
     """One client over a Unix socket created 0600, in a directory that is this user's own and
     writable by no one else: the private alternative to TCP. The path stays until exit."""
 
+    if (unfit := platform.socket_path_problem(path)) is not None:
+        # before the loop starts: without AF_UNIX, asyncio itself may not start
+        message = f"tuna-lsp: --socket {path}: {unfit}"
+        log.error("%s", message)
+        print(message, file=sys.stderr)
+        _exit(1)
+
     async def listen(connection: _Connection) -> asyncio.Server:
         problem = private_dir_problem(os.path.dirname(os.path.abspath(path)))
         if problem is not None:
@@ -541,23 +549,91 @@ async def _authenticated(
 async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
     loop = asyncio.get_running_loop()
     drained: Callable[[], Awaitable[None]] | None = None
+    pipes = platform.loop_takes_pipes(loop)
     try:
+        if not pipes:
+            raise NotImplementedError
         # Non-blocking writes: a response never waits on the client reading the pipe.
         transport, flow = await loop.connect_write_pipe(_Flow, stdout)
         drained = flow.wait
         server.protocol.set_writer(_PipeWriter(transport, drained))
-    except (ValueError, OSError):
+    except (ValueError, OSError, NotImplementedError):
         server.protocol.set_writer(StdoutWriter(stdout))
-    reader: Any
+    stream = asyncio.StreamReader(limit=MAX_HEADER_LINE)
     try:
-        stream = asyncio.StreamReader(limit=MAX_HEADER_LINE)
+        if not pipes:
+            raise NotImplementedError("the event loop cannot read pipes")
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
-        reader = stream
-    except (ValueError, OSError):  # a regular file or an odd stdin: fall back to pygls's reader
-        from pygls.io_ import StdinAsyncReader
+    except (ValueError, OSError, NotImplementedError) as exc:
+        # Windows' Proactor loop, a regular file, an odd stdin: a thread reads it into the same
+        # bounded reader (pygls's start_io reads on a thread too)
+        log.info("reading stdin on a thread (%s)", exc or "the event loop cannot read pipes")
+        _read_on_thread(stream, stdin, loop)
+    await serve_messages(server, stream, drained)
 
-        reader = StdinAsyncReader(stdin, server.thread_pool)
-    await serve_messages(server, reader, drained)
+
+_STDIN_CHUNK = 64 * 1024
+
+
+class _ThreadFeed(asyncio.ReadTransport):
+    """What the thread reading stdin is to its StreamReader: a transport the reader pauses above
+    twice its limit and resumes below it, as it does a pipe's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+        self.go.set()
+        self._closing = False
+
+    def pause_reading(self) -> None:
+        self.go.clear()
+
+    def resume_reading(self) -> None:
+        self.go.set()
+
+    def is_reading(self) -> bool:
+        return self.go.is_set()
+
+    def close(self) -> None:
+        self._closing = True
+        self.go.set()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+
+def _read_on_thread(stream: asyncio.StreamReader, stdin: Any, loop: Any) -> None:
+    """Read `stdin` on a daemon thread, each chunk handed to `stream` on the loop before the next
+    is read: the reader holds no more than it would from a pipe (a chunk past its pause)."""
+    feed = _ThreadFeed()
+    stream.set_transport(feed)
+    read = getattr(stdin, "read1", None) or stdin.read
+    fed = threading.Event()
+
+    def give(chunk: bytes) -> None:
+        try:
+            stream.feed_data(chunk)
+        finally:
+            fed.set()
+
+    def run() -> None:
+        try:
+            while not feed.is_closing():
+                feed.go.wait()
+                chunk = read(_STDIN_CHUNK)
+                if not chunk:
+                    break
+                fed.clear()
+                loop.call_soon_threadsafe(give, chunk)
+                fed.wait()
+        except (OSError, ValueError) as exc:
+            log.error("reading stdin failed: %s", exc)
+        except RuntimeError:  # the loop closed: the server is ending
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(stream.feed_eof)
+
+    threading.Thread(target=run, name="tuna-lsp stdin", daemon=True).start()
 
 
 def _refused(raw: dict[str, Any], server: LanguageServer) -> tuple[Any, str] | None:

@@ -36,14 +36,13 @@ def cfg(tmp_path: Path) -> Path:
 # ---- locating --------------------------------------------------------------------------------
 
 
-def test_init_option_then_env_then_home(tmp_path: Path) -> None:
-    env = {"TUNACODE_CONFIG": str(tmp_path / "env.json"), "HOME": str(tmp_path / "h")}
+def test_init_option_then_env_then_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    env = {"TUNACODE_CONFIG": str(tmp_path / "env.json")}
     assert resolve_config_path(str(tmp_path / "init.json"), env) == tmp_path / "init.json"
     assert resolve_config_path(None, env) == tmp_path / "env.json"
     assert resolve_config_path("", env) == tmp_path / "env.json"
-    assert resolve_config_path(None, {"HOME": str(tmp_path / "h")}) == (
-        tmp_path / "h" / ".config" / "tunacode.json"
-    )
+    assert resolve_config_path(None, {}) == tmp_path / "h" / ".config" / "tunacode.json"
     assert resolve_config_path(None, {"HOME": "/x"}, home=str(tmp_path)) == (
         tmp_path / ".config" / "tunacode.json"
     )

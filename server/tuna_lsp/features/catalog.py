@@ -246,9 +246,8 @@ def trim_heap() -> None:
 
 def give_back_heap() -> None:
     """Hand the heap's free pages back to the system (glibc keeps them otherwise; Linux only)."""
-    try:
-        import ctypes
+    from ..storage import platform
 
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    trim = platform.libc_function("malloc_trim")
+    if trim is not None:
+        trim(0)

@@ -14,6 +14,8 @@ import os
 import stat
 from pathlib import Path
 
+from . import platform
+
 _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
 
@@ -25,22 +27,18 @@ def replace_file(target: Path, data: bytes, mode: int, *, fsync_dir: bool = True
     try:
         try:
             if owner is not None:
-                os.fchown(fd, *owner)
-            os.fchmod(fd, mode)
+                platform.set_owner(fd, *owner)
+            platform.set_mode(fd, tmp, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            platform.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        platform.replace(tmp, target)
         tmp = ""
         if fsync_dir:
-            dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            platform.fsync_dir(target.parent)
     finally:
         if tmp:
             with contextlib.suppress(OSError):
@@ -50,7 +48,7 @@ def replace_file(target: Path, data: bytes, mode: int, *, fsync_dir: bool = True
 def _owner_to_keep(target: Path) -> tuple[int, int] | None:
     """As root: the file's owner and group (a new file: its directory's), so a rewrite never
     hands the user's file to root. Other users cannot give files away, nor need to."""
-    if os.geteuid() != 0:
+    if not platform.is_root():
         return None
     try:
         st = os.stat(target)
@@ -69,7 +67,10 @@ def untrusted_link(path: Path) -> str | None:
     path = Path(os.path.abspath(path))
     if os.path.realpath(path) == str(path):
         return None
-    trusted = {os.geteuid(), 0}
+    euid = platform.euid()
+    if euid is None:  # no POSIX owners (Windows): who controls a folder is not in its st_mode
+        return None
+    trusted = {euid, 0}
     checked: set[Path] = set()
 
     def directories(d: Path) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.catalog import MAX_SNAPSHOT_BYTES, SNAPSHOT_NAME, validate_snapshot
+from . import platform
 from .atomic_file import replace_file
 
 MAX_BYTES = MAX_SNAPSHOT_BYTES  # models.dev's api.json is about 2 MiB
@@ -95,7 +96,7 @@ def _read_file(url: str, budget: _Budget) -> None:
     path = urllib.request.url2pathname(urlsplit(url).path)
     try:
         # O_NONBLOCK: a FIFO must not hold the request (and a worker thread) forever
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, platform.read_flags(nonblock=True))
     except OSError as exc:
         raise RefreshError(f"could not read {url}: {exc.strerror or exc}") from exc
     try:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..core.json_kind import json_kind
+from . import platform
 from .atomic_file import replace_file, untrusted_link
 from .file_lock import LockFileError, LockTimeout, lock_beside, locked
 from .quiet_read import TooLarge, open_to_read, read_to_end
@@ -59,7 +60,7 @@ def resolve_config_path(
     for candidate in (init_path, environ.get("TUNACODE_CONFIG")):
         if candidate:
             return Path(os.path.abspath(os.path.expanduser(candidate)))
-    base = home or environ.get("HOME") or os.path.expanduser("~")
+    base = home or str(platform.home())  # as tunacode: Path.home() (USERPROFILE on Windows)
     return Path(os.path.abspath(base)) / ".config" / "tunacode.json"
 
 
@@ -104,7 +105,12 @@ class ConfigSnapshot:
 
     @property
     def exposed_to_others(self) -> bool:
-        return self.mode is not None and bool(self.mode & (stat.S_IRWXG | stat.S_IRWXO))
+        # (Windows' mode bits say 0o666 of every file: no statement about other users)
+        return (
+            platform.OWNERS
+            and self.mode is not None
+            and bool(self.mode & (stat.S_IRWXG | stat.S_IRWXO))
+        )
 
 
 def validate(data: object) -> str | None:
@@ -221,7 +227,7 @@ class ConfigStore:
             return ConfigSnapshot(self.path, exists=os.path.lexists(self.path), error=err)
         try:
             # O_NONBLOCK: opening a FIFO must not wait for a writer
-            fd = open_to_read(self.path, os.O_NONBLOCK)
+            fd = open_to_read(self.path, nonblock=True)
         except FileNotFoundError:
             return ConfigSnapshot(self.path, exists=False)
         except OSError as exc:
@@ -369,7 +375,8 @@ class ConfigStore:
                 st = os.stat(target)
             except OSError as exc:
                 raise _os_error(self.path, exc, "checking the file") from exc
-            if st.st_uid != os.geteuid() and os.geteuid() != 0:
+            euid = platform.euid()
+            if euid is not None and st.st_uid != euid and euid != 0:
                 raise ConfigError(
                     "permission-denied",
                     self.path,

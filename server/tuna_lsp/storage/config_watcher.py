@@ -3,8 +3,10 @@
 Every server process watches, so a change made by the CLI, another editor or a hand edit reaches
 every open editor within milliseconds. On Linux the watch is inotify read on the event loop:
 the first event is handled at once, with no grouping delay, and costs nothing
-while idle; elsewhere watchfiles, grouping events for a few ms. An atomic rename is read whole at
-once; tunacode writes in place (truncate, then write), so only a read of an empty or half-written
+while idle; elsewhere, or when inotify cannot be had (the per-user instance limit reached:
+EMFILE), watchfiles, grouping events for a few ms; when watchfiles cannot be imported or started
+either, a stat of the file every POLL_ONLY_MS. Each step down is logged once, never retried
+forever. An atomic rename is read whole at once; tunacode writes in place (truncate, then write), so only a read of an empty or half-written
 file is retried until the content settles, and only then is the file called invalid. Nothing here
 ever writes. Must not import lsprotocol.
 """
@@ -13,14 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import struct
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from . import platform
 from .config_store import SETTLE_S, ConfigSnapshot, ConfigStore
 
 log = logging.getLogger(__name__)
@@ -42,15 +45,19 @@ class _Inotify:
     def __init__(self) -> None:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        self._add_watch = libc.inotify_add_watch
+        libc = platform.libc()
+        init = getattr(libc, "inotify_init1", None)
+        self._add_watch = getattr(libc, "inotify_add_watch", None)
+        if init is None or self._add_watch is None:
+            raise OSError(errno.ENOSYS, "inotify is not available from the C library")
         self._errno = ctypes.get_errno
-        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.fd = init(platform.O_NONBLOCK | platform.O_CLOEXEC)
         if self.fd < 0:
             err = self._errno()
             raise OSError(err, f"inotify_init1: {os.strerror(err)}")
 
     def add_watch(self, path: Path, mask: int) -> None:
+        assert self._add_watch is not None
         if self._add_watch(self.fd, os.fsencode(path), mask) < 0:
             err = self._errno()
             raise OSError(err, f"inotify_add_watch {path}: {os.strerror(err)}")
@@ -67,6 +74,8 @@ QUIET_MS = 50
 # A safety net for missed events (network file systems, a directory replaced under us): every
 # POLL_MS without events the file's stat is compared with the last one seen.
 POLL_MS = 1000
+# Without inotify and watchfiles, the stat poll is all there is: often enough to follow the CLI.
+POLL_ONLY_MS = 100
 
 
 async def read_settled(store: ConfigStore, settle: float = SETTLE_S) -> ConfigSnapshot:
@@ -127,12 +136,37 @@ class ConfigWatcher:
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     async def run(self) -> None:
-        if sys.platform.startswith("linux"):
-            await self._run_inotify()
-        else:
-            await self._run_watchfiles()
+        """Follow until stopped: inotify where the system has it; watchfiles when there is none or
+        it cannot be had; a stat poll when watchfiles cannot be imported or started."""
+        self.method = ""
+        try:
+            if platform.INOTIFY and await self._run_inotify():
+                return
+            if await self._run_watchfiles():
+                return
+            await self._run_poll()
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if self._polling is not None:
+                self._polling.cancel()
 
-    async def _run_inotify(self) -> None:
+    method = ""  # how the file is followed: "inotify", "watchfiles", "a stat poll" (logged once)
+
+    def _using(self, method: str, dirs: set[Path], names: set[str]) -> None:
+        if method != self.method:
+            self.method = method
+            log.info(
+                "following %s in %s with %s",
+                ", ".join(sorted(names)),
+                ", ".join(sorted(map(str, dirs))),
+                method,
+            )
+
+    async def _run_inotify(self) -> bool:
+        """Follow with inotify until stopped (True); False, the reason logged, when it cannot
+        be had (EMFILE: the per-user limit of instances; ENOSPC: of watches; ENOSYS)."""
         mask = (
             IN_CREATE
             | IN_MODIFY
@@ -145,30 +179,37 @@ class ConfigWatcher:
             | IN_MOVE_SELF
         )
         self._poll()
-        try:
-            while not self._stop.is_set():
-                dirs, names = self._targets()
+        while not self._stop.is_set():
+            dirs, names = self._targets()
+            try:
+                inotify = _Inotify()
+            except OSError as exc:
+                log.warning("inotify cannot be had (%s); following with watchfiles instead", exc)
+                return False
+            with inotify:
                 try:
-                    with _Inotify() as inotify:
-                        for d in dirs:
-                            inotify.add_watch(d, mask)
-                        log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
-                        self.trigger()  # catch up with what was written before the watch was set
-                        self._following = asyncio.current_task()
-                        try:
-                            await self._follow(inotify, dirs, names)
-                        finally:
-                            self._following = None
+                    for d in dirs:
+                        inotify.add_watch(d, mask)
                 except OSError as exc:
-                    log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
+                    if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # a directory just went
+                        await asyncio.sleep(0.01)
+                        continue
+                    log.warning(
+                        "inotify cannot watch %s (%s); following with watchfiles", dirs, exc
+                    )
+                    return False
+                self._using("inotify", dirs, names)
+                self.trigger()  # catch up with what was written before the watch was set
+                self._following = asyncio.current_task()
+                try:
+                    await self._follow(inotify, dirs, names)
+                except OSError as exc:  # a read of the instance failed: a new one
+                    log.warning("reading inotify events failed (%s); watching anew in 1 s", exc)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop.wait(), 1.0)
-        except asyncio.CancelledError:
-            if not self._stop.is_set():
-                raise
-        finally:
-            if self._polling is not None:
-                self._polling.cancel()
+                finally:
+                    self._following = None
+        return True
 
     def _poll(self) -> None:
         """The safety net: a change no event reported (every POLL_MS, a stat)."""
@@ -219,16 +260,22 @@ class ConfigWatcher:
         finally:
             loop.remove_reader(inotify.fd)
 
-    async def _run_watchfiles(self) -> None:
-        from watchfiles import awatch
+    async def _run_watchfiles(self) -> bool:
+        """Follow with watchfiles until stopped (True); False, the reason logged, when it cannot
+        be imported, or fails before it has watched at all."""
+        try:
+            from watchfiles import awatch
+        except Exception as exc:  # ImportError, or its binary refused by this system
+            log.warning("watchfiles cannot be imported (%s); following by a stat poll", exc)
+            return False
 
         loop = asyncio.get_running_loop()
+        started = False
         while not self._stop.is_set():
             # The watch is in place once the loop below has started; catch up with anything
             # written between the last read and then.
             loop.call_later(0.05, self.trigger)
             dirs, names = self._targets()
-            log.debug("watching %s for %s", ", ".join(map(str, dirs)), ", ".join(names))
             restart = False
             try:
                 async for changes in awatch(
@@ -242,6 +289,9 @@ class ConfigWatcher:
                     rust_timeout=POLL_MS,
                     yield_on_timeout=True,
                 ):
+                    if not started:
+                        started = True
+                        self._using("watchfiles", dirs, names)
                     if not changes:
                         if self._stat() != self._seen:
                             self.trigger()
@@ -253,12 +303,29 @@ class ConfigWatcher:
                         self.trigger()
                     if restart:
                         break
-            except (OSError, RuntimeError) as exc:
+            except Exception as exc:  # OSError, RuntimeError, its Rust side's own errors
+                if not started:
+                    log.warning(
+                        "watchfiles cannot watch %s (%s); following by a stat poll", dirs, exc
+                    )
+                    return False
                 log.warning("watching %s failed (%s); retrying in 1 s", dirs, exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), 1.0)
             if not restart and not self._stop.is_set():
                 await asyncio.sleep(0.05)
+        return True
+
+    async def _run_poll(self) -> None:
+        """Follow by the file's stat alone, every POLL_ONLY_MS: what is left when neither
+        inotify nor watchfiles can be had."""
+        self._using("a stat poll", *self._targets())
+        self.trigger()  # catch up with what was written before
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), POLL_ONLY_MS / 1000)
+            if not self._stop.is_set() and self._stat() != self._seen:
+                self.trigger()
 
     def trigger(self) -> None:
         if self.quiet_ms:

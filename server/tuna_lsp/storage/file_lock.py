@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import platform
+
 # A writer holds a lock for a millisecond or two: poll often, or a waiter among busy writers can
 # miss every free moment until its timeout.
 POLL_S = 0.002
@@ -37,7 +39,7 @@ class LockFileError(OSError):
 
 
 def _open(path: Path) -> int:
-    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags = os.O_RDWR | os.O_CREAT | platform.O_NOFOLLOW | platform.O_CLOEXEC | platform.O_BINARY
     try:
         return os.open(path, flags, 0o600)
     except OSError as exc:
@@ -54,12 +56,12 @@ def _keep_owner(path: Path, held: os.stat_result) -> None:
     """As root, a lock file made now would be root's, 0600: the user's own servers could no longer
     open it. It gets its directory's owner, as a rewritten file keeps its own (atomic_file); only
     when it has another (a chown is an inode write, which a set's fsync would carry)."""
-    if os.geteuid() != 0:
+    if not platform.is_root():
         return
     with contextlib.suppress(OSError):
         st = os.stat(path.parent)
         if (held.st_uid, held.st_gid) != (st.st_uid, st.st_gid):
-            os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
+            platform.chown_path(path, st.st_uid, st.st_gid)
 
 
 def _still_names(fd: int, path: Path) -> os.stat_result | None:

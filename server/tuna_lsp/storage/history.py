@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import platform
 from .jsonl import append_line, rotated
 from .quiet_read import open_to_read
 
@@ -122,7 +123,7 @@ class History:
 
     def _tail_of(self, path: Path, limit: int) -> list[dict[str, Any]]:
         try:
-            fd = open_to_read(path, os.O_NONBLOCK)  # never waits on a FIFO
+            fd = open_to_read(path, nonblock=True)  # never waits on a FIFO
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -137,7 +138,7 @@ class History:
             want = _TAIL_BYTES
             while True:
                 start = max(0, size - want)
-                lines = os.pread(fd, size - start, start).splitlines()
+                lines = platform.pread(fd, size - start, start).splitlines()
                 if start > 0:
                     lines = lines[1:]  # maybe cut in the middle
                 if start == 0 or len(lines) >= limit:

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import platform
 from .quiet_read import open_to_read
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,9 @@ def rotated(path: Path) -> Path:
 
 
 def _open_append(path: Path) -> int:
-    # O_NOFOLLOW: a link planted at the path is never appended through
-    # O_NONBLOCK: a FIFO there is an error at once, not a wait for its reader
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    # never through a link planted at the path; a FIFO there is an error at once, not a wait
+    # for its reader (where the system can say so: storage/platform.py)
+    flags = platform.write_flags(os.O_APPEND | os.O_CREAT, nonblock=True)
     try:
         return os.open(path, flags, 0o600)
     except FileNotFoundError:  # the state dir was removed since: make it again
@@ -74,7 +75,7 @@ def read_lines(path: Path, since: bytes = b"") -> Iterator[bytes]:
     file that is not a regular one is an OSError with a clear message."""
     for part in (rotated(path), path):
         try:
-            fd = open_to_read(part, os.O_NONBLOCK)  # never waits on a FIFO
+            fd = open_to_read(part, nonblock=True)  # never waits on a FIFO
         except FileNotFoundError:
             continue
         try:

@@ -17,16 +17,17 @@ import os
 import stat
 from pathlib import Path
 
-_NOATIME = getattr(os, "O_NOATIME", 0)  # Linux only
+from . import platform
 
 
-def open_to_read(path: Path | str, flags: int = 0) -> int:
-    """os.open(path, O_RDONLY | O_CLOEXEC | flags), without an access-time update where the
-    kernel allows it. Raises OSError as os.open does."""
-    flags |= os.O_RDONLY | os.O_CLOEXEC
-    if _NOATIME:
+def open_to_read(path: Path | str, flags: int = 0, *, nonblock: bool = False) -> int:
+    """os.open(path) to read (binary, close-on-exec, and `flags`; `nonblock`: never waiting on a
+    FIFO where the system can say so), without an access-time update where the kernel allows it.
+    Raises OSError as os.open does."""
+    flags |= platform.read_flags(nonblock=nonblock)
+    if platform.O_NOATIME:
         try:
-            return os.open(path, flags | _NOATIME)
+            return os.open(path, flags | platform.O_NOATIME)
         except PermissionError:  # EPERM: not the file's owner (or EACCES: tried again below)
             pass
     return os.open(path, flags)
@@ -60,7 +61,7 @@ def read_to_end(fd: int, path: Path | str, size_hint: int, limit: int) -> bytes:
 def read_regular(path: Path | str, limit: int) -> bytes:
     """The content of the regular file at `path`, of at most `limit` bytes. Never waits on a
     FIFO or a device. Raises FileNotFoundError, TooLarge, or OSError saying what is wrong."""
-    fd = open_to_read(path, os.O_NONBLOCK)
+    fd = open_to_read(path, nonblock=True)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

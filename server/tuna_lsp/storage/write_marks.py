@@ -18,6 +18,7 @@ import os
 import re
 from pathlib import Path
 
+from . import platform
 from .quiet_read import open_to_read
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,13 @@ class WriteMarks:
     def _tail(self) -> list[bytes]:
         """The lines of the log's last KEEP + 1 marks' worth of bytes, oldest first."""
         try:
-            fd = open_to_read(self.path, os.O_NONBLOCK)  # never waits on a FIFO
+            fd = open_to_read(self.path, nonblock=True)  # never waits on a FIFO
         except OSError:
             return []
         try:
             size = os.fstat(fd).st_size
             want = _LINE * (KEEP + 1)
-            return os.pread(fd, want, max(0, size - want)).split(b"\n")
+            return platform.pread(fd, want, max(0, size - want)).split(b"\n")
         except OSError:
             return []
         finally:
@@ -77,7 +78,7 @@ class WriteMarks:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 self._dir_ready = True
             # O_NONBLOCK: a FIFO there is an error at once, not a wait for its reader
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+            flags = platform.write_flags(os.O_APPEND | os.O_CREAT, nonblock=True)
             fd = os.open(self.path, flags, 0o600)
             try:
                 os.write(fd, line)
@@ -86,12 +87,12 @@ class WriteMarks:
                 os.close(fd)
             if size > ROTATE_BYTES:  # keep the newest marks only (rare: a rename here is fine)
                 tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                fd = os.open(tmp, platform.write_flags(os.O_CREAT | os.O_TRUNC), 0o600)
                 try:
                     os.write(fd, "".join(m + "\n" for m in self._read()[::-1]).encode())
                 finally:
                     os.close(fd)
-                os.replace(tmp, self.path)
+                platform.replace(tmp, self.path)
         except OSError as exc:
             self._dir_ready = False
             log.debug("write mark not recorded (%s): the change will look external", exc)
