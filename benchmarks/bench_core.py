@@ -7,7 +7,9 @@
   measured interleaved with the sets; and, in blocks between tuna-lsp's, the same sets made of
   a minimal Python server (benchmarks/minimal_server.py: the work no server can skip, no
   library), what this machine allows any Python server.
-- propagation: an external write of the config -> tuna/modelChanged at the client.
+- propagation: an external write of the config -> tuna/modelChanged at the client; again with
+  the watch on watchfiles (the path of macOS and Windows, and of Linux when inotify cannot be
+  had: forced here by a sitecustomize.py that makes inotify_init1 fail with EMFILE).
 - cold start: spawn -> initialize response, and spawn -> first tuna/modelChanged, against a bare
   pygls server that registers one request (benchmarks/bare_server.py), started in pairs (one of
   each, side by side); the ratio is the median of the pairs' ratios. Twice: with the capabilities
@@ -220,10 +222,36 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
     minimal_ping = await timed_requests(minimal, n_sets, "tuna/stats", [{}])
     await minimal.stop()
 
+    prop = await timed_propagation(client, cfg, n_prop, MODELS[(len(rtt) - 1) % 2], deadline + 60)
+
+    diag = await bench_diagnostics(client, cfg.parent / "big" / "tunacode.json")
+    huge_get, huge_diag = await bench_one_line(client, cfg.parent / "huge" / "tunacode.json")
+
+    q = await timed_requests(client, 200, "tuna/listModels", [{"query": x} for x in QUERIES])
+    await client.stop()
+    return {
+        "rtt": rtt,
+        "floor": floor,
+        "ping": ping,
+        "minimal_rtt": minimal_rtt,
+        "minimal_floor": minimal_floor,
+        "minimal_ping": minimal_ping,
+        "prop": prop,
+        "list": q,
+        "stats": stats,
+        "diag": diag,
+        "huge_get": huge_get,
+        "huge_diag": huge_diag,
+    }
+
+
+async def timed_propagation(
+    client: Client, cfg: Path, n: int, previous: str, deadline: float
+) -> list[float]:
+    """External writes of the config, each timed to its tuna/modelChanged at the client (ms)."""
     prop: list[float] = []
-    previous = MODELS[(len(rtt) - 1) % 2]
-    for i in range(n_prop):
-        if time.monotonic() > deadline + 60:
+    for i in range(n):
+        if time.monotonic() > deadline:
             break
         model = f"openai:bench-{i}"
         before = len(client.changes)
@@ -240,23 +268,48 @@ async def bench_sets_and_propagation(home: Path, n_sets: int, n_prop: int) -> di
                 break
             await asyncio.sleep(0.0005)
         await asyncio.sleep(0.02)  # let the watcher settle before the next write
+    return prop
 
-    diag = await bench_diagnostics(client, cfg.parent / "big" / "tunacode.json")
 
-    q = await timed_requests(client, 200, "tuna/listModels", [{"query": x} for x in QUERIES])
+# Loaded by the server from its PYTHONPATH: inotify_init1 fails with EMFILE (the per-user limit
+# of instances reached), so the watch falls back to watchfiles.
+INOTIFY_EMFILE = """
+import ctypes, errno
+
+class _CDLL(ctypes.CDLL):
+    def __getattr__(self, name):
+        if name == "inotify_init1":
+            def inotify_init1(flags):
+                ctypes.set_errno(errno.EMFILE)
+                return -1
+            return inotify_init1
+        return super().__getattr__(name)
+
+ctypes.CDLL = _CDLL
+"""
+
+
+async def bench_propagation_watchfiles(home: Path, n: int) -> list[float]:
+    cfg = home / ".config" / "tunacode.json"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(json.dumps(CONFIG, indent=4))
+    forced = home / "forced"
+    forced.mkdir()
+    (forced / "sitecustomize.py").write_text(INOTIFY_EMFILE)
+    env = isolated_env(home)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(forced), env.get("PYTHONPATH")]))
+    client = Client()
+    await client.start(SERVER, env)
+    await asyncio.wait_for(client.first_change, 10)
+    deadline = time.monotonic() + 60
+    # the watch is in place once a write is followed (watchfiles starts after inotify failed)
+    warm = await timed_propagation(client, cfg, 1, CONFIG["default_model"], deadline)
+    if not warm:
+        await client.stop()
+        raise RuntimeError("the watch on watchfiles never followed a write")
+    prop = await timed_propagation(client, cfg, n, "openai:bench-0", deadline)
     await client.stop()
-    return {
-        "rtt": rtt,
-        "floor": floor,
-        "ping": ping,
-        "minimal_rtt": minimal_rtt,
-        "minimal_floor": minimal_floor,
-        "minimal_ping": minimal_ping,
-        "prop": prop,
-        "list": q,
-        "stats": stats,
-        "diag": diag,
-    }
+    return prop
 
 
 def big_config(size: int = 20_000) -> str:
@@ -301,6 +354,44 @@ async def bench_diagnostics(client: Client, path: Path, n: int = 60) -> list[flo
         if len(client.diagnostics) > before:
             times.append((client.diagnostics[before][0] - t0) * 1000)
     return times
+
+
+def one_line_config(size: int = 4 << 20) -> str:
+    """A one-line tunacode.json of `size` characters, a finding every 16 or so: recents of
+    unknown providers, then keys tunacode does not know, 2- and 4-byte characters between them."""
+    parts = ['"recent_models": [' + ", ".join(f'"nope{i}:m"' for i in range(5000)) + "]"]
+    length, i = sum(len(p) + 2 for p in parts), 0
+    while length < size:
+        parts.append(f'"ké{i}": "🐟"')
+        length += len(parts[-1]) + 2
+        i += 1
+    return "{" + ", ".join(parts) + "}"
+
+
+async def bench_one_line(client: Client, path: Path) -> tuple[list[float], float]:
+    """didOpen of a 4 MiB one-line config with 300 000 findings, then tuna/getModel every 20 ms
+    until its diagnostics come: the getModel round trips (ms), and didOpen -> diagnostics (s)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = one_line_config()
+    uri = path.as_uri()
+    before = len(client.diagnostics)
+    t0 = time.perf_counter()
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}},
+    )
+    times: list[float] = []
+    end = time.monotonic() + 60
+    while time.monotonic() < end and (len(client.diagnostics) == before or len(times) < 3):
+        t = time.perf_counter()
+        await client.request("tuna/getModel", {})
+        times.append((time.perf_counter() - t) * 1000)
+        await asyncio.sleep(0.02)
+    while time.monotonic() < end and len(client.diagnostics) == before:
+        await asyncio.sleep(0.005)
+    done = client.diagnostics[before][0] - t0 if len(client.diagnostics) > before else float("inf")
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    return times, done
 
 
 def rss_kib(pid: int) -> int:
@@ -519,6 +610,7 @@ async def one_run(quick: bool) -> dict[str, float]:
     n_sets, n_prop, starts, n_q = (100, 30, 8, 50) if quick else (600, 200, 15, 200)
     with tempfile.TemporaryDirectory(prefix="tuna-bench-") as d:
         res = await bench_sets_and_propagation(Path(d) / "a", n_sets, n_prop)
+        prop_wf = await bench_propagation_watchfiles(Path(d) / "e", n_prop)
         start = await bench_start(Path(d) / "b", starts)
         many, many_bare = await bench_many(Path(d) / "c")
         big, big_minimal, big_rss, big_total = await bench_big_catalog(Path(d) / "d", n_q)
@@ -539,6 +631,8 @@ async def one_run(quick: bool) -> dict[str, float]:
         "min_ping50": pct(res["minimal_ping"], 0.5),
         "prop50": pct(res["prop"], 0.5),
         "prop99": pct(res["prop"], 0.99),
+        "propw50": pct(prop_wf, 0.5),
+        "propw99": pct(prop_wf, 0.99),
         "init": statistics.median(start["ours"]),
         "first": statistics.median(start["ours_first"]),
         "bare": bare,
@@ -560,6 +654,9 @@ async def one_run(quick: bool) -> dict[str, float]:
         "big_rss_over": big_rss - bare_rss,
         "diag50": pct(res["diag"], 0.5),
         "diag99": pct(res["diag"], 0.99),
+        "huge50": pct(res["huge_get"], 0.5),
+        "huge_max": max(res["huge_get"]),
+        "huge_diag": res["huge_diag"],
         "save50": res["stats"]["saveLatencyMs"]["p50"] or 0.0,
     }
 
@@ -578,6 +675,9 @@ ROWS: list[tuple[str, str, str, str | tuple[str, ...] | None, str, str, Any]] = 
      "<= 5 ms", lambda v: v <= 5),
     ("external write -> tuna/modelChanged p99", "prop99", "{:.1f} ms", None, "",
      "<= 20 ms", lambda v: v <= 20),
+    ("the same on watchfiles (macOS, Windows; Linux without inotify), p50", "propw50",
+     "{:.1f} ms", None, "", "", None),
+    ("the same on watchfiles, p99", "propw99", "{:.1f} ms", None, "", "", None),
     ("cold start: spawn -> initialize result", "init", "{:.0f} ms", "bare",
      "bare pygls {:.0f} ms", "", None),
     ("cold start: spawn -> first tuna/modelChanged, x bare (pairs), VS Code's capabilities",
@@ -602,6 +702,12 @@ ROWS: list[tuple[str, str, str, str | tuple[str, ...] | None, str, str, Any]] = 
     ("diagnostics of a 20 KB config after a change, p50", "diag50", "{:.1f} ms", None, "",
      "< 50 ms", lambda v: v < 50),
     ("diagnostics of a 20 KB config, p99", "diag99", "{:.1f} ms", None, "", "", None),
+    ("getModel while a 4 MiB one-line config is analysed, p50", "huge50", "{:.1f} ms", None, "",
+     "< 100 ms", lambda v: v < 100),
+    ("  the same, slowest (behind the read of the 4 MiB didOpen or its json.loads)", "huge_max",
+     "{:.0f} ms", None, "", "", None),
+    ("4 MiB one-line config: didOpen -> diagnostics (200 and one 'and N more')", "huge_diag",
+     "{:.2f} s", None, "", "< 10 s", lambda v: v < 10),
 ]  # fmt: skip
 
 

@@ -11,9 +11,12 @@ negotiated, independently of pygls, and must be the expected substring.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
+import statistics
+import time
 from bisect import bisect_right
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -709,3 +712,116 @@ async def test_unsaved_edits_block_writes_until_saved(home: Home) -> None:
         )
         r = await s.request("tuna/setModel", {"model": "openai:gpt-4o"})
         assert r["scope"] == "global" and home.read_config()["settings"]["theme"] == "nord"
+
+
+# ---- a long one-line config: linear positions, capped findings, requests never held up ------
+
+
+def one_line_config(size: int) -> str:
+    """A one-line tunacode.json of about `size` characters, a finding every 16 or so: recents of
+    unknown providers (each a catalog search for suggestions), then keys tunacode does not know,
+    with 2- and 4-byte characters before every range."""
+    parts = ['"recent_models": [' + ", ".join(f'"nope{i}:m"' for i in range(5000)) + "]"]
+    length, i = sum(len(p) + 2 for p in parts), 0
+    while length < size:
+        parts.append(f'"ké{i}": "🐟"')
+        length += len(parts[-1]) + 2
+        i += 1
+    return "{" + ", ".join(parts) + "}"
+
+
+class Published(dict[str, Any]):
+    """The client's diagnostics by URI (pytest-lsp keeps the last of each), keeping every
+    publishDiagnostics it receives as well: (when, uri, diagnostics)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[tuple[float, str, list[types.Diagnostic]]] = []
+
+    def __setitem__(self, uri: str, diags: Any) -> None:
+        self.received.append((time.perf_counter(), uri, list(diags)))
+        super().__setitem__(uri, diags)
+
+
+@contextlib.asynccontextmanager
+async def killed_on_failure(s: Session) -> AsyncIterator[None]:
+    """A server stuck in an analysis answers no shutdown, and the session would wait for its
+    exit for ever: on a failure, kill it, so that the test fails instead of hanging."""
+    try:
+        yield
+    except BaseException:
+        server = getattr(s.client, "_server", None)
+        if server is not None and server.returncode is None:
+            server.kill()
+        raise
+
+
+def record_diagnostics(s: Session) -> list[tuple[float, str, list[types.Diagnostic]]]:
+    published = Published()
+    s.client.diagnostics = published
+    return published.received
+
+
+async def test_a_4_mib_one_line_config_never_holds_up_requests(home: Home) -> None:
+    """Issue 24 (4): positions were counted along the whole line for each finding, on the
+    server's one thread: a 52 KiB one-line config held tuna/getModel for 11 s, 213 KiB for over
+    two minutes. Now: tuna/getModel answers in well under 100 ms (the median of a few) while 4 MiB
+    are being analysed, and the diagnostics come within seconds, the first 200 findings and one
+    counting the rest, each range in the negotiated encoding (UTF-8 here, Neovim 0.11's)."""
+    text = one_line_config(4 << 20)
+    caps = pytest_lsp.client_capabilities("neovim@v0.11")
+    path = home.root / "big" / "tunacode.json"
+    path.parent.mkdir()
+    async with lsp_session(home, capabilities=caps) as s, killed_on_failure(s):
+        await s.wait_catalog()
+        received = record_diagnostics(s)
+        await s.request("tuna/getModel", {})
+        sent = time.perf_counter()
+        uri = await open_doc(s, path, text)
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            state = await asyncio.wait_for(s.request("tuna/getModel", {}), 10)
+            times.append(time.perf_counter() - t0)
+            assert state["model"]
+            await asyncio.sleep(0.02)
+        analysing = not received  # the answers came while the analysis ran
+        await wait_until(lambda: received, 20, "the diagnostics of the 4 MiB config")
+    when, got_uri, diags = received[0]
+    print(
+        f"getModel: {[round(t * 1000, 1) for t in times]} ms; diagnostics after {when - sent:.2f} s"
+    )
+    assert statistics.median(times) < 0.1, times
+    assert analysing
+    assert got_uri == uri and len(received) == 1
+    assert len(diags) == 201
+    assert [text_at(text, d.range, "utf-8") for d in diags[:2]] == ["nope0", "nope1"]
+    assert "did you mean" in diags[0].message  # the shown findings keep their suggestions
+    assert diags[-1].message.startswith("and ") and " more findings" in diags[-1].message
+    more = int(diags[-1].message.split()[1])
+    assert more == 5000 + text.count('"ké') - 200
+    assert text_at(text, diags[-1].range, "utf-8") == "nope200"
+
+
+async def test_a_long_text_edited_while_analysed_gets_the_newest_diagnostics_only(
+    home: Home,
+) -> None:
+    """Texts sent while a long one is analysed are analysed once it ends, the newest only; the
+    long text's diagnostics, stale by then, are never sent."""
+    text = one_line_config(1 << 20)
+    path = home.root / "big" / "tunacode.json"
+    path.parent.mkdir()
+    async with lsp_session(home) as s, killed_on_failure(s):
+        await s.wait_catalog()
+        received = record_diagnostics(s)
+        uri = await open_doc(s, path, text)
+        await change_doc(s, uri, '{"oops": 1}', 2)
+        await change_doc(s, uri, text + " ", 3)
+        await change_doc(s, uri, json.dumps(GOOD), 4)
+        await wait_until(lambda: received and received[-1][2] == [], 20, "the last diagnostics")
+        await asyncio.sleep(1)
+        # the server still answers
+        assert (await s.request("tuna/getModel", {}))["model"]
+    # only texts that were the newest when their analysis ended: {"oops": 1} maybe, the last
+    assert {u for _, u, _ in received} == {uri}
+    assert [codes(d) for _, _, d in received] in ([[]], [["dropped-by-cli"], []])

@@ -6,17 +6,16 @@ encoding the client negotiated, and in the optional forms it declared (`ClientFe
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable
-from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
-from pygls.workspace import ServerTextPosition, TextDocument, Workspace
+from pygls.workspace import TextDocument, Workspace
 
 from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
-from .text.lines import line_content, split_lines
+from .text.lines import split_lines
+from .text.positions import LineIndex
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
@@ -224,11 +223,35 @@ def fit_capabilities(caps: types.ServerCapabilities, client: types.ClientCapabil
 class LspTextDocument(TextDocument):
     """pygls's document, with its lines broken where the client breaks them (text.lines): pygls
     splits with str.splitlines, so a U+2028 in a JSON string put every later position, and every
-    incremental edit, a line off."""
+    incremental edit, a line off. The lines, and the positions of a text (`DocPositions.of`),
+    are computed once per text, not once per use."""
+
+    _lines_of: tuple[str, tuple[str, ...]] | None = None
+    _positions_of: tuple[str, str, DocPositions] | None = None
 
     @property
     def lines(self) -> tuple[str, ...]:
-        return tuple(split_lines(self.source))
+        source = self.source
+        cached = self._lines_of
+        if cached is None or cached[0] is not source:
+            cached = self._lines_of = (source, tuple(split_lines(source)))
+        return cached[1]
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        """pygls's, on the text's `DocPositions`: pygls counts the units of the line up to each
+        end of the range, character by character (1.6 s for a keystroke at the end of a 4 MiB
+        line). A range inside the text's lines gives the text pygls gives; any other (past a
+        line's end, past the last line, reversed) goes to pygls, whose clamping it keeps."""
+        start, end = change.range.start, change.range.end
+        pos = DocPositions.of(self)
+        lines = pos.index
+        if start.line <= end.line < len(lines) and all(
+            p.character <= lines.units(p.line, lines.content(p.line)) for p in (start, end)
+        ):
+            text = self.source
+            self._source = text[: pos.offset(start)] + change.text + text[pos.offset(end) :]
+            return
+        super()._apply_incremental_change(change)
 
 
 class LspWorkspace(Workspace):
@@ -251,42 +274,45 @@ class LspWorkspace(Workspace):
         )
 
 
+def _encoding(doc: TextDocument) -> str:
+    """The document's position encoding, "utf-16" if pygls's codec has none it knows."""
+    encoding = doc.position_codec.encoding
+    return str(getattr(encoding, "value", encoding) or "utf-16")
+
+
 class DocPositions:
     """Offsets into a document's text (code points of the Python str, what the text analysis
-    works in) to LSP positions and back, in the position encoding negotiated at `initialize`.
-    pygls's position codec counts the units; the lines are pygls's own, the ones it applies
-    incremental changes with."""
+    works in) to LSP positions and back, in the position encoding negotiated at `initialize`,
+    on the lines pygls applies incremental changes with. In time linear in the text, once
+    (text.positions): pygls's codec counted the whole line for each position, and a one-line
+    config with many findings held the server for minutes."""
 
     def __init__(self, doc: TextDocument) -> None:
         self.text = doc.source
         self.lines = doc.lines
-        self.codec = doc.position_codec
-        self.starts = list(accumulate((len(line) for line in self.lines), initial=0))
+        self.index = LineIndex(self.text, _encoding(doc), self.lines)
+
+    @classmethod
+    def of(cls, doc: TextDocument) -> DocPositions:
+        """The positions of the document's current text, computed once per text (version)."""
+        if not isinstance(doc, LspTextDocument):
+            return cls(doc)
+        source, encoding = doc.source, _encoding(doc)
+        cached = doc._positions_of
+        if cached is None or cached[0] is not source or cached[1] != encoding:
+            cached = doc._positions_of = (source, encoding, cls(doc))
+        return cached[2]
 
     def position(self, offset: int) -> types.Position:
-        offset = max(0, min(offset, len(self.text)))
-        line = bisect_right(self.starts, offset) - 1
-        if line == len(self.lines):  # the very end of the text
-            last = self.lines[-1] if self.lines else ""
-            if not last or line_content(last) != last:  # it ends with a line break
-                return types.Position(line=len(self.lines), character=0)
-            line -= 1  # on the last line, which has no line break
-        where = ServerTextPosition(line, offset - self.starts[line])
-        return self.codec.position_to_client_units(self.lines, where)
+        line, character = self.index.position(offset)
+        return types.Position(line=line, character=character)
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
 
     def offset(self, position: types.Position) -> int:
-        if position.line >= len(self.lines):
-            return len(self.text)
         # Past the line's end means its end (pygls would clamp to one unit before it, in place).
-        content = line_content(self.lines[position.line])
-        character = min(position.character, self.codec.client_num_units(content))
-        where = self.codec.position_from_client_units(
-            self.lines, types.Position(line=position.line, character=character)
-        )
-        return min(len(self.text), self.starts[where.line] + where.character)
+        return self.index.offset(position.line, position.character)
 
 
 def diagnostic(pos: DocPositions, finding: Finding) -> types.Diagnostic:

@@ -4,8 +4,9 @@ context at a cursor in a half-typed buffer, and the string under the cursor."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tuna_lsp.text.json_doc import Context, context_at, string_at, tokenize, value_ranges
 
@@ -203,3 +204,60 @@ def test_context_after_a_value_string_keeps_its_key() -> None:
     text = '{"a": "x" '
     assert context_at(text, len(text)) == Context(("a",), False, None, "")
     assert context_at('"x" ', 4) == Context((), False, None, "")  # a bare string document
+
+
+def _value_ranges_before(text: str) -> dict[tuple[str | int, ...], tuple[Any, ...]]:
+    """value_ranges as it was (recursive, over a list of Tokens): the reference."""
+    tokens = tokenize(text)
+    nodes: dict[tuple[str | int, ...], list[Any]] = {}
+    pos = 0
+
+    def parse(path: tuple[str | int, ...], key: Any) -> list[Any]:
+        nonlocal pos
+        tok = tokens[pos]
+        node = [path, tok.start, tok.end, key.start if key else None, key.end if key else None, []]
+        nodes[path] = node
+        pos += 1
+        if tok.text in "{[":
+            index = 0
+            while pos < len(tokens) and tokens[pos].text not in "}]":
+                if tokens[pos].text == ",":
+                    pos += 1
+                    continue
+                if tok.text == "{":
+                    k = tokens[pos]
+                    pos += 2
+                    node[5].append(parse((*path, k.value), k)[0])
+                else:
+                    node[5].append(parse((*path, index), None)[0])
+                    index += 1
+            node[2] = tokens[pos].end if pos < len(tokens) else len(text)
+            pos += 1
+        return node
+
+    if tokens:
+        parse((), None)
+    return {p: tuple(n) for p, n in nodes.items()}
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.sampled_from(list('a"\\é🐟\u2028\n{}[]:, ')), max_size=6),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.sampled_from(list('ab"\\{}[]:,é ')), max_size=4), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json_values, indent=st.sampled_from([None, 0, 2]), ascii_only=st.booleans())
+def test_value_ranges_in_one_pass_as_before(
+    value: Any, indent: int | None, ascii_only: bool
+) -> None:
+    text = json.dumps(value, indent=indent, ensure_ascii=ascii_only)
+    got = {
+        p: (n.path, n.start, n.end, n.key_start, n.key_end, tuple(c.path for c in n.children))
+        for p, n in value_ranges(text).items()
+    }
+    want = {p: (*n[:5], tuple(n[5])) for p, n in _value_ranges_before(text).items()}
+    assert got == want

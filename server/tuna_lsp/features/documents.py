@@ -7,17 +7,29 @@ preferences.toml, whatever path they are opened from (the shared config, a symli
 The text analysis works in offsets; every position read or sent goes through `DocPositions`, in
 the encoding negotiated at `initialize`, and every result takes the forms the client declared.
 
+A document's analysis never holds up requests, and costs time linear in its text: a document of
+more than `INLINE` characters is analysed in a worker thread, one analysis per document at a
+time; edits made meanwhile are analysed once it ends, newest text only, and the diagnostics of a
+text that has changed since are dropped. A document shows its first `CAP` findings, and one
+diagnostic saying how many more there are. (A one-line tunacode.json of 200 KB held the server
+for minutes: its positions were counted along the whole line for each finding.)
+
 Other documents are ignored. Unsaved edits are the editor's: while the shared config is open
 with unsaved changes, the server refuses to write it (see `unsaved_config`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -31,6 +43,8 @@ from ..protocol import ListModelsParams, RequestFailed
 from ..wire import ClientFeatures, DocPositions
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
+    from pygls.workspace import TextDocument
+
     from ..core.catalog import Catalog
     from ..server import TunaLanguageServer
     from ..text.config_schema import Finding
@@ -39,6 +53,22 @@ if TYPE_CHECKING:  # the config-document code loads when a config document opens
     from .model import ModelFeature
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CAP = 200  # findings shown per document; then one diagnostic counts the rest
+INLINE = 16_384  # characters: a shorter document is analysed at once, on the server's thread
+_RANK = {"error": 0, "warning": 1, "information": 2, "hint": 3}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One text's findings (the first `CAP`) and the diagnostics they make, with the summary
+    of the rest."""
+
+    text: str
+    catalog: object
+    findings: list[Finding]
+    diagnostics: list[types.Diagnostic]
 
 
 def _real(path: Path | str) -> str:
@@ -59,6 +89,11 @@ class DocumentsFeature:
         self.catalog = catalog
         self.listing = listing
         self.dirty: set[str] = set()  # open documents edited since their last open or save
+        self.analyses: dict[str, Analysis] = {}  # the last one published, by URI
+        # by URI: the ticket of the last text (or catalog) to analyse; the worker analysing it
+        self._wanted: dict[str, int] = {}
+        self._tickets = 0
+        self._running: dict[str, asyncio.Task[None]] = {}
         events.subscribe(CATALOG_LOADED, self.on_catalog_loaded)
         model.write_guards.append(self.unsaved_refusal)
 
@@ -103,25 +138,101 @@ class DocumentsFeature:
             return "preferences"
         return None
 
-    def findings(self, kind: str, text: str) -> list[Finding]:
+    def findings(self, kind: str, text: str, catalog: Catalog | None = None) -> list[Finding]:
+        """Every finding, the catalog's suggestions for the first `CAP` only (the ones shown)."""
         from ..text.config_schema import ConfigChecker
 
-        checker = ConfigChecker(self.catalog.current)
+        checker = ConfigChecker(catalog or self.catalog.current, limit=CAP)
         return checker.check_config(text) if kind == "config" else checker.check_preferences(text)
 
+    def analyse(self, kind: str, pos: DocPositions, catalog: Catalog | None) -> Analysis:
+        """The findings of a text and their diagnostics (at most `CAP`, and one more counting
+        the rest): in time linear in the text, on any thread (it reads the text, the catalog,
+        and the text's positions, and changes nothing)."""
+        from ..text.config_schema import Finding
+
+        found = self.findings(kind, pos.text, catalog)
+        shown = found[:CAP]
+        diags = [conv.diagnostic(pos, f) for f in shown]
+        if rest := found[CAP:]:
+            worst = min((f.severity for f in rest), key=_RANK.__getitem__)
+            more = Finding(rest[0].start, rest[0].end, worst, "more-findings",
+                           f"and {len(rest)} more findings in this file, not shown: the first "
+                           f"{CAP} are (fix them to see the next)")  # fmt: skip
+            diags.append(conv.diagnostic(pos, more))
+        return Analysis(pos.text, catalog, shown, diags)
+
     def publish(self, uri: str) -> None:
+        """Analyse the document's text now and send its diagnostics: at once for a short text,
+        else in a worker thread (the newest text when it is done)."""
         kind = self.doc_kind(uri)
         if kind is None:
             return
+        self._tickets += 1
+        self._wanted[uri] = self._tickets
+        if uri in self._running:
+            return  # the analysis under way starts over with this text when it ends
         doc = self.server.workspace.get_text_document(uri)
-        pos = DocPositions(doc)
-        diags = [conv.diagnostic(pos, f) for f in self.findings(kind, pos.text)]
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if len(doc.source) <= INLINE or loop is None:
+            catalog = self.catalog.current
+            self._send(uri, doc, self.analyse(kind, DocPositions.of(doc), catalog))
+            return
+        self._running[uri] = loop.create_task(self._analyse_in_thread(uri, kind))
+
+    async def _analyse_in_thread(self, uri: str, kind: str) -> None:
+        try:
+            while (wanted := self._wanted.get(uri)) is not None:
+                doc = self.server.workspace.text_documents.get(uri)
+                if doc is None:
+                    return
+                catalog = self.catalog.current
+                analysis = await _in_thread(self._analyse_doc, kind, doc, catalog)
+                if (
+                    self._wanted.get(uri) == wanted
+                    and self.server.workspace.text_documents.get(uri) is doc
+                    and doc.source is analysis.text
+                ):
+                    self._send(uri, doc, analysis)
+                    return
+                # the text (or the catalog) changed meanwhile: these diagnostics are stale
+        except Exception:
+            log.exception("analysing %s failed", uri)
+        finally:
+            self._running.pop(uri, None)
+
+    def _analyse_doc(self, kind: str, doc: TextDocument, catalog: Catalog | None) -> Analysis:
+        with collector_paused():
+            return self.analyse(kind, DocPositions.of(doc), catalog)
+
+    def _findings_paused(self, kind: str, text: str, catalog: Catalog | None) -> list[Finding]:
+        with collector_paused():
+            return self.findings(kind, text, catalog)
+
+    def _send(self, uri: str, doc: TextDocument, analysis: Analysis) -> None:
+        self.analyses[uri] = analysis
         declared = self.client.diagnostic_version
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
-                uri=uri, diagnostics=diags, version=doc.version if declared else None
+                uri=uri,
+                diagnostics=analysis.diagnostics,
+                version=doc.version if declared else None,
             )
         )
+
+    async def current_findings(self, uri: str, kind: str, pos: DocPositions) -> list[Finding]:
+        """The findings of the document's text as it is: the published ones when they are of
+        this text, else found again (in a worker thread for a long text)."""
+        catalog = self.catalog.current
+        done = self.analyses.get(uri)
+        if done is not None and done.text is pos.text and done.catalog is catalog:
+            return done.findings
+        if len(pos.text) <= INLINE:
+            return self.findings(kind, pos.text, catalog)[:CAP]
+        return (await _in_thread(self._findings_paused, kind, pos.text, catalog))[:CAP]
 
     def on_catalog_loaded(self, catalog: Catalog | None) -> None:
         """The findings that depend on the catalog may differ now."""
@@ -175,6 +286,8 @@ class DocumentsFeature:
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         self.dirty.discard(params.text_document.uri)
+        self._wanted.pop(params.text_document.uri, None)  # an analysis under way is dropped
+        self.analyses.pop(params.text_document.uri, None)
         if self.doc_kind(params.text_document.uri):
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
@@ -186,7 +299,7 @@ class DocumentsFeature:
         kind = self.doc_kind(params.text_document.uri)
         if kind is None:
             return None
-        pos = DocPositions(self.server.workspace.get_text_document(params.text_document.uri))
+        pos = DocPositions.of(self.server.workspace.get_text_document(params.text_document.uri))
         offset = pos.offset(params.position)
         catalog = await self.catalog.wait()
         if catalog is None:
@@ -233,7 +346,7 @@ class DocumentsFeature:
         service = self.model.service
         if kind is None or service is None:
             return None
-        pos = DocPositions(self.server.workspace.get_text_document(params.text_document.uri))
+        pos = DocPositions.of(self.server.workspace.get_text_document(params.text_document.uri))
         tok = _string_token(pos.text, pos.offset(params.position), kind)
         if tok is None:
             return None
@@ -257,7 +370,7 @@ class DocumentsFeature:
         )
         return types.Hover(contents=contents, range=pos.range(start, end))
 
-    def code_action(
+    async def code_action(
         self, params: types.CodeActionParams
     ) -> list[types.CodeAction | types.Command] | None:
         uri = params.text_document.uri
@@ -265,13 +378,13 @@ class DocumentsFeature:
         if kind is None:
             return None
         doc = self.server.workspace.get_text_document(uri)
-        pos = DocPositions(doc)
+        pos = DocPositions.of(doc)
         client = self.client
         start, end = pos.offset(params.range.start), pos.offset(params.range.end)
         actions: list[types.CodeAction | types.Command] = []
         # The fixes come from the text as it is now, not from `Diagnostic.data` (clients without
         # `dataSupport` drop it, and a diagnostic may be older than the text).
-        for finding in self.findings(kind, pos.text):
+        for finding in await self.current_findings(uri, kind, pos):
             if finding.data and finding.start <= end and start <= finding.end:
                 diag = _sent_diagnostic(params.context.diagnostics, conv.diagnostic(pos, finding))
                 actions += conv.quick_fixes(uri, doc.version, pos, finding, diag, client)
@@ -387,3 +500,53 @@ def dirty_message(uri: str) -> str:
         f"{path} has unsaved changes in the editor; save or revert them first, then set the "
         "model again. Nothing was changed."
     )
+
+
+_paused_lock = threading.Lock()
+_paused = {"analyses": 0, "was_enabled": False}  # analyses running with the collector paused
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a long text is analysed. The analysis makes
+    millions of objects, in no cycle, and reference counting frees them when it ends; meanwhile
+    each full collection walked them all holding the GIL, for up to 0.6 s with 4 MiB, and held
+    up every request of the server's thread. Resumed when the last such analysis ends."""
+    with _paused_lock:
+        if _paused["analyses"] == 0:
+            _paused["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _paused["analyses"] += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused["analyses"] -= 1
+            if _paused["analyses"] == 0 and _paused["was_enabled"]:
+                gc.enable()
+
+
+def _in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """`fn(*args)` in a thread of its own, a daemon (unlike `asyncio.to_thread`'s, which the
+    interpreter waits for at exit: an exit would wait for the analysis of a long text)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=run, name="tuna-analysis", daemon=True).start()
+    return future

@@ -80,17 +80,35 @@ def _type_ok(value: Any, want: str) -> bool:
 
 
 class ConfigChecker:
+    """`limit`: only the first `limit` findings of a check get the catalog's suggestions (a
+    difflib search over its ids, a millisecond each); the ones after them go unseen (the server
+    shows the first findings of a document and counts the rest), and a file of a hundred thousand
+    bad model strings took minutes. Their messages then suggest nothing."""
+
     def __init__(
         self,
         catalog: Catalog | None,
         environ: Mapping[str, str] | None = None,
+        limit: int | None = None,
     ) -> None:
         self.catalog = catalog
         self.environ = environ if environ is not None else os.environ
+        self.limit = limit
+        self._searches = 0
+
+    def _close(self, search: Callable[..., list[str]], *args: str) -> list[str]:
+        """The suggestions of one finding, while the check's budget lasts. Each search makes one
+        finding, and findings are listed in the order they are made: every one of the first
+        `limit` findings had its search."""
+        self._searches += 1
+        if self.limit is not None and self._searches > self.limit:
+            return []
+        return search(*args)
 
     # ---- tunacode.json --------------------------------------------------------------------
 
     def check_config(self, text: str) -> list[Finding]:
+        self._searches = 0
         try:
             data = json.loads(text, parse_constant=_no_constant)
         except NonStandardNumber as exc:
@@ -211,7 +229,7 @@ class ConfigChecker:
         if cat is None:
             return []
         if ref.provider not in cat.providers:
-            close = cat.closest_providers(ref.provider)
+            close = self._close(cat.closest_providers, ref.provider)
             hint = did_you_mean(close)
             offset = text.index(ref.provider) if ref.provider in text else 0
             return [Finding(start + offset, start + offset + len(ref.provider), "error", "unknown-provider",
@@ -219,7 +237,7 @@ class ConfigChecker:
                             {"suggestions": close})]  # fmt: skip
         out = []
         if cat.model(ref.provider, ref.model_id) is None:
-            close = cat.closest_models(ref.provider, ref.model_id)
+            close = self._close(cat.closest_models, ref.provider, ref.model_id)
             hint = f"; close matches: {', '.join(close)}" if close else ""
             out.append(Finding(start, end, "warning", "unknown-model",
                                f"{ref.model} is not in the model catalog (fine for a custom or new "
@@ -247,12 +265,13 @@ class ConfigChecker:
         out: list[Finding] = []
         for key, where in _toml_entries(text, "workspaces"):
             if key in spaces:
-                out += _workspace_findings(self.catalog, key, spaces[key], where)
+                out += _workspace_findings(self.catalog, key, spaces[key], where, self._close)
         return out
 
     def check_preferences(self, text: str) -> list[Finding]:
         import tomlkit
 
+        self._searches = 0
         try:
             doc = tomlkit.parse(text)
         except Exception as exc:
@@ -285,14 +304,14 @@ class ConfigChecker:
                 continue
             serving = {i.provider for i in cat.serving(key.lower())}
             if not serving:
-                close = cat.closest_canonical(key.lower())
+                close = self._close(cat.closest_canonical, key.lower())
                 hint = did_you_mean(close)
                 out.append(Finding(kstart, kend, "warning", "unknown-model",
                                    f"No provider in the catalog serves {key!r}{hint}",
                                    {"suggestions": close}))  # fmt: skip
             for sstart, send, prov in strings:
                 if prov not in cat.providers:
-                    close = cat.closest_providers(prov)
+                    close = self._close(cat.closest_providers, prov)
                     hint = did_you_mean(close)
                     out.append(Finding(sstart, send, "error", "unknown-provider",
                                        f"Unknown provider {prov!r}{hint}", {"suggestions": close}))  # fmt: skip
@@ -307,6 +326,7 @@ def _workspace_findings(
     key: str,
     value: Any,
     where: tuple[int, int, list[tuple[int, int, str]]],
+    close: Callable[..., list[str]] = lambda search, *args: search(*args),
 ) -> list[Finding]:
     """One `[workspaces]` entry: an absolute folder path = a model string."""
     kstart, kend, strings = where
@@ -335,9 +355,9 @@ def _workspace_findings(
                            f"{exc}. The server ignores this entry."))  # fmt: skip
         return out
     if catalog is not None and ref.provider not in catalog.providers:
-        close = catalog.closest_providers(ref.provider)
+        near = close(catalog.closest_providers, ref.provider)
         out.append(Finding(vstart, vend, "error", "unknown-provider",
-                           f"Unknown provider {ref.provider!r}{did_you_mean(close)}"))  # fmt: skip
+                           f"Unknown provider {ref.provider!r}{did_you_mean(near)}"))  # fmt: skip
     return out
 
 
