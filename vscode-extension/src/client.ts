@@ -548,6 +548,11 @@ export class TunaClient implements vscode.Disposable {
     return this.running().sendRequest(ext.history, params);
   }
 
+  /** Save outcomes and model usage of the last `days` days (PROTOCOL.md section 10). */
+  usage(params: ext.UsageParams): Promise<ext.Usage> {
+    return this.running().sendRequest(ext.usage, params);
+  }
+
   dispose(): void {
     this.disposed = true;
     void this.stop();

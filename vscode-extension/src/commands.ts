@@ -13,6 +13,7 @@ import * as config from "./config";
 import { sharedConfigPath } from "./locations";
 import type { ChangeResult, ConfigErrorData, SetScope } from "./lsp_ext";
 import { buildHistoryRows, buildModelRows, clearChoices, pickerText, type ClearChoice, type PickRow } from "./model_picks";
+import type { UsagePanel } from "./usage_panel";
 
 const REQUEST_FAILED = -32803;
 const LIST_LIMIT = 100;
@@ -21,9 +22,11 @@ export interface Ctx {
   client: TunaClient;
   terminals: CliTerminals;
   extensionUri: vscode.Uri;
+  usage: UsagePanel;
 }
 
-type Command = (ctx: Ctx) => Promise<void>;
+/** `arg`: what the command was run with (the usage page's days links pass `{days}`); undefined from the palette. */
+type Command = (ctx: Ctx, arg?: unknown) => Promise<void>;
 
 function notRunning(ctx: Ctx): void {
   void vscode.window
@@ -306,6 +309,7 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
     "tunacode.restoreOverwrite": restoreOverwrite,
     "tunacode.openConfig": openConfig,
     "tunacode.showHistory": showHistory,
+    "tunacode.showUsage": (c, arg) => c.usage.show(arg),
     "tunacode.restartServer": (c) => c.client.restart(),
     "tunacode.showLogs": (c) => {
       c.client.log.show();
@@ -315,9 +319,9 @@ export function registerCommands(ctx: Ctx): vscode.Disposable[] {
     "tunacode.showInstallInstructions": showInstallInstructions,
   };
   return Object.entries(commands).map(([id, run]) =>
-    vscode.commands.registerCommand(id, async () => {
+    vscode.commands.registerCommand(id, async (arg?: unknown) => {
       try {
-        await run(ctx);
+        await run(ctx, arg);
       } catch (error) {
         ctx.client.log.error(`${id}: ${errorText(error)}`);
         void vscode.window.showErrorMessage(`TunaCode: ${errorText(error)}`);

@@ -8,6 +8,7 @@ import { TunaClient } from "./client";
 import { registerCommands } from "./commands";
 import * as config from "./config";
 import { ModelStatusBar } from "./status_bar";
+import { UsagePanel } from "./usage_panel";
 
 let client: TunaClient | undefined;
 
@@ -16,12 +17,14 @@ export function activate(context: vscode.ExtensionContext): void {
   client = new TunaClient(context.extensionUri.fsPath, log, context.globalStorageUri.scheme === "file" ? context.globalStorageUri.fsPath : undefined);
   const c = client;
   const terminals = new CliTerminals(c);
-  const ctx = { client: c, terminals, extensionUri: context.extensionUri };
+  const usage = new UsagePanel(c);
+  const ctx = { client: c, terminals, extensionUri: context.extensionUri, usage };
 
   context.subscriptions.push(
     log,
     c,
     terminals,
+    usage,
     new ModelStatusBar(c),
     ...registerCommands(ctx),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {

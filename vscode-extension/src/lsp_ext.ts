@@ -186,6 +186,75 @@ export interface StatsResult {
   catalog: CatalogDescription | null;
 }
 
+export interface UsageParams {
+  /** 1..3650; default 30. */
+  days?: number;
+}
+
+/** Save latency over the saved attempts, in milliseconds. */
+export interface UsageLatency {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface UsageSaves {
+  attempts: number;
+  saved: number;
+  unchanged: number;
+  failed: number;
+  /** RequestFailed reason -> count, most first. */
+  failedByReason: Record<string, number>;
+  /** saved / (saved + failed), 0..1; null when both are 0. */
+  successRate: number | null;
+  /** null when nothing was saved. */
+  latencyMs: UsageLatency | null;
+}
+
+/** The attempts of one UTC day (`YYYY-MM-DD`) that had any. */
+export interface UsageDay {
+  day: string;
+  saved: number;
+  unchanged: number;
+  failed: number;
+}
+
+export interface UsageSelection {
+  model: string;
+  count: number;
+  /** History origin ("client", "external", "restored") -> count. */
+  byOrigin: Record<string, number>;
+}
+
+export interface UsageTime {
+  model: string;
+  seconds: number;
+}
+
+export interface UsageOverwrites {
+  caught: number;
+  restored: number;
+  kept: number;
+}
+
+/** `tuna/usage` (PROTOCOL.md section 10): what the history and the save outcomes say of the last `days` days. */
+export interface Usage {
+  /** ISO 8601, UTC. */
+  since: string;
+  until: string;
+  saves: UsageSaves;
+  /** Per-day counts, oldest first (newer than PROTOCOL 10: absent from older servers). */
+  savesByDay?: UsageDay[];
+  /** Most first. */
+  selections: UsageSelection[];
+  /** Most first. */
+  timeOnModel: UsageTime[];
+  overwrites: UsageOverwrites;
+  /** Lines that did not parse. */
+  skipped: number;
+}
+
 /** `error.data` of a RequestFailed (-32803) answer. */
 export interface ConfigErrorData {
   reason: "invalid-config" | "permission-denied" | "lock-timeout" | "io-error" | "unsaved-changes";
@@ -219,5 +288,6 @@ export const setProviderPreference = new lc.RequestType<SetProviderPreferencePar
 );
 export const refreshCatalog = new lc.RequestType<RefreshCatalogParams, RefreshCatalogResult, void>("tuna/refreshCatalog");
 export const stats = new lc.RequestType0<StatsResult, void>("tuna/stats");
+export const usage = new lc.RequestType<UsageParams, Usage, void>("tuna/usage");
 export const modelChanged = new lc.NotificationType<ModelState>("tuna/modelChanged");
 export const catalogChanged = new lc.NotificationType<CatalogChangedParams>("tuna/catalogChanged");

@@ -268,6 +268,92 @@ describe("with the server (set in the machine settings)", () => {
     await vs.page.keyboard.press("Escape");
   });
 
+  it("shows the model usage: charts and figures of the sets made, following a change", { timeout: 240_000 }, async () => {
+    // One more attempt, and one that fails: a global set while the shared config does not parse. (A failed set
+    // leaves this window's session choice alone, which the tests after this one need.)
+    const good = fs.readFileSync(vs.configFile, "utf8");
+    fs.writeFileSync(vs.configFile, '{ "default_model": ');
+    await vs.waitForStatus("config invalid");
+    await vs.runCommand("TunaCode: Select Model");
+    await vs.waitForQuickPick("saved to the shared config");
+    await vs.typeInQuickPick("gpt-4.1 nano");
+    await (await vs.revealQuickPickRow(exactLabel(FAILED_MODEL))).click();
+    await vs.page
+      .locator(".notification-toast")
+      .filter({ has: vs.page.getByRole("button", { name: "Open Config" }) })
+      .first()
+      .waitFor({ timeout: 15_000 });
+    fs.writeFileSync(vs.configFile, good);
+    await waitUntil("the config to be valid again", async () => {
+      const now = (await vs.statusItem().innerText()).trim();
+      return !/invalid/.test(now) ? now : undefined;
+    });
+    // What the servers of this window wrote: the pick of the second test, and the set that failed just now.
+    const counts = await waitUntil("the failed attempt on disk", () => {
+      const c = saveOutcomes(vs);
+      return c.failed > 0 ? c : undefined;
+    });
+    assert.deepEqual(counts, { attempts: 2, saved: 1, unchanged: 0, failed: 1, reasons: { "invalid-config": 1 } });
+
+    await vs.runCommand("TunaCode: Show Model Usage");
+    await vs.page.locator(".tab", { hasText: "TunaCode Model Usage" }).first().waitFor({ timeout: 15_000 });
+    const summary = await vs.webviewText("#saves-summary");
+    mark(`usage view: "${summary}"`);
+    assert.equal(summary, "2 attempts, 1 saved, 0 unchanged, 1 failed · success 50.00% (target 99.9%)");
+    assert.equal(await vs.webviewText("#failures"), "Failures by reason: invalid-config 1");
+    const latency = await vs.webviewText("#latency-summary");
+    mark(`usage view latency: "${latency}"`);
+    assert.match(latency, /^p50 [\d.]+ ms, p90 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms \(budget 100 ms: /);
+    assert.match(await vs.webviewText("#period"), /^Last 30 days: \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d \(UTC\)/);
+    // The global model's changes in this session: the pick, the plain write, the CLI's set.
+    assert.equal(await vs.webviewText("#selections-summary"), "3 changes of the global model, to 3 models");
+    const frame = await vs.webviewFrame("#saves-summary");
+    const selections = (await frame.locator('svg[aria-label="Selections per model"]').textContent()) ?? "";
+    for (const model of [PICKED_MODEL, WRITTEN_MODEL, CLI_MODEL]) {
+      assert.ok(selections.includes(model), `the selections chart lacks ${model}: ${selections}`);
+    }
+    // Today's bar holds the failure, marked.
+    assert.equal(await frame.locator('svg[aria-label="Saves per day, failures marked"] path.marker').count(), 1);
+    // Nothing but the page's own: no script, the policy is there.
+    assert.equal(await frame.locator("script").count(), 0);
+    assert.match(
+      (await frame.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content")) ?? "",
+      /^default-src 'none'; style-src [^;]* 'nonce-[^';]+'$/,
+    );
+
+    // The model changes (the real tunacode CLI sets it): the open view follows, without being asked.
+    requireCli();
+    execFileSync(CLI_PYTHON, ["-c", CLI_SET_MODEL, USAGE_MODEL], { env: vs.env, timeout: 60_000 });
+    const followed = await vs.webviewText("#selections-summary", (t) => t.startsWith("4 changes"), 30_000);
+    mark(`usage view after the CLI set ${USAGE_MODEL}: "${followed}"`);
+    assert.equal(followed, "4 changes of the global model, to 4 models");
+    assert.ok(((await (await vs.webviewFrame("#saves-summary")).locator('svg[aria-label="Selections per model"]').textContent()) ?? "").includes(USAGE_MODEL));
+    assert.equal(await vs.webviewText("#saves-summary"), summary);
+
+    // The whole page, in a taller window, without the toasts over it.
+    await vs.runCommand("Notifications: Clear All Notifications");
+    await vs.page.setViewportSize({ width: 1280, height: 1560 });
+    try {
+      await waitUntil("the page to lay out in the taller window", async () => {
+        const f = await vs.webviewFrame("#overwrites");
+        return (await f.locator("#overwrites").isVisible()) ? true : undefined;
+      });
+      const shot = await vs.screenshot("usage-view.png");
+      assert.ok(fs.statSync(shot).size > 20_000, "the screenshot is nearly empty");
+    } finally {
+      await vs.page.setViewportSize({ width: 1280, height: 800 });
+    }
+
+    // The days selector: a command link, no script.
+    await (await vs.webviewFrame("nav a")).locator("nav a", { hasText: "7 days" }).click();
+    const period = await vs.webviewText("#period", (t) => t.startsWith("Last 7 days"));
+    mark(`usage view after 7 days: "${period}"`);
+    assert.equal(await vs.webviewText("#saves-summary"), summary);
+
+    await vs.page.locator(".tab", { hasText: "TunaCode Model Usage" }).first().locator(".codicon-close").click();
+    await vs.page.locator(".tab", { hasText: "TunaCode Model Usage" }).waitFor({ state: "detached", timeout: 10_000 });
+  });
+
   it("starts tunacode --model <model> in a terminal", TIMEOUT, async () => {
     requireCli();
     await vs.runCommand("TunaCode: Start tunacode in Terminal");
@@ -346,6 +432,26 @@ describe("with the server (set in the machine settings)", () => {
     mark(`status bar after a failed restart: "${text}"`);
   });
 });
+
+/** The usage test's models: a set that fails, then a change the CLI makes while the view is open. */
+const FAILED_MODEL = "openai:gpt-4.1-nano";
+const USAGE_MODEL = "anthropic:claude-3-5-haiku-20241022";
+
+/** The save outcomes the servers of a session appended (PROTOCOL.md section 10), counted. */
+function saveOutcomes(vs: VsCodeSession): { attempts: number; saved: number; unchanged: number; failed: number; reasons: Record<string, number> } {
+  const file = path.join(vs.home, ".local", "state", "tunacode", "saves.jsonl");
+  const out = { attempts: 0, saved: 0, unchanged: 0, failed: 0, reasons: {} as Record<string, number> };
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  for (const line of text.split("\n").filter((l) => l.trim() !== "")) {
+    const entry = JSON.parse(line) as { outcome: "saved" | "unchanged" | "failed"; reason?: string };
+    out.attempts += 1;
+    out[entry.outcome] += 1;
+    if (entry.reason !== undefined) {
+      out.reasons[entry.reason] = (out.reasons[entry.reason] ?? 0) + 1;
+    }
+  }
+  return out;
+}
 
 /** Waits for the terminal tab whose title names `model` (the terminal runs `tunacode --model <model>`). */
 async function waitForTerminalTitle(vs: VsCodeSession, model: string): Promise<void> {

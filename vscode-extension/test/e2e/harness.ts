@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Frame, type Locator, type Page } from "playwright-core";
 
 export const EXT_DIR = path.resolve(__dirname, "..", "..", "..");
 export const REPO_ROOT = path.dirname(EXT_DIR);
@@ -420,6 +420,38 @@ export class VsCodeSession {
   /** A notification toast whose message contains `text`. */
   notification(text: string): Locator {
     return this.page.locator(".notification-toast", { hasText: text });
+  }
+
+  /**
+   * The frame of the webview whose page holds `selector`. A webview is an iframe (VS Code's host page) holding
+   * another (the extension's page); setting the page again replaces the inner one, so look it up each time.
+   */
+  async webviewFrame(selector: string, timeoutMs = 20_000): Promise<Frame> {
+    return waitUntil(`a webview holding ${selector}`, async () => {
+      for (const frame of this.page.frames()) {
+        if (frame === this.page.mainFrame() || frame.isDetached()) {
+          continue;
+        }
+        if ((await frame.locator(selector).count().catch(() => 0)) > 0) {
+          return frame;
+        }
+      }
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** The text of `selector` in the webview that holds it, once `ok` accepts it (the page may be replaced meanwhile). */
+  async webviewText(selector: string, ok: (text: string) => boolean = () => true, timeoutMs = 20_000): Promise<string> {
+    let last = "";
+    try {
+      return await waitUntil(`the webview's ${selector} to read as expected`, async () => {
+        const frame = await this.webviewFrame(selector, 2000);
+        last = (await frame.locator(selector).first().innerText({ timeout: 1000 })).trim();
+        return ok(last) ? last : undefined;
+      }, timeoutMs);
+    } catch (error) {
+      throw new Error(`the webview's ${selector} reads "${last}"`, { cause: error });
+    }
   }
 
   async screenshot(file: string, target?: Locator): Promise<string> {

@@ -240,6 +240,26 @@ describe("lsp_ext.ts and the real tuna-lsp", { timeout: 60_000 }, () => {
     checkKeys("SaveLatency", r.saveLatencyMs, "tuna/stats saveLatencyMs");
   });
 
+  it("tuna/usage answers a Usage (after the global set above)", async () => {
+    const r: {
+      saves: { latencyMs: unknown };
+      savesByDay?: unknown[];
+      selections: unknown[];
+      timeOnModel: unknown[];
+      overwrites: unknown;
+    } = await withDeadline("tuna/usage", conn.sendRequest("tuna/usage", { days: 30 }));
+    checkKeys("Usage", r, "tuna/usage");
+    checkKeys("UsageSaves", r.saves, "tuna/usage saves");
+    checkKeys("UsageLatency", r.saves.latencyMs, "tuna/usage saves.latencyMs");
+    checkKeys("UsageOverwrites", r.overwrites, "tuna/usage overwrites");
+    assert.ok(r.savesByDay !== undefined && r.savesByDay.length > 0, "no savesByDay after a global set");
+    checkKeys("UsageDay", r.savesByDay[0], "tuna/usage savesByDay");
+    assert.ok(r.selections.length > 0, "no selections after a global set");
+    checkKeys("UsageSelection", r.selections[0], "tuna/usage selection");
+    assert.ok(r.timeOnModel.length > 0, "no time on a model");
+    checkKeys("UsageTime", r.timeOnModel[0], "tuna/usage timeOnModel");
+  });
+
   // PROTOCOL.md 3a and 9: answered by a server that has them; a server without them says MethodNotFound, and the
   // test says so (the interfaces are then checked by the ModelState fields above, where they are optional).
   for (const [method, params, iface] of [
