@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.catalog import MAX_SNAPSHOT_BYTES, SNAPSHOT_NAME, validate_snapshot
+from ..core.catalog import SNAPSHOT_NAME, validate_snapshot
 from . import platform
 from .atomic_file import replace_file
 
-MAX_BYTES = MAX_SNAPSHOT_BYTES  # models.dev's api.json is about 2 MiB
+MAX_BYTES = 8 * 1024 * 1024  # models.dev's api.json is about 2 MiB
 TOTAL_TIMEOUT_S = 60.0
 READ_TIMEOUT_S = 10.0  # one stalled read; the whole download has TOTAL_TIMEOUT_S
 _CHUNK = 64 * 1024
