@@ -35,6 +35,22 @@ async def test_a_missing_file_is_not_waited_for(cfg: Path) -> None:
     assert loop.time() - start < 1.0
 
 
+async def test_a_writer_stalled_after_truncating_is_waited_for(cfg: Path) -> None:
+    """tunacode truncates, then writes: on a busy machine it was seen to stall in between for
+    longer than the settle time, and a server called the config invalid ("the file is empty").
+    An empty file is waited for longer (EMPTY_SETTLE_S) before it is called invalid."""
+    cfg.write_text("")
+
+    async def finish() -> None:
+        await asyncio.sleep(0.8)  # past SETTLE_S (0.25 s), within EMPTY_SETTLE_S
+        cfg.write_text('{"default_model": "c:d"}')
+
+    writer = asyncio.create_task(finish())
+    snap = await read_settled(ConfigStore(cfg))
+    await writer
+    assert snap.valid and snap.default_model == "c:d", snap.error
+
+
 async def test_an_in_place_write_is_waited_for(cfg: Path) -> None:
     cfg.write_text("")  # truncated: the writer is half-way through
 

@@ -37,6 +37,9 @@ LOCK_TIMEOUT_S = 2.0
 # Re-read for this long before concluding that the file is really invalid.
 SETTLE_S = 0.25
 SETTLE_STEP_S = 0.01
+# The watcher waits this long on an empty file before it calls it invalid (the set path, which
+# holds the loop, waits SETTLE_S)
+EMPTY_SETTLE_S = 2.0
 STALE_TEMP_S = 60.0
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a temp file of ours this old was left by a writer that died
 
@@ -265,13 +268,19 @@ class ConfigStore:
             return ConfigSnapshot(self.path, True, error=err, mode=mode, raw=raw)
         return ConfigSnapshot(self.path, True, data=data, mode=mode, raw=raw)
 
-    def settling(self, settle: float = SETTLE_S) -> Generator[float, None, ConfigSnapshot]:
+    def settling(
+        self, settle: float = SETTLE_S, empty_settle: float | None = None
+    ) -> Generator[float, None, ConfigSnapshot]:
         """The one settle rule, for the sync and the async reader: read; while the content is
         invalid (an in-place writer such as tunacode may be half-way through), yield a pause and
         read again, until it is valid or `settle` seconds pass (extended while it still moves)."""
         snap = self.read_once()
         if snap.error is None or snap.error.reason != "invalid-config":
             return snap
+        if empty_settle is not None and not snap.raw.strip():
+            # truncated and not written yet: the commonest torn state of an in-place writer, and
+            # the longest when the machine is busy (a stalled tunacode was seen past 0.25 s)
+            settle = max(settle, empty_settle)
         deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
             yield SETTLE_STEP_S

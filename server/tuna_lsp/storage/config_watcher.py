@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import platform
-from .config_store import SETTLE_S, ConfigSnapshot, ConfigStore
+from .config_store import EMPTY_SETTLE_S, SETTLE_S, ConfigSnapshot, ConfigStore
 
 log = logging.getLogger(__name__)
 # watchfiles groups events for `step` ms of quiet (max `debounce` ms); its defaults (50/1600 ms)
@@ -78,9 +78,12 @@ POLL_MS = 1000
 POLL_ONLY_MS = 100
 
 
-async def read_settled(store: ConfigStore, settle: float = SETTLE_S) -> ConfigSnapshot:
-    """Read, waiting (on the loop) for an invalid content to settle; see `ConfigStore.settling`."""
-    steps = store.settling(settle)
+async def read_settled(
+    store: ConfigStore, settle: float = SETTLE_S, empty_settle: float = EMPTY_SETTLE_S
+) -> ConfigSnapshot:
+    """Read, waiting (on the loop) for an invalid content to settle, longer for an empty one;
+    see `ConfigStore.settling`."""
+    steps = store.settling(settle, empty_settle)
     try:
         while True:
             await asyncio.sleep(next(steps))
