@@ -67,10 +67,13 @@ def figures(rec: dict[str, Any]) -> tuple[str, str]:
         )
     if suite == "hardening":
         return (
-            f"{fmt(g('inputs'))} hostile inputs: second TCP connections and initialize, "
-            "oversized header lines and bodies, unread replies, FIFO / device / directory / huge "
-            "/ non-.json config paths, links others control, oversized / slow / redirected / "
-            "deep catalog sources, NaN",
+            f"{fmt(g('inputs'))} hostile inputs: TCP strangers (no token, a wrong one, silent) and "
+            "second connections and initialize, sockets and tokens in shared folders, oversized "
+            "header lines and bodies, unread replies, FIFO / device / directory / huge / non-.json "
+            "config paths, links others control, oversized / slow / redirected / deep catalog "
+            "sources, NaN, modules planted where the server starts (tuna_lsp/, json.py, sqlite3/, "
+            "...), a shared cache with a gzip bomb, an index with an endless view, a tampered "
+            "index's model id",
             f"{fmt(g('lost'))} files lost or changed, {fmt(g('unanswered'))} unanswered; peak "
             f"RSS of the worst input {g('peakRssMiB'):.0f} MiB",
         )
