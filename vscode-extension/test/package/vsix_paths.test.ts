@@ -2,7 +2,7 @@
  * Issue 24, item 8: a .vsix built for others never carries a path of the machine that built it. Builds both
  * packages the way `make package` does (`npm run package` at the repository root, the bundled one, and
  * `npm run package:plain`), then reads the bundled dist/extension.js and every file of each .vsix, binaries
- * included, for the repository's absolute path, the build's temporary folders and `/work/`-style build paths.
+ * included, for the repository's absolute path (as given and resolved) and the build's temporary folders.
  *
  * Rebuilds vscode-extension/dist and both .vsix files in place (as `npm run test:e2e` does). Needs a Python 3.11+
  * with pip ($PYTHON, default python3) and unzip.
@@ -57,25 +57,6 @@ function buildPaths(): string[] {
   return [...paths];
 }
 
-/**
- * Absolute paths rooted at `/work/` (a CI or build container's folder, as this repository's own clone here): the
- * text before `/work/` is nothing a path goes on with (`"/work/...`, `file:///work/...`). `/home/runner/work/...`
- * inside a third-party wheel's SBOM is someone else's build, not this one.
- */
-function rootedWorkPaths(text: string): string[] {
-  const found: string[] = [];
-  for (let i = text.indexOf("/work/"); i !== -1; i = text.indexOf("/work/", i + 1)) {
-    let start = i;
-    while (start > 0 && /[A-Za-z0-9._~/-]/.test(text.charAt(start - 1))) {
-      start--;
-    }
-    if (/^\/*$/.test(text.slice(start, i))) {
-      found.push(text.slice(Math.max(0, i - 40), i + 60));
-    }
-  }
-  return found;
-}
-
 /** What in `files` (relative to `root`) names a build path, as "file: what" lines. */
 function leaks(root: string, files: string[]): string[] {
   const bad: string[] = [];
@@ -87,9 +68,6 @@ function leaks(root: string, files: string[]): string[] {
       if (at !== -1) {
         bad.push(`${rel}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + needle.length + 40))}`);
       }
-    }
-    for (const hit of rootedWorkPaths(text)) {
-      bad.push(`${rel}: ${JSON.stringify(hit)}`);
     }
   }
   return bad;
