@@ -196,6 +196,9 @@ async def refused(srv: RawServer, path: Path, reason: str = "permission-denied")
     assert comparable(await srv.request("tuna/getModel")) == comparable(before)
     assert await srv.request("tuna/history", {}) == history
     assert len(srv.changes) == changes, srv.changes[changes:]
+    # the attempt is a save outcome with its reason (PROTOCOL.md 10)
+    saves = (await srv.request("tuna/usage", {}))["saves"]
+    assert saves["failed"] >= 1 and saves["failedByReason"].get(reason, 0) >= 1, saves
     # a session choice never touches the file: it still works
     r = await srv.request("tuna/setModel", {"model": "openai:o3", "scope": "session"})
     assert r["scope"] == "session"
