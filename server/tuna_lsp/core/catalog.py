@@ -966,18 +966,11 @@ class Catalog:
                 key = (mid, canonical_id(mid), name, tuple(_words(f"{mid} {name}")))
                 rank = self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[11]))
                 ranked.append((rank, info))
-        extra = 0
-        for model in pinned:
-            if model in found:
-                continue
-            custom = pinned_info(model)
-            if custom is not None and all(t in model.lower() for t in tokens):
-                mid = custom.model_id.lower()
-                key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                ranked.append(
-                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
-                )
-                extra += 1
+        customs = self._ranked_custom(
+            pinned, found, pinned_info, tokens, recent_rank, current, keyed
+        )
+        ranked += customs
+        extra = len(customs)
         total = None if check else self._popcount(every)
         if total is None:
             (total,) = run("count(*)", match)[0]
@@ -1065,18 +1058,33 @@ class Catalog:
             ranked.append(
                 (self._rank(info, tokens, recent_rank, current, key, keyed, bool(row[9])), info)
             )
+        ranked += self._ranked_custom(
+            pinned, found, pinned_info, tokens, recent_rank, current, keyed
+        )
         total = len(ranked)
+        ranked.sort(key=lambda pair: pair[0])
+        return [info for _, info in ranked[offset : offset + limit]], total
+
+    def _ranked_custom(
+        self,
+        pinned: list[str],
+        found: set[str],
+        pinned_info: Callable[[str], ModelInfo | None],
+        tokens: list[str],
+        recent_rank: dict[str, int],
+        current: str | None,
+        keyed: Callable[[str], bool] | None,
+    ) -> list[tuple[tuple[Any, ...], ModelInfo]]:
+        """The current and recent models the catalog does not have (custom ones) that match
+        every token, ranked by the same rule; those the search found already are not repeated."""
+        out = []
         for model in pinned:
             custom = None if model in found else pinned_info(model)
             if custom is not None and all(t in model.lower() for t in tokens):
                 mid = custom.model_id.lower()
                 key = (mid, canonical_id(mid), "", tuple(_words(mid)))
-                ranked.append(
-                    (self._rank(custom, tokens, recent_rank, current, key, keyed), custom)
-                )
-                total += 1
-        ranked.sort(key=lambda pair: pair[0])
-        return [info for _, info in ranked[offset : offset + limit]], total
+                out.append((self._rank(custom, tokens, recent_rank, current, key, keyed), custom))
+        return out
 
     def _popcount(self, terms: list[str]) -> int | None:
         """How many models have all of `terms`, from their bitmaps; None unless each has one.
