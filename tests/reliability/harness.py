@@ -205,6 +205,8 @@ class RawServer:
         self.asked: list[dict[str, Any]] = []  # the server's own requests, in order
         self.answers_requests = True  # False: a client that never answers the server's requests
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        # ids a hand-made message used: the server answers those too, so ours must never equal one
+        self.foreign_ids: set[int] = set()
         self._next_id = 0
         self._tick = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
@@ -356,6 +358,13 @@ class RawServer:
     async def _write(self, msg: dict[str, Any]) -> None:
         await self.send_body(json.dumps(msg).encode())
 
+    async def send_foreign(self, msg: dict[str, Any]) -> None:
+        """Send a message not made by this client. Its id, if any, is set aside: the server's
+        answer to it must never be taken for the answer to one of our requests."""
+        if isinstance(msg.get("id"), int):
+            self.foreign_ids.add(int(msg["id"]))
+        await self.send_body(json.dumps(msg).encode())
+
     async def send_body(self, body: bytes) -> None:
         """Send one framed message body, whatever its bytes."""
         assert self.proc is not None and self.proc.stdin is not None
@@ -366,6 +375,8 @@ class RawServer:
 
     def new_id(self) -> tuple[int, asyncio.Future[dict[str, Any]]]:
         self._next_id += 1
+        while self._next_id in self.foreign_ids:
+            self._next_id += 1
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[self._next_id] = fut
         return self._next_id, fut
