@@ -271,3 +271,16 @@ def test_no_platform_test_outside_the_seam() -> None:
         if pattern.search(line) and not line.lstrip().startswith("#")
     ]
     assert found == [], found
+
+
+def test_case_folding_is_probed_on_the_folder(tmp_path: Path) -> None:
+    """A second spelling that reaches the same folder means the file system folds case (here a
+    symlink stands in for APFS or NTFS); a folder of its own, or none, means it does not."""
+    (tmp_path / "Proj").mkdir()
+    assert not platform.folds_case(str(tmp_path / "Proj"))
+    (tmp_path / "pROJ").symlink_to(tmp_path / "Proj")
+    assert platform.folds_case(str(tmp_path / "Proj"))
+    (tmp_path / "Proj" / "2024").mkdir()  # no letters: the probe goes up to Proj
+    assert platform.folds_case(str(tmp_path / "Proj" / "2024"))
+    assert not platform.folds_case(str(tmp_path / "missing"))
+    assert not platform.folds_case("/")

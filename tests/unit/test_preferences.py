@@ -242,3 +242,42 @@ def test_write_errors_name_the_file_and_the_cause(tmp_path: Path) -> None:
         Preferences(path).set_providers("o3", ["openai"])
     assert err.value.path == path
     assert err.value.cause == "cannot write (Not a directory)"
+
+
+def spelled_twice(tmp_path: Path) -> tuple[str, str]:
+    """A folder and a second spelling of it that the file system takes for the same folder (a
+    symlink here, where ext4 tells case apart; APFS and NTFS do it for every name)."""
+    folder = tmp_path / "Proj"
+    folder.mkdir()
+    (tmp_path / "pROJ").symlink_to(folder)
+    return str(folder), str(tmp_path / "pROJ")
+
+
+def test_one_folder_spelled_two_ways_is_one_workspace_key(path: Path, tmp_path: Path) -> None:
+    """APFS and NTFS fold case: the same folder opened as Proj and as pROJ has one choice, kept
+    under the key first written, never a second key."""
+    first, second = spelled_twice(tmp_path)
+    prefs = Preferences(path)
+    assert prefs.set_workspace(first, "openai:gpt-4.1")
+    assert prefs.workspace_model(second) == "openai:gpt-4.1"
+    assert prefs.set_workspace(second, "anthropic:claude-sonnet-4")
+    text = path.read_text()
+    assert text.count("Proj") == 1 and "pROJ" not in text, text
+    assert prefs.workspace_model(first) == "anthropic:claude-sonnet-4"
+    assert not prefs.set_workspace(second, "anthropic:claude-sonnet-4")  # the same: no write
+    assert prefs.set_workspace(second, None)
+    assert prefs.workspace_model(first) is None
+
+
+def test_where_case_tells_folders_apart_they_keep_their_own_keys(
+    path: Path, tmp_path: Path
+) -> None:
+    upper, lower = tmp_path / "Proj", tmp_path / "pROJ"
+    upper.mkdir()
+    lower.mkdir()
+    prefs = Preferences(path)
+    prefs.set_workspace(str(upper), "openai:gpt-4.1")
+    assert prefs.workspace_model(str(lower)) is None
+    prefs.set_workspace(str(lower), "openai:o3")
+    assert prefs.workspace_model(str(upper)) == "openai:gpt-4.1"
+    assert prefs.workspace_model(str(lower)) == "openai:o3"

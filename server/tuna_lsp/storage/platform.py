@@ -225,3 +225,26 @@ def socket_path_problem(path: str) -> str | None:
             "path can have here; choose a shorter one (say under /tmp or $XDG_RUNTIME_DIR)"
         )
     return None
+
+
+# ---- folder keys -----------------------------------------------------------------------------
+
+
+def folds_case(folder: str) -> bool:
+    """True where the file system holding `folder` takes names that differ only in case for one
+    (APFS and HFS+ as formatted by default, NTFS): then `/Users/me/Proj` and `/users/me/proj` are
+    one workspace and must be one `[workspaces]` key. Probed on the folder's deepest name that has
+    letters, not guessed from the system: a Mac may have a case-sensitive volume, Linux a
+    case-folding directory."""
+    path = Path(folder)
+    for probe in (path, *path.parents):
+        name = probe.name
+        if name.swapcase() != name:
+            break
+    else:
+        return False  # no letters: no other spelling to confuse it with
+    try:
+        ours, other = os.stat(probe), os.stat(probe.with_name(name.swapcase()))
+    except (OSError, ValueError):
+        return False
+    return (ours.st_dev, ours.st_ino) == (other.st_dev, other.st_ino)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.model_string import PROVIDER_RE
+from . import platform
 from .atomic_file import replace_file, untrusted_link
 from .quiet_read import read_regular
 
@@ -60,6 +61,15 @@ def _check(doc: Any, path: Path) -> None:
             raise PreferencesError(
                 path, f'providers.{key!r} must be a list of provider id strings, like ["openai"]'
             )
+
+
+def folder_key(table: Any, folder: str) -> str:
+    """The `[workspaces]` key that names `folder`: itself, or, where the file system folds case,
+    a key already there that differs from it only in case (one folder, one key)."""
+    if folder in table or not platform.folds_case(folder):
+        return folder
+    folded = folder.casefold()
+    return next((str(k) for k in table if str(k).casefold() == folded), folder)
 
 
 class Preferences:
@@ -114,7 +124,7 @@ class Preferences:
     def workspace_model(self, folder: str) -> Any:
         """The raw value remembered for a folder (the caller checks it is a model string)."""
         self.refresh()
-        value = self._workspaces.get(folder)
+        value = self._workspaces.get(folder_key(self._workspaces, folder))
         return str(value) if isinstance(value, str) else value
 
     def providers_for(self, canonical: str) -> list[str]:
@@ -138,9 +148,11 @@ class Preferences:
 
     def set_workspace(self, folder: str, model: str | None) -> bool:
         """Remember (or with None, forget) a folder's model; True if the file changed."""
-        return self._edit("workspaces", folder, model, lambda cur: cur == model)
+        return self._edit("workspaces", folder, model, lambda cur: cur == model, folder=True)
 
-    def _edit(self, table_name: str, key: str, value: Any, same: Any) -> bool:
+    def _edit(
+        self, table_name: str, key: str, value: Any, same: Any, *, folder: bool = False
+    ) -> bool:
         """Set or remove one key of one table under the lock, keeping everything else."""
         import tomlkit
 
@@ -160,6 +172,8 @@ class Preferences:
                         return False
                     table = tomlkit.table()
                     doc[table_name] = table
+                if folder:
+                    key = folder_key(table, key)
                 current = table.get(key)
                 if value is None:
                     if current is None:
