@@ -12,6 +12,7 @@ from tuna_lsp.storage import atomic_file
 from tuna_lsp.storage.atomic_file import replace_file
 
 
+@pytest.mark.posix
 def test_replaces_content_and_sets_the_mode(tmp_path: Path) -> None:
     target = tmp_path / "f.json"
     target.write_text("old")
@@ -23,6 +24,7 @@ def test_replaces_content_and_sets_the_mode(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
 
 
+@pytest.mark.posix
 def test_creates_a_missing_file(tmp_path: Path) -> None:
     replace_file(tmp_path / "new", b"", 0o600, fsync_dir=False)
     assert (tmp_path / "new").read_bytes() == b""
@@ -74,6 +76,7 @@ def test_short_writes_are_continued(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert sizes == [10, 7, 4, 1]
 
 
+@pytest.mark.posix
 def test_fsyncs_the_file_and_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[bool] = []
     real_fsync = os.fsync

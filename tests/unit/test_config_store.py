@@ -96,6 +96,7 @@ def test_read_a_missing_file(cfg: Path) -> None:
     )
 
 
+@pytest.mark.posix
 def test_read_a_valid_file(cfg: Path) -> None:
     write(cfg, {"default_model": " openai:o3 ", "recent_models": ["a:b", " c:d"],
                 "env": {"OPENAI_API_KEY": "sk", "EMPTY": " "}})  # fmt: skip
@@ -171,6 +172,7 @@ def test_read_does_not_wait_on_a_valid_or_unreadable_file(cfg: Path) -> None:
     )
 
 
+@pytest.mark.posix
 def test_read_unreadable_file_is_permission_denied(cfg: Path) -> None:
     if os.geteuid() == 0:
         # root reads anything: a file in a directory that is not a directory makes the error
@@ -229,6 +231,7 @@ def test_render_is_what_tunacode_writes() -> None:
 # ---- set_model ---------------------------------------------------------------------------------
 
 
+@pytest.mark.posix
 def test_set_model_creates_the_file_private(tmp_path: Path) -> None:
     cfg = tmp_path / "new" / "dir" / "tunacode.json"
     before, after = ConfigStore(cfg).set_model("openai:o3")
@@ -244,6 +247,7 @@ def test_set_model_creates_the_file_private(tmp_path: Path) -> None:
     assert [p.name for p in cfg.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
+@pytest.mark.posix
 def test_set_model_keeps_everything_else_and_the_mode(cfg: Path) -> None:
     write(cfg, {"env": {"K": "v"}, "default_model": "a:b", "settings": {"theme": "x"}})
     os.chmod(cfg, 0o640)
@@ -272,6 +276,7 @@ def test_set_model_with_nothing_to_change_writes_nothing(cfg: Path) -> None:
     )
 
 
+@pytest.mark.posix
 def test_set_model_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
     real = write(tmp_path / "real.json", {"x": 1})
     link = tmp_path / "tunacode.json"
@@ -342,6 +347,7 @@ def test_config_error_message() -> None:
 # ---- what the first mutation run showed untested ------------------------------------------------
 
 
+@pytest.mark.posix
 def test_snapshots_name_their_path_and_keep_what_was_read(cfg: Path) -> None:
     store = ConfigStore(cfg)
     assert store.read().path == cfg
@@ -467,6 +473,7 @@ def test_write_errors_by_reason(
     assert json.loads(cfg.read_text()) == {"default_model": "a:b"}
 
 
+@pytest.mark.posix
 def test_a_file_of_another_user_is_not_replaced(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tuna_lsp.storage import config_store
 
@@ -507,6 +514,7 @@ def test_one_store_writes_again_and_again(cfg: Path) -> None:
     assert json.loads(cfg.read_text())["recent_models"] == ["e:f", "c:d", "a:b"]
 
 
+@pytest.mark.posix
 def test_stale_temp_symlinks_are_left_alone(cfg: Path) -> None:
     old_file = write(cfg.parent / "elsewhere", "x")
     old = os.stat(old_file).st_mtime - 120
@@ -551,6 +559,7 @@ def test_reads_leave_the_access_time_alone(cfg: Path, tmp_path: Path) -> None:
     assert cfg_atime != before[cfg]  # a plain read does move it here: the check can fail
 
 
+@pytest.mark.posix
 def test_a_set_leaves_the_lock_file_unchanged(cfg: Path) -> None:
     """Run as root, the lock file gets the directory's owner once, not an inode write (a chown)
     at every set."""

@@ -190,6 +190,7 @@ async def test_changes_are_seen_at_once_not_by_the_poll(tmp_path: Path) -> None:
         await asyncio.wait_for(task, 5)
 
 
+@pytest.mark.posix
 async def test_a_symlinked_config_is_followed_to_its_target(tmp_path: Path) -> None:
     (tmp_path / "real").mkdir()
     (tmp_path / "home").mkdir()

@@ -16,6 +16,8 @@ from tuna_lsp.storage.preferences import Preferences
 from tuna_lsp.storage.quiet_read import read_regular
 from tuna_lsp.storage.write_marks import WriteMarks
 
+pytestmark = pytest.mark.posix  # FIFOs
+
 
 def at_once(fn: Callable[[], Any], seconds: float = 5) -> Any:
     """fn() on a daemon thread; fails if it does not return within `seconds` (a thread blocked in

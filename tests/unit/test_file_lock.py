@@ -15,6 +15,7 @@ from filelock import FileLock, lock_descriptor
 from tuna_lsp.storage.file_lock import LockFileError, LockTimeout, locked
 
 
+@pytest.mark.posix
 def test_excludes_filelock_both_ways(tmp_path: Path) -> None:
     path = tmp_path / "c.json.lock"
     with locked(path, timeout=0):  # made private
@@ -60,6 +61,7 @@ def test_the_block_failing_releases_the_lock(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.posix
 def test_a_link_at_the_lock_path_is_never_followed(tmp_path: Path) -> None:
     victim = tmp_path / "victim.json"
     victim.write_text('{"keep": true}')

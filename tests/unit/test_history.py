@@ -27,6 +27,7 @@ def record(
              client=kw.get("client", "test"))  # fmt: skip
 
 
+@pytest.mark.posix
 def test_a_change_is_one_json_line(hist: History) -> None:
     record(hist, "openai:o3", previous="a:b", client="Neovim")
     lines = hist.path.read_text().splitlines()
@@ -141,6 +142,7 @@ def test_the_dedup_window(hist: History, monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(hist_lines(hist.path)) == 2
 
 
+@pytest.mark.posix
 def test_a_removed_state_dir_is_made_again(tmp_path: Path) -> None:
     hist = History(tmp_path / "state" / "tunacode" / "model-history.jsonl")
     record(hist, "a:b")

@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tuna_lsp.storage.jsonl import _first_since, append_line, read_lines, rotated
@@ -51,6 +52,7 @@ def test_the_window_starts_where_a_linear_scan_says(
         assert found == sum(len(line) for line in lines[:scan])
 
 
+@pytest.mark.posix
 def test_rotation_keeps_every_line_and_bounds_the_file(tmp_path: Path) -> None:
     path = tmp_path / "saves.jsonl"
     line = b'{"ts": "2026-01-01T00:00:00.000Z", "n": 0}\n'
@@ -63,6 +65,7 @@ def test_rotation_keeps_every_line_and_bounds_the_file(tmp_path: Path) -> None:
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
+@pytest.mark.posix
 def test_a_fifo_is_refused_with_its_path(tmp_path: Path) -> None:
     path = tmp_path / "saves.jsonl"
     os.mkfifo(path)

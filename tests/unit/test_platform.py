@@ -93,6 +93,7 @@ def test_marks_locks_and_private_files_without_posix_names(
     assert (tmp_path / "f").read_bytes() == b"data"
 
 
+@pytest.mark.posix
 def test_links_are_not_judged_by_mode_bits_without_owners(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,6 +274,7 @@ def test_no_platform_test_outside_the_seam() -> None:
     assert found == [], found
 
 
+@pytest.mark.posix
 def test_case_folding_is_probed_on_the_folder(tmp_path: Path) -> None:
     """A second spelling that reaches the same folder means the file system folds case (here a
     symlink stands in for APFS or NTFS); a folder of its own, or none, means it does not."""

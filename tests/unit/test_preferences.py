@@ -113,6 +113,7 @@ def test_unreadable_file_is_an_error(path: Path) -> None:
     assert prefs.error.path == path
 
 
+@pytest.mark.posix
 def test_first_write_creates_the_file_with_a_header(path: Path) -> None:
     prefs = Preferences(path)
     assert prefs.set_providers("gpt-4.1", ["openrouter", "openai"]) is True
@@ -124,6 +125,7 @@ def test_first_write_creates_the_file_with_a_header(path: Path) -> None:
     assert prefs.providers_for("gpt-4.1") == ["openrouter", "openai"]
 
 
+@pytest.mark.posix
 def test_writes_keep_comments_order_and_mode(path: Path) -> None:
     original = (
         "# my routing\n"
@@ -175,6 +177,7 @@ def test_prefer_moves_a_provider_first(path: Path) -> None:
     assert "# keep me" in path.read_text()
 
 
+@pytest.mark.posix
 def test_a_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     real = tmp_path / "real.toml"
     real.write_text("# mine\n")
@@ -253,6 +256,7 @@ def spelled_twice(tmp_path: Path) -> tuple[str, str]:
     return str(folder), str(tmp_path / "pROJ")
 
 
+@pytest.mark.posix
 def test_one_folder_spelled_two_ways_is_one_workspace_key(path: Path, tmp_path: Path) -> None:
     """APFS and NTFS fold case: the same folder opened as Proj and as pROJ has one choice, kept
     under the key first written, never a second key."""
