@@ -445,10 +445,17 @@ def model_hover(
 
 
 def tokens(n: int) -> str:
-    """A token count as people say it: 8k, 128k, 1M, 1.05M."""
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.3g}M"
-    return f"{n / 1000:.3g}k" if n >= 1000 else str(n)
+    """A token count as people say it: 8.19k, 128k, 1M, 1.05M. The rule (tests/data/token_counts.json)
+    is the same in VS Code's `formatTokenCount` and Neovim's `format.tokens`: three significant
+    digits, rounded half up in integers, so every language gives the same text."""
+    if n < 1000:
+        return str(n)
+    unit, suffix = (1_000_000, "M") if n >= 999_500 else (1000, "k")
+    places = 2 if n < 10 * unit else 1 if n < 100 * unit else 0
+    scaled = (n * 10**places * 2 + unit) // (2 * unit)  # round half up, in integers
+    whole, fraction = divmod(scaled, 10**places)
+    text = f"{whole}.{fraction:0{places}d}".rstrip("0").rstrip(".") if places else str(whole)
+    return text + suffix
 
 
 def model_completion(
