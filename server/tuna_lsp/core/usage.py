@@ -75,13 +75,21 @@ def usage(
     until = now or dt.datetime.now(dt.UTC)
     since = until - dt.timedelta(days=days)
     skipped = [0]
+    cutoff = iso(since).encode()
+    saved = _saves(_objects(saves, skipped, cutoff), since, until, skipped)
+    models = _models(_objects(history, skipped, cutoff), since, until, skipped, persisted)
+    return {"since": iso(since), "until": iso(until), **saved, **models, "skipped": skipped[0]}
 
+
+def _saves(
+    objects: list[dict[str, Any]], since: dt.datetime, until: dt.datetime, skipped: list[int]
+) -> dict[str, Any]:
+    """`saves` and `savesByDay`: the save outcomes of the window."""
     attempts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     by_day: dict[str, Counter[str]] = {}  # UTC day -> outcome -> count, for a chart over time
     latencies: list[float] = []
-    cutoff = iso(since).encode()
-    for obj in _objects(saves, skipped, cutoff):
+    for obj in objects:
         when = _when(obj)
         outcome = obj.get("outcome")
         if when is None or outcome not in ("saved", "unchanged", "failed"):
@@ -98,14 +106,46 @@ def usage(
             latencies.append(float(ms))
     latencies.sort()
     done = attempts["saved"] + attempts["failed"]
+    return {
+        "saves": {
+            "attempts": sum(attempts.values()),
+            "saved": attempts["saved"],
+            "unchanged": attempts["unchanged"],
+            "failed": attempts["failed"],
+            "failedByReason": dict(reasons.most_common()),
+            "successRate": round(attempts["saved"] / done, 6) if done else None,
+            "latencyMs": {
+                "p50": _percentile(latencies, 0.5),
+                "p90": _percentile(latencies, 0.9),
+                "p99": _percentile(latencies, 0.99),
+                "max": latencies[-1],
+            }
+            if latencies
+            else None,
+        },
+        # not in the contract's section 10: the attempts of each UTC day that had any, oldest first
+        "savesByDay": [
+            {"day": day, "saved": n["saved"], "unchanged": n["unchanged"], "failed": n["failed"]}
+            for day, n in sorted(by_day.items())
+        ],
+    }
 
+
+def _models(
+    objects: list[dict[str, Any]],
+    since: dt.datetime,
+    until: dt.datetime,
+    skipped: list[int],
+    persisted: str | None,
+) -> dict[str, Any]:
+    """`selections`, `timeOnModel` and `overwrites`: what the history says of the global model."""
     selections: dict[str, Counter[str]] = {}
     seconds: dict[str, float] = {}
     overwrites: Counter[str] = Counter()
     current: str | None = None  # the global model at `since`, then as it changes
     at = since
     entries = []
-    for obj in _objects(history, skipped, cutoff):
+    for obj in objects:
         when = _when(obj)
         if when is None or not isinstance(obj.get("model"), str):
             skipped[0] += 1
@@ -129,35 +169,10 @@ def usage(
             seconds[current] = seconds.get(current, 0.0) + (when - at).total_seconds()
         selections.setdefault(model, Counter())[str(origin)] += 1
         current, at = model, when
-    if current is None:
-        current = persisted
+    current = current if current is not None else persisted
     if current is not None:
         seconds[current] = seconds.get(current, 0.0) + (until - at).total_seconds()
-
     return {
-        "since": iso(since),
-        "until": iso(until),
-        "saves": {
-            "attempts": sum(attempts.values()),
-            "saved": attempts["saved"],
-            "unchanged": attempts["unchanged"],
-            "failed": attempts["failed"],
-            "failedByReason": dict(reasons.most_common()),
-            "successRate": round(attempts["saved"] / done, 6) if done else None,
-            "latencyMs": {
-                "p50": _percentile(latencies, 0.5),
-                "p90": _percentile(latencies, 0.9),
-                "p99": _percentile(latencies, 0.99),
-                "max": latencies[-1],
-            }
-            if latencies
-            else None,
-        },
-        # not in PROTOCOL.md 10 (yet): the attempts of each UTC day that had any, oldest first
-        "savesByDay": [
-            {"day": day, "saved": n["saved"], "unchanged": n["unchanged"], "failed": n["failed"]}
-            for day, n in sorted(by_day.items())
-        ],
         "selections": [
             {"model": model, "count": sum(by.values()), "byOrigin": dict(by.most_common())}
             for model, by in sorted(
@@ -174,7 +189,6 @@ def usage(
             "restored": overwrites["restored"],
             "kept": overwrites["kept"],
         },
-        "skipped": skipped[0],
     }
 
 
