@@ -4,8 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import gc
+import json
+import logging
+import sys
+from pathlib import Path
+
+import platformdirs
 
 from . import __version__
+from .private_path import trusted_dir
+from .storage.history import HISTORY_NAME
+from .storage.saves import SAVES_NAME, read_usage
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,16 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def usage_main(argv: list[str]) -> None:
     """`tuna-lsp usage [--days N] [--json]`: PROTOCOL.md 10 without a running server."""
-    import json
-    import sys
-    from pathlib import Path
-
-    import platformdirs
-
-    from .core.usage import DEFAULT_DAYS, MAX_DAYS, table
-    from .private_path import trusted_dir
-    from .storage.history import HISTORY_NAME
-    from .storage.saves import SAVES_NAME, read_usage
+    from .core.usage import (
+        DEFAULT_DAYS,
+        MAX_DAYS,
+        table,
+    )  # this subcommand's only: not the server's
 
     def days(text: str) -> int:
         try:
@@ -94,8 +99,6 @@ def usage_main(argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    import sys
-
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["usage"]:
         usage_main(argv[1:])
@@ -110,13 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.token_file and not args.tcp:
         parser.error("--token-file goes with --tcp")
+    # pygls and lsprotocol load here, after the arguments are checked (a bad one costs no start-up)
     from .log import configure
 
     configure(args.log_level, args.log_file)
-    import gc
-    import logging
-
-    from .setup import create_server
+    from .setup import create_server  # the features: after the freeze's reason below is loaded
 
     # pygls and lsprotocol are loaded: hundreds of thousands of objects that live as long as the
     # process. Out of the collector's way until start-up is over (features/catalog.py trim_heap

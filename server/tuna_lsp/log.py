@@ -13,6 +13,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
+from lsprotocol import types
+
 if TYPE_CHECKING:
     from .server import TunaLanguageServer
 
@@ -69,8 +71,6 @@ class ClientLogHandler(logging.Handler):
             return
         self._emitting = True
         try:
-            from lsprotocol import types
-
             level = types.MessageType.Log
             if levelno >= logging.ERROR:
                 level = types.MessageType.Error

@@ -28,6 +28,7 @@ from types import NoneType
 from typing import Any, TypeVar
 
 import attrs
+from lsprotocol.types import is_special_property
 
 T = TypeVar("T")
 
@@ -118,7 +119,6 @@ def structure_once(
 def _wire_fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     """(attribute, wire key, default or _KEEP) of each field; a field at its default is left out
     unless lsprotocol marks it special (a discriminator such as `kind`), as its converter does."""
-    from lsprotocol.types import is_special_property
 
     def default(a: Any) -> Any:
         if a.default is attrs.NOTHING or is_special_property(cls, a.name):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from .storage import platform
@@ -65,8 +66,6 @@ def trusted_dir(path: Path, what: str) -> tuple[Path, str | None]:
     problem = private_dir_problem(path)
     result: tuple[Path, str | None] = (path, None)
     if problem is not None:
-        import tempfile
-
         fallback = Path(tempfile.mkdtemp(prefix="tuna-lsp-"))
         result = (
             fallback,

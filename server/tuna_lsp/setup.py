@@ -3,15 +3,14 @@ registers their handlers. The one place that knows every feature."""
 
 from __future__ import annotations
 
+from .features.catalog import CatalogFeature
+from .features.documents import DocumentsFeature
+from .features.listing import ListingFeature
+from .features.model import ModelFeature
 from .server import TunaLanguageServer
 
 
 def create_server() -> TunaLanguageServer:
-    from .features.catalog import CatalogFeature
-    from .features.documents import DocumentsFeature
-    from .features.listing import ListingFeature
-    from .features.model import ModelFeature
-
     server = TunaLanguageServer()
     events = server.events
     catalog = CatalogFeature(server, events)

@@ -17,12 +17,16 @@ import json
 import logging
 import os
 import re
+import socket
+import stat
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
+from cattrs import transform_error
+from cattrs.errors import BaseValidationError
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 from pygls.io_ import StdoutWriter
@@ -373,7 +377,7 @@ def serve_tcp(server: LanguageServer, host: str, port: int, token_file: str) -> 
     (initializationOptions.authToken). A connection that does not is answered with an error
     and closed before anything is read or written, and the server waits for the next; once a
     client is served, the listening socket closes (later connections are refused)."""
-    import secrets
+    import secrets  # --tcp only: it brings hashlib and OpenSSL, which stdio never needs
 
     token = secrets.token_urlsafe(32)
 
@@ -419,9 +423,6 @@ def serve_unix(server: LanguageServer, path: str) -> None:
 
 def _clear_stale_socket(path: str) -> None:
     """A socket left by a server that died may be replaced; anything else at the path is kept."""
-    import socket
-    import stat
-
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -500,7 +501,7 @@ async def _authenticated(
 ) -> dict[str, Any] | None:
     """The connection's initialize, if it carries the token (removed from it: it goes no
     further, not even to the log); else None, the refusal answered."""
-    import hmac
+    import hmac  # --tcp only, as `secrets` above
 
     def reply(message: dict[str, Any]) -> None:
         body = json.dumps(message).encode()
@@ -670,9 +671,6 @@ def _is_request_method(method: str, server: LanguageServer) -> bool:
 
 def _unfit(exc: Exception) -> str:
     """What did not fit, in cattrs's words ("required field missing @ $.params.textDocument")."""
-    from cattrs import transform_error
-    from cattrs.errors import BaseValidationError
-
     cause = exc.__cause__
     if isinstance(cause, BaseValidationError):
         return "; ".join(transform_error(cause, path="$"))[:300]

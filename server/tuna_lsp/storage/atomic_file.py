@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 from . import platform
@@ -20,8 +21,6 @@ _MAX_LINKS = 40  # as the kernel's ELOOP limit
 
 
 def replace_file(target: Path, data: bytes, mode: int, *, fsync_dir: bool = True) -> None:
-    import tempfile  # only writes need it; keep it off the start-up path
-
     owner = _owner_to_keep(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import platform
+from .file_lock import LockTimeout, lock_beside, locked
 from .jsonl import append_line, rotated
 from .quiet_read import open_to_read
 
@@ -48,7 +49,7 @@ class History:
     ) -> None:
         """`event`: what tells this change from an earlier one with the same models (the digest
         of the file that made it), for the servers' dedup; stored, never shown in `entries`."""
-        import datetime as dt
+        import datetime as dt  # on the first change, not at start-up
 
         now = dt.datetime.now(dt.UTC)
         entry = {
@@ -76,8 +77,6 @@ class History:
                 return
             # Every server sees an external change: check and append under one lock, so that
             # it is recorded once.
-            from .file_lock import LockTimeout, lock_beside, locked
-
             try:
                 with locked(lock_beside(self.path), timeout=1):
                     if not self._seen_recently(entry, now):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import platform
+from .file_lock import LockTimeout, lock_beside, locked
 from .quiet_read import open_to_read
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ def _rotate(path: Path, over: int) -> None:
     """Rename the file to `.1` if it is still over `over` bytes, under the lock beside it: of
     several servers rotating at once, one renames and the others find a small file. A writer
     that opened the file before the rename appends to the `.1` copy: no line is lost."""
-    from .file_lock import LockTimeout, lock_beside, locked
-
     try:
         with locked(lock_beside(path), timeout=1), contextlib.suppress(FileNotFoundError):
             if os.stat(path).st_size > over:

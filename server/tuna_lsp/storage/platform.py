@@ -20,7 +20,9 @@ Must not import lsprotocol.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -170,7 +172,7 @@ def libc() -> Any | None:
     """The process's C library through ctypes (errno kept), or None where ctypes cannot name it
     (Windows: CDLL(None) raises TypeError) or has no ctypes."""
     try:
-        import ctypes
+        import ctypes  # here, not at the top: a Python may lack it (ImportError, caught)
 
         return ctypes.CDLL(None, use_errno=True)
     except (ImportError, OSError, TypeError):
@@ -190,8 +192,6 @@ PIPES_ON_LOOP = not WINDOWS
 
 
 def loop_takes_pipes(loop: Any) -> bool:
-    import asyncio
-
     proactor = getattr(asyncio, "ProactorEventLoop", ())
     return PIPES_ON_LOOP and not isinstance(loop, proactor)
 
@@ -201,8 +201,6 @@ INOTIFY = LINUX
 
 
 def unix_sockets() -> bool:
-    import socket
-
     return hasattr(socket, "AF_UNIX") and not WINDOWS
 
 

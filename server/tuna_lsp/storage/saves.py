@@ -29,7 +29,7 @@ class SaveLog:
         client: str | None,
         reason: str | None = None,
     ) -> None:
-        import datetime as dt
+        import datetime as dt  # on the first save, not at start-up
 
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         entry: dict[str, object] = {"ts": now, "scope": scope, "kind": kind, "outcome": outcome}
@@ -48,9 +48,9 @@ def read_usage(
 ) -> dict[str, Any]:
     """The Usage object of PROTOCOL.md 10 from the two files and their rotated copies. Raises
     OSError when one of them is not a regular file."""
-    import datetime as dt
+    import datetime as dt  # on a usage request, not at start-up
 
-    from ..core.usage import iso, usage
+    from ..core.usage import iso, usage  # likewise
 
     now = dt.datetime.now(dt.UTC)
     since = iso(now - dt.timedelta(days=days)).encode()
