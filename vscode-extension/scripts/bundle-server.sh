@@ -33,8 +33,24 @@ esac
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# The server as a wheel, then it and its dependencies as the target platform's wheels (no build on this machine).
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/wheel" "$ROOT"
+# The server as a wheel, built from a copy of what it is made of: built in the clone, setuptools would reuse its
+# build/lib, where a module deleted since the last build stays and goes into the wheel. Then it and its
+# dependencies as the target platform's wheels (no build on this machine).
+mkdir "$work/src"
+cp -R "$ROOT/pyproject.toml" "$ROOT/README.md" "$ROOT/server" "$work/src/"
+[ ! -f "$ROOT/LICENSE" ] || cp "$ROOT/LICENSE" "$work/src/"
+find "$work/src/server" \( -name __pycache__ -o -name '*.egg-info' \) -prune -exec rm -rf {} +
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/wheel" "$work/src"
+# The wheel holds exactly the modules of the copy it was built from.
+"$PYTHON" - "$work/src/server" "$work"/wheel/*.whl <<'PY'
+import pathlib, sys, zipfile
+source = pathlib.Path(sys.argv[1])
+tree = {p.relative_to(source).as_posix() for p in source.rglob("*.py")}
+wheel = {n for n in zipfile.ZipFile(sys.argv[2]).namelist() if n.endswith(".py")}
+if tree != wheel:
+    sys.exit(f"bundle-server: the wheel's modules differ from the source: extra {sorted(wheel - tree)}, "
+             f"missing {sorted(tree - wheel)}")
+PY
 platform_args=()
 for p in "${platforms[@]}"; do platform_args+=(--platform "$p"); done
 rm -rf "$LIBS"

@@ -7,22 +7,31 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# The repository's CHANGELOG.md is the marketplace's Changelog tab: copied in for vsce, removed afterwards.
+cp ../CHANGELOG.md CHANGELOG.md
+trap 'rm -f CHANGELOG.md' EXIT
+# The README's relative links (media/*.png) point into this folder of the repository (package.json's `repository`):
+# vsce would take the repository's root for them.
+repo_url="$(node -p 'require("./package.json").repository.url.replace(/\.git$/, "")')"
+links=(--baseContentUrl "$repo_url/blob/HEAD/vscode-extension" --baseImagesUrl "$repo_url/raw/HEAD/vscode-extension")
+
 case "${1:-}" in
   --bundled)
     target="${VSCODE_TARGET:-linux-x64}"
     bash scripts/bundle-server.sh "$target"
     node esbuild.mjs --production
-    vsce package --target "$target" --no-dependencies --allow-missing-repository --out "tunacode-$target.vsix"
+    vsce package --target "$target" --no-dependencies "${links[@]}" --out "tunacode-$target.vsix"
     ;;
   --dev)
     rm -rf bundled/libs
     node esbuild.mjs --production --dev
-    vsce package --no-dependencies --allow-missing-repository --out tunacode-dev.vsix
+    vsce package --no-dependencies "${links[@]}" --out tunacode-dev.vsix
     ;;
   "")
     rm -rf bundled/libs
     node esbuild.mjs --production
-    vsce package --no-dependencies --allow-missing-repository --out tunacode.vsix
+    vsce package --no-dependencies "${links[@]}" --out tunacode.vsix
     ;;
   *)
     echo "package.sh: unknown option $1 (expected --bundled, --dev or nothing)" >&2
