@@ -24,7 +24,7 @@ from conftest import ROOT, SERVER_CMD, TUNACODE_PY, Home
 
 SCENARIOS = ROOT / "tests" / "nvim"
 PLUGIN = ROOT / "editors" / "nvim"
-WAIT_MS = 10_000  # one wait inside a scenario
+WAIT_MS = 20_000  # one wait inside a scenario (the first server of a run builds the catalog index)
 RUN_TIMEOUT = 90  # one whole scenario, seconds
 EXIT_NO_CATALOG = 77
 
@@ -265,6 +265,18 @@ def fresh_clone(dest: Path) -> Path:
     return dest / "editors" / "nvim"
 
 
+def offline_pip(source: Path) -> dict[str, str]:
+    """pip's own settings for :TunaInstall with no network: the server's dependencies and build backend from the
+    wheels tests/test_nvim_pack.py keeps in .cache/ (fetched once per dependency list), no package index."""
+    from test_nvim_pack import dependency_wheels  # it imports this module: imported when needed
+
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(dependency_wheels(source)),
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+
+
 def test_tunainstall_then_set_model(nvim: Nvim, home: Home, tmp_path: Path) -> None:
     """Issue 15: :TunaInstall from the plugin's clone; the plugin then finds that server with no cmd."""
     home.write_config(CONFIG)
@@ -285,6 +297,7 @@ def test_tunainstall_then_set_model(nvim: Nvim, home: Home, tmp_path: Path) -> N
         TUNA_FAKE_PYTHON39=str(fake39),
         TUNA_INSTALL_TIMEOUT_MS="240000",
         PATH=path,
+        **offline_pip(clone),
     )
     assert home.read_config()["default_model"] == "openai:gpt-4.1"
     print(next(line for line in log.splitlines() if "install took" in line))
@@ -398,6 +411,7 @@ def test_tunainstall_imports_nothing_from_the_current_directory(
         TUNA_START_DIR=str(repo),
         TUNA_MARKER_DIR=str(markers),
         PATH=path,
+        **offline_pip(clone),
     )
     assert sorted(p.name for p in markers.iterdir()) == []
     assert home.read_config()["default_model"] == "openai:gpt-4.1"

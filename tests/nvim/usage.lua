@@ -72,10 +72,10 @@ H.run(function()
   end
   -- each model chosen once here, by this editor ("client"), the first of them with the full bar
   for _, m in ipairs({ 'openai:gpt-4.1', 'openai:gpt-4o-mini' }) do
-    local row = vim.iter(lines):find(function(l)
+    local sel = vim.iter(lines):find(function(l)
       return vim.startswith(l, '  ' .. m .. ' ')
     end)
-    H.check(row and row:find('1  ' .. ('█'):rep(20) .. '  (client 1)', 1, true), 'selection row of %s: %s', m, row)
+    H.check(sel and sel:find('1  ' .. ('█'):rep(20) .. '  (client 1)', 1, true), 'selection row of %s: %s', m, sel)
   end
   has(buf, 'Time as the global model:')
   has(buf, 'Stale overwrites: 0 caught, 0 restored, 0 kept')

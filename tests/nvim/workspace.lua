@@ -58,7 +58,7 @@ H.run(function()
 
   -- the picker says which scope it writes
   local prompts = {}
-  vim.ui.select = function(items, opts, on_choice)
+  vim.ui.select = function(_, opts, on_choice)
     prompts[#prompts + 1] = opts.prompt
     on_choice(nil)
   end

@@ -1,4 +1,5 @@
--- Defines :TunaModel, :TunaTerm and :TunaInstall at startup, so the plain `vim.lsp.enable('tunacode')` form gets them too.
+-- Defines :TunaModel, :TunaTerm and :TunaInstall at startup, so the plain `vim.lsp.enable('tunacode')` form gets
+-- them too.
 -- Starts nothing and loads no other module: the server starts with require('tunacode').setup(),
 -- vim.lsp.enable or the first command.
 if vim.g.loaded_tunacode then

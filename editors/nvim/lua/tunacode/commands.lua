@@ -47,7 +47,11 @@ function M.create()
   end, { nargs = '*', desc = 'tunacode: terminal running tunacode --model <effective model>' })
   vim.api.nvim_create_user_command('TunaInstall', function()
     require('tunacode.install').install()
-  end, { nargs = 0, desc = "tunacode: install the server in a venv under stdpath('data'), from this plugin's clone" })
+  end, {
+    nargs = 0,
+    desc = "tunacode: install the server in a venv under stdpath('data'), from this plugin's clone, else "
+      .. "tuna-lsp==<the plugin's version> from the package index",
+  })
 end
 
 return M

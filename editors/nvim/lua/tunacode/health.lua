@@ -86,7 +86,9 @@ function M.check()
       local python, why = require('tunacode.install').find_python()
       health.error(('server command %q is not executable'):format(argv[1]), {
         discovered and ('no tuna-lsp found; looked in: ' .. server.looked_in()) or 'the cmd you set',
-        'install it with :TunaInstall (a venv under stdpath("data"), from this plugin\'s clone)'
+        ('install it with :TunaInstall (a venv under stdpath("data"), from %s)'):format(
+          require('tunacode.install').source().from
+        )
           .. (
             python and (', which would use Python %s (%s)'):format(python[3], table.concat(python.argv, ' '))
             or (': ' .. tostring(why))
@@ -111,6 +113,12 @@ function M.check()
   end
   local info = client.server_info or {}
   health.ok(('server started: %s %s (client id %d)'):format(info.name or 'tuna-lsp', info.version or '', client.id))
+  local plugin_version = require('tunacode.install').plugin_version()
+  if info.version and info.version ~= plugin_version then
+    health.warn(('the server is version %s, this plugin %s'):format(info.version, plugin_version), {
+      (':TunaInstall installs the server from %s'):format(require('tunacode.install').source().from),
+    })
+  end
   local resp = client:request_sync('tuna/getModel', vim.empty_dict(), config.options.timeout_ms)
   if not resp or resp.err then
     health.error('tuna/getModel failed: ' .. (resp and resp.err and resp.err.message or 'no answer'))

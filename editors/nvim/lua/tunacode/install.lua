@@ -1,7 +1,10 @@
---- :TunaInstall: the server's virtual environment under stdpath('data'), built from the clone this plugin lives
---- in (python -m venv, then pip install of the clone), with Python 3.11+ found on PATH (`py -3` too on Windows)
---- or given by the user. Where the venv keeps tuna-lsp (`bin/`, `Scripts\` on Windows) is asked of the venv's
---- own python (sysconfig) once it exists; platform.lua has every other OS difference.
+--- :TunaInstall: the server's virtual environment under stdpath('data') (python -m venv, then pip install), with
+--- Python 3.11+ found on PATH (`py -3` too on Windows) or given by the user. pip installs the clone this plugin
+--- lives in; a plugin in no clone (the published copy of editors/nvim a plugin manager installs) gets
+--- `tuna-lsp==<the plugin's version>` (version.lua) from the package index, through pip's own configuration
+--- (pip.conf, PIP_INDEX_URL, PIP_FIND_LINKS, ...: pip reads them; `-I` does not hide PIP_* variables).
+--- Where the venv keeps tuna-lsp (`bin/`, `Scripts\` on Windows) is asked of the venv's own python (sysconfig)
+--- once it exists; platform.lua has every other OS difference.
 --- The server search (server.lua, step 2) finds the result; nothing else is written.
 --- Every Python it runs is isolated (`-I`: no current directory, no PYTHON* variables, no user site on the import
 --- path) and runs from server.work_dir() (stdpath('data')/tunacode), never from Neovim's current directory: a
@@ -122,31 +125,70 @@ local function switch_running_client(exe)
   end
 end
 
---- Creates (or updates) the venv and installs the server into it. cb(err, path of tuna-lsp).
----@param cb? fun(err: string?, exe: string?)
-function M.install(cb)
-  cb = cb or function() end
+--- The plugin's version (version.lua), read from the file now: after a plugin manager updated the plugin in this
+--- Neovim, `require('tunacode.version')` still holds the version loaded before (package.loaded).
+---@return string
+function M.plugin_version()
+  local path = vim.fs.joinpath(server.plugin_root(), 'lua', 'tunacode', 'version.lua')
+  local ok, v = pcall(dofile, path)
+  if ok and type(v) == 'string' then
+    return v
+  end
+  return require('tunacode.version')
+end
+
+--- What pip installs: `spec` (its argument), `from` (for the progress message) and `hint` (added to a failure).
+--- The clone this plugin lives in, else the server release of the plugin's version from the package index.
+---@return {spec: string, from: string, hint: string?}
+function M.source()
+  local clone = server.clone_root()
+  if clone then
+    return { spec = clone, from = clone }
+  end
+  local spec = 'tuna-lsp==' .. M.plugin_version()
+  return {
+    spec = spec,
+    from = ('the package index (%s, the version of this plugin)'):format(spec),
+    hint = (
+      '\n\n%s comes from the package index your pip is configured with (pip.conf, PIP_INDEX_URL, '
+      .. 'PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX): check that it is reachable and holds %s, '
+      .. 'then run :TunaInstall again; or install the server yourself (pipx install %s) and give its path: '
+      .. 'require("tunacode").setup({ cmd = { "/path/to/tuna-lsp" } })'
+    ):format(spec, spec, spec),
+  }
+end
+
+--- The callbacks of the install under way, or nil when none runs.
+---@type fun(err: string?, exe: string?)[]?
+local waiting = nil
+
+--- Whether an install is under way.
+function M.running()
+  return waiting ~= nil
+end
+
+--- The install itself; cb(err, exe) is called once, at its end.
+local function start(cb)
   local function fail(msg)
     notify.notify(msg, vim.log.levels.ERROR)
     cb(msg)
   end
-  local clone = server.clone_root()
-  if not vim.uv.fs_stat(vim.fs.joinpath(clone, 'pyproject.toml')) then
-    return fail(
-      ('cannot install: %s is not the tunacode-lsp clone this plugin came from (no pyproject.toml); '
-        .. 'install the plugin with its repository (lazy.nvim does), or install tuna-lsp yourself'):format(clone)
-    )
-  end
+  local source = M.source()
   local python, why = M.find_python()
   if not python then
     return fail(why)
   end
   local venv = server.venv_dir()
   local function pip_install(venv_python)
-    info(('installing the server from %s into %s (pip; a minute or so the first time)'):format(clone, venv))
-    run({ venv_python, '-I', '-m', 'pip', 'install', '--disable-pip-version-check', clone }, function(res)
+    info(('installing the server from %s into %s (pip; a minute or so the first time)'):format(source.from, venv))
+    run({ venv_python, '-I', '-m', 'pip', 'install', '--disable-pip-version-check', source.spec }, function(res)
       if res.code ~= 0 then
-        return fail(failed('pip install ' .. clone, res))
+        local broken = (res.stderr or ''):find('No module named pip', 1, true)
+          and ('\n\n%s has no pip (an install cut short?): delete %s, then run :TunaInstall again'):format(
+            venv_python,
+            venv
+          )
+        return fail(failed('pip install ' .. source.spec, res) .. (broken or source.hint or ''))
       end
       M.scripts_dir(venv_python, function(scripts)
         local exe = vim.fs.joinpath(scripts, platform.exe('tuna-lsp'))
@@ -187,6 +229,31 @@ function M.install(cb)
     end
     pip_install(venv_python)
   end)
+end
+
+--- Creates (or updates) the venv and installs the server into it. cb(err, path of tuna-lsp).
+--- While one install runs, another call joins it (two pips in one venv would break it: a plugin manager's hook
+--- can fire twice for one install, vim.pack's PackChanged for `update` then `install`): cb gets its outcome.
+---@param cb? fun(err: string?, exe: string?)
+function M.install(cb)
+  if waiting then
+    info('the server is being installed already: this waits for that install')
+    waiting[#waiting + 1] = cb
+    return
+  end
+  waiting = { cb }
+  local function finish(err, exe)
+    local cbs = waiting or {}
+    waiting = nil
+    for _, f in ipairs(cbs) do
+      f(err, exe)
+    end
+  end
+  local ok, err = pcall(start, finish)
+  if not ok then -- never left "under way" by an error
+    notify.notify('the install failed: ' .. tostring(err), vim.log.levels.ERROR)
+    finish(tostring(err))
+  end
 end
 
 --- The python of the venv at `venv`, or nil when it has none (not created yet).

@@ -24,9 +24,26 @@ function M.plugin_root()
   return vim.fs.dirname(vim.fs.dirname(vim.fs.dirname(src)))
 end
 
---- The repository this plugin was cloned with (it holds the server's pyproject.toml).
+--- The clone of the tunacode-lsp repository this plugin lives in (`<clone>/editors/nvim`, the clone holding the
+--- server's pyproject.toml, project `tuna-lsp`), or nil: a published copy of editors/nvim (`git subtree split`,
+--- what lazy.nvim or vim.pack install from the plugin's own repository) has no server source beside it.
+---@return string?
 function M.clone_root()
-  return vim.fs.dirname(vim.fs.dirname(M.plugin_root()))
+  local plugin = M.plugin_root()
+  if vim.fs.basename(plugin) ~= 'nvim' or vim.fs.basename(vim.fs.dirname(plugin)) ~= 'editors' then
+    return nil
+  end
+  local clone = vim.fs.dirname(vim.fs.dirname(plugin))
+  local f = io.open(vim.fs.joinpath(clone, 'pyproject.toml'), 'r')
+  if not f then
+    return nil
+  end
+  local text = f:read(65536) or ''
+  f:close()
+  if not text:find('\nname%s*=%s*"tuna%-lsp"') then
+    return nil
+  end
+  return clone
 end
 
 --- Where :TunaInstall puts the server.
@@ -55,16 +72,19 @@ function M.work_dir()
 end
 
 --- Steps 2 to 4 of the search order, each with the place it names in messages.
+--- (A published copy of the plugin, in no clone, has no step 3.)
 ---@return {path: string, where: string}[]
 function M.candidates()
-  return {
-    { path = platform.venv_exe(M.venv_dir(), 'tuna-lsp'), where = 'the venv of :TunaInstall' },
-    {
-      path = platform.venv_exe(vim.fs.joinpath(M.clone_root(), '.venv'), 'tuna-lsp'),
+  local found = { { path = platform.venv_exe(M.venv_dir(), 'tuna-lsp'), where = 'the venv of :TunaInstall' } }
+  local clone = M.clone_root()
+  if clone then
+    found[#found + 1] = {
+      path = platform.venv_exe(vim.fs.joinpath(clone, '.venv'), 'tuna-lsp'),
       where = "the plugin clone's .venv",
-    },
-    { path = 'tuna-lsp', where = 'PATH' },
-  }
+    }
+  end
+  found[#found + 1] = { path = 'tuna-lsp', where = 'PATH' }
+  return found
 end
 
 --- The first server of steps 2 to 4 that is executable, or nil.

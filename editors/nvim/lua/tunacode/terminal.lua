@@ -102,8 +102,8 @@ function M.type_model(term, model)
   local function shown()
     return screen(term.buf):find(text, 1, true) ~= nil
   end
-  poll(shown, 10000, function(ok)
-    if not ok then
+  poll(shown, 10000, function(seen)
+    if not seen then
       return notify.notify(('tunacode terminal %d did not show %q: type it yourself'):format(term.job, text))
     end
     local tries = 0
