@@ -436,3 +436,9 @@ def test_tunaterm_never_types_a_bad_model(nvim: Nvim, home: Home) -> None:
     nvim.run("follow_bad_model")
     assert not (home.root / "pwned").exists()
     assert home.read_config()["default_model"] == "openai:gpt-4.1"
+
+
+def test_token_counts_follow_the_one_rule(nvim: Nvim) -> None:
+    """The picker's context windows read as the server's and VS Code's (tests/data/token_counts.json)."""
+    cases = json.loads((ROOT / "tests" / "data" / "token_counts.json").read_text())["cases"]
+    assert f"{len(cases)} token counts as the rule says" in nvim.run("token_counts")

@@ -1,21 +1,12 @@
 --- The model picker: vim.ui.select over `tuna/listModels` (paged with `offset`), a search through
 --- vim.ui.input when the catalog is larger than the picker shows, and the row format.
 local config = require('tunacode.config')
+local format = require('tunacode.format')
 local model = require('tunacode.model')
 local notify = require('tunacode.notify')
 local server = require('tunacode.server')
 
 local M = {}
-
-local function context_label(n)
-  if type(n) ~= 'number' then
-    return nil
-  end
-  if n >= 1000000 then
-    return ('%gM'):format(math.floor(n / 100000) / 10)
-  end
-  return ('%dk'):format(math.floor(n / 1000))
-end
 
 --- One picker row: model, its name, context window and what is special about it.
 function M.format_item(item)
@@ -23,7 +14,7 @@ function M.format_item(item)
   if type(item.name) == 'string' and item.name ~= '' then
     parts[#parts + 1] = item.name
   end
-  local ctx = context_label(item.contextWindow)
+  local ctx = format.tokens(item.contextWindow)
   if ctx then
     parts[#parts + 1] = ctx .. ' ctx'
   end
