@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from tui import Tui
@@ -39,6 +40,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("posix"):
             item.add_marker(skip)
+
+
+# The capabilities of the real editor a session declares unless a test says otherwise; the
+# `real_client` fixture (tests/test_requests.py, test_flow.py, test_workspace.py) runs a suite as
+# each of those pytest-lsp ships.
+REAL_CLIENTS = ("visual-studio-code", "neovim", "emacs")
+REAL_CLIENT = [REAL_CLIENTS[0]]
+
+
+@pytest.fixture(params=REAL_CLIENTS)
+def real_client(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Use as `pytestmark = pytest.mark.usefixtures("real_client")`: every session of the test
+    declares that client's capabilities."""
+    REAL_CLIENT[0] = request.param
+    try:
+        yield request.param
+    finally:
+        REAL_CLIENT[0] = REAL_CLIENTS[0]
 
 
 SECRET_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GEMINI_API_KEY")
@@ -184,8 +203,10 @@ async def lsp_session(
     workspace: Path | None = None,
     capabilities: types.ClientCapabilities | None = None,
 ) -> AsyncIterator[Session]:
-    """A started, initialized session; `capabilities` are what the client declares (none, unless
-    given: `pytest_lsp.client_capabilities("neovim@v0.11")` gives a real client's)."""
+    """A started, initialized session; `capabilities` are what the client declares: unless
+    given, those of the real client in force (`real_client`, VS Code's by default; the request
+    suites run as each of the clients pytest-lsp ships). An empty set is asked for explicitly,
+    as `types.ClientCapabilities()`: it hides what real clients make the server do."""
     config = ClientServerConfig(server_command=command or SERVER_CMD, server_env=env or home.env())
     client = await config.start()
     session = Session(client)
@@ -214,7 +235,9 @@ async def lsp_session(
     try:
         session.init_result = await client.initialize_session(
             types.InitializeParams(
-                capabilities=capabilities or types.ClientCapabilities(),
+                capabilities=capabilities
+                if capabilities is not None
+                else pytest_lsp.client_capabilities(REAL_CLIENT[0]),
                 client_info=types.ClientInfo(name=client_name, version="1"),
                 initialization_options=init_options,
                 root_uri=workspace.as_uri() if workspace else None,

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import SERVER_CMD, Home, lsp_session, wait_until
+
+# every test here runs as VS Code, Neovim and Emacs (the capabilities pytest-lsp ships)
+pytestmark = pytest.mark.usefixtures("real_client")
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 CONFIG = {
