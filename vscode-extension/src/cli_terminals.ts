@@ -5,15 +5,15 @@
  *
  * Owns the terminals it created; never types into any other terminal.
  */
-import * as fs from "fs";
-import * as os from "os";
 import * as vscode from "vscode";
 
 import type { TunaClient } from "./client";
 import * as config from "./config";
+import { lookupEnv } from "./discovery";
 import { followDecision, followSetting, modelCommand, type FollowSetting } from "./follow";
 import { resolveProgram } from "./locations";
 import type { ModelState } from "./lsp_ext";
+import { hostOs, osReleaseText, pipInstallCommand } from "./platform";
 
 interface Started {
   id: number;
@@ -42,24 +42,12 @@ export class CliTerminals implements vscode.Disposable {
   /** Starts `tunacode --model <effective model>` in a terminal (the workspace or session choice included). */
   async start(): Promise<void> {
     const [program = "tunacode", ...args] = config.cliCommand();
-    const resolved = resolveProgram(program, {
-      pathEnv: process.env.PATH,
-      pathExt: process.env.PATHEXT,
-      platform: process.platform,
-      home: os.homedir(),
-      isExecutable: (file) => {
-        try {
-          fs.accessSync(file, fs.constants.X_OK);
-          return fs.statSync(file).isFile();
-        } catch {
-          return false;
-        }
-      },
-    });
+    const resolved = resolveProgram(program, lookupEnv());
     if (resolved === undefined) {
+      const install = pipInstallCommand(hostOs(process.platform, osReleaseText(process.platform)), "tunacode-cli");
       const choice = await vscode.window.showErrorMessage(
         `TunaCode: the tunacode CLI ("${program}") was not found on PATH. Install it with ` +
-          "`pip install tunacode-cli`, or set tunacode.cli.command in your user settings.",
+          `\`${install}\`, or set tunacode.cli.command in your user settings.`,
         "Open Settings",
       );
       if (choice === "Open Settings") {

@@ -1,24 +1,21 @@
 /**
- * The connection to tuna-lsp: finds the server, starts, stops and restarts it, and keeps the latest ModelState
- * the server sent. Owns the LanguageClient; nothing else creates or disposes one.
+ * The connection to tuna-lsp: starts, stops and restarts the server discovery.ts found, and keeps the latest
+ * ModelState the server sent. Owns the LanguageClient; nothing else creates or disposes one. Finding the server is
+ * discovery.ts's job, not this module's.
  *
  * Nothing here throws at its callers for a server that is missing or dies: the phase says what happened, and the
  * user is told once, with what was tried and how to install the server.
  */
-import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import * as vscode from "vscode";
 import * as lc from "vscode-languageclient/node";
 
 import { buildClone } from "./build_info";
 import * as config from "./config";
-import { unsafeReason } from "./file_trust";
-import { discoverServer, expandHome, resolveProgram, type Attempt, type Candidate, type ServerCommand } from "./locations";
-import { loginShellPath } from "./login_shell";
+import { findServer } from "./discovery";
+import { expandHome, type Attempt, type ServerCommand } from "./locations";
 import * as ext from "./lsp_ext";
 import { OneAtATime } from "./one_at_a_time";
-import { bundledCandidate, probePython, usable, type Probe, type PythonCandidate } from "./python_finder";
 import { ServerProcess } from "./server_process";
 import { startFailureMessage } from "./model_status";
 import { redactTraceText } from "./trace_redaction";
@@ -73,6 +70,17 @@ class RedactingTraceChannel implements vscode.OutputChannel {
   }
 }
 
+/** One server process and the client talking to it, from the start of a server until the next one. */
+interface Launch {
+  found: ServerCommand;
+  commandLine: string;
+  server: ServerProcess;
+  client: lc.LanguageClient;
+  crashPolicy: CrashPolicy;
+  /** The client started once: later state changes are the client's own restarts of a server that died. */
+  ran: boolean;
+}
+
 export class ServerNotRunning extends Error {
   constructor() {
     super("the tuna-lsp server is not running (see TunaCode: Show Logs)");
@@ -108,22 +116,6 @@ class CrashPolicy implements lc.ErrorHandler {
     }
     this.onGiveUp("the server stopped 5 times in 3 minutes and is not restarted again");
     return { action: lc.CloseAction.DoNotRestart, handled: true };
-  }
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) {
-      return false;
-    }
-    if (process.platform === "win32") {
-      return true;
-    }
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -189,89 +181,6 @@ export class TunaClient implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private discover(bundled: Candidate | undefined, loginPathEnv: string | undefined): ReturnType<typeof discoverServer> {
-    return discoverServer({
-      settingCommand: config.serverCommand(),
-      bundled,
-      pathEnv: process.env.PATH,
-      pathExt: process.env.PATHEXT,
-      platform: process.platform,
-      home: os.homedir(),
-      isExecutable,
-      cloneRoot: buildClone,
-      trusted: vscode.workspace.isTrusted,
-      unsafeReason: (file) => unsafeReason(file, process.getuid?.(), process.platform),
-      loginPathEnv,
-    });
-  }
-
-  /**
-   * Finds the server. Processes run only when needed: the bundled server's Python is asked for its version only
-   * when no server command is set, the login shell's PATH is read only when PATH does not have what is looked for.
-   */
-  private async find(): Promise<ReturnType<typeof discoverServer>> {
-    if (config.serverCommand().length > 0) {
-      return this.discover(undefined, undefined);
-    }
-    let login: Promise<string | undefined> | undefined;
-    const loginPath = (): Promise<string | undefined> =>
-      (login ??= loginShellPath(process.env.SHELL, process.env, undefined, this.workDir()));
-    const bundled = await this.bundled(loginPath);
-    const first = this.discover(bundled, undefined);
-    if (first.found !== undefined || bundled?.final === true) {
-      return first;
-    }
-    return this.discover(bundled, await loginPath());
-  }
-
-  /** The server carried in the .vsix and a Python to run it, or undefined when this build carries none. */
-  private async bundled(loginPath: () => Promise<string | undefined>): Promise<Candidate | undefined> {
-    const launcher = path.join(this.extensionPath, "bundled", "tool", "tuna_lsp_main.py");
-    if (!fs.existsSync(launcher) || !fs.existsSync(path.join(this.extensionPath, "bundled", "libs", "tuna_lsp"))) {
-      return undefined;
-    }
-    const env = { pathEnv: process.env.PATH, pathExt: process.env.PATHEXT, platform: process.platform, home: os.homedir(), isExecutable };
-    const setting = config.serverPython();
-    if (setting !== "") {
-      const resolved = resolveProgram(setting, env);
-      const probe: Probe =
-        resolved !== undefined
-          ? await probePython({ path: resolved, origin: "tunacode.server.python" }, this.workDir())
-          : { path: setting, origin: "tunacode.server.python", problem: "not an executable file (an absolute path, or a program on PATH)" };
-      return bundledCandidate([probe], true, launcher);
-    }
-    const candidates: PythonCandidate[] = [];
-    const fromExtension = await pythonExtensionInterpreter(this.log);
-    if (fromExtension !== undefined) {
-      candidates.push({ path: fromExtension, origin: "the Python extension's interpreter" });
-    }
-    const names = process.platform === "win32" ? ["python3", "python"] : ["python3"];
-    for (const name of names) {
-      const onPath = resolveProgram(name, env);
-      if (onPath !== undefined) {
-        candidates.push({ path: onPath, origin: "PATH" });
-      }
-    }
-    const probes: Probe[] = [];
-    for (const c of candidates) {
-      const p = await probePython(c, this.workDir());
-      probes.push(p);
-      if (usable(p)) {
-        return bundledCandidate(probes, false, launcher);
-      }
-    }
-    const loginPathEnv = await loginPath();
-    if (loginPathEnv !== undefined && loginPathEnv !== process.env.PATH) {
-      for (const name of names) {
-        const onLogin = resolveProgram(name, { ...env, pathEnv: loginPathEnv });
-        if (onLogin !== undefined && !probes.some((p) => p.path === onLogin)) {
-          probes.push(await probePython({ path: onLogin, origin: "the login shell's PATH" }, this.workDir()));
-        }
-      }
-    }
-    return bundledCandidate(probes, false, launcher);
-  }
-
   /**
    * Starts the server unless it runs; resolves when it runs or has failed (never rejects). A start asked for while
    * one is under way (finding the server takes processes) joins it.
@@ -292,7 +201,7 @@ export class TunaClient implements vscode.Disposable {
       return;
     }
     this.setPhase({ kind: "starting" });
-    const { found, reason, tried, hint } = await this.find();
+    const { found, reason, tried, hint } = await findServer({ extensionPath: this.extensionPath, log: this.log, workDir: this.workDir() });
     if (this.isDisposed()) {
       return;
     }
@@ -300,18 +209,32 @@ export class TunaClient implements vscode.Disposable {
       this.fail(reason, tried, hint);
       return;
     }
+    const launch = this.launch(found);
+    if (await this.startClient(launch, tried)) {
+      await this.afterStart(launch);
+    }
+  }
+
+  /** Makes the server process and its client, now the current ones, and follows what they do. */
+  private launch(found: ServerCommand): Launch {
     const commandLine = [found.command, ...found.args].join(" ");
     const cwd = this.workDir();
     this.log.info(`starting ${commandLine} (found via ${found.source}) in ${cwd}`);
-
-    const configPath = config.configPath();
     const server = new ServerProcess(found.command, found.args, { ...process.env }, cwd);
-    const serverOptions: lc.ServerOptions = () => server.spawn();
-    let ran = false;
     const crashPolicy = new CrashPolicy((why) => {
       this.fail(why, [{ place: commandLine, detail: why }]);
     });
-    const clientOptions: lc.LanguageClientOptions = {
+    const client = new QuietStartClient("tunacode", "TunaCode", () => server.spawn(), this.clientOptions(crashPolicy));
+    const launch: Launch = { found, commandLine, server, client, crashPolicy, ran: false };
+    this.client = client;
+    this.server = server;
+    this.follow(launch);
+    return launch;
+  }
+
+  private clientOptions(crashPolicy: CrashPolicy): lc.LanguageClientOptions {
+    const configPath = config.configPath();
+    return {
       // The server checks, completes and explains the config files themselves, and refuses to write the shared
       // config while it has unsaved edits here: it must see those documents.
       documentSelector: configDocuments(configPath),
@@ -322,9 +245,11 @@ export class TunaClient implements vscode.Disposable {
       initializationFailedHandler: () => false,
       errorHandler: crashPolicy,
     };
-    const client = new QuietStartClient("tunacode", "TunaCode", serverOptions, clientOptions);
-    this.client = client;
-    this.server = server;
+  }
+
+  /** Takes the notifications and state changes of a launch's client while it is the current one. */
+  private follow(launch: Launch): void {
+    const { client } = launch;
     client.onNotification(ext.modelChanged, (state) => {
       if (this.client === client) {
         this.setState(state);
@@ -337,61 +262,79 @@ export class TunaClient implements vscode.Disposable {
       }
     });
     client.onDidChangeState((e) => {
-      if (this.client !== client) {
-        return;
-      }
-      if (e.newState === lc.State.Running) {
-        crashPolicy.noteRunning();
-        this.setPhase({ kind: "running", server: found });
-        if (ran) {
-          // The client restarted a server that died: this window's session choice carries over.
-          void this.restoreSession(client);
-        }
-      } else if (e.newState === lc.State.Starting && ran) {
-        this.keepSessionChoice();
-        this.setPhase({ kind: "starting" });
-      } else if (e.newState === lc.State.Stopped && e.oldState === lc.State.Starting && ran) {
-        // The client's own restart of a server that died did not get it running again. Say how it
-        // ended: wait (briefly) for the exit to be seen before reading its code and last words.
-        void server.waitForExit(1000).then(() => {
-          if (this.client !== client) {
-            return;
-          }
-          const said = server.lastStderrLine();
-          const how = `${server.exit ?? "did not answer"}${said !== undefined ? `: ${said}` : ""}`;
-          this.fail(`${commandLine} could not be restarted: it ${how}`, [{ place: commandLine, detail: how }]);
-        });
+      if (this.client === client) {
+        this.clientStateChanged(launch, e);
       }
     });
+  }
 
-    try {
-      await client.start();
-      ran = true;
-    } catch (error) {
-      if (this.client === client) {
-        this.client = undefined;
-        // Say how it ended, not just that the pipe broke: wait (briefly) for the exit, then read its stderr.
-        await server.waitForExit(1000);
-        const how = server.exit ?? `did not answer (${errorText(error)})`;
-        const said = server.lastStderrLine();
-        await this.disposeClient(client, server);
-        this.fail(`${commandLine} ${how}${said !== undefined ? `: ${said}` : ""}`, [
-          ...tried,
-          { place: commandLine, detail: `found via ${found.source}; ${how}${said !== undefined ? `: ${said}` : ""}` },
-        ]);
+  private clientStateChanged(launch: Launch, e: lc.StateChangeEvent): void {
+    if (e.newState === lc.State.Running) {
+      launch.crashPolicy.noteRunning();
+      this.setPhase({ kind: "running", server: launch.found });
+      if (launch.ran) {
+        // The client restarted a server that died: this window's session choice carries over.
+        void this.restoreSession(launch.client);
       }
+    } else if (e.newState === lc.State.Starting && launch.ran) {
+      this.keepSessionChoice();
+      this.setPhase({ kind: "starting" });
+    } else if (e.newState === lc.State.Stopped && e.oldState === lc.State.Starting && launch.ran) {
+      void this.reportFailedRestart(launch);
+    }
+  }
+
+  /**
+   * The client's own restart of a server that died did not get it running again. Says how it ended: waits (briefly)
+   * for the exit to be seen before reading its code and last words.
+   */
+  private async reportFailedRestart(launch: Launch): Promise<void> {
+    await launch.server.waitForExit(1000);
+    if (this.client !== launch.client) {
       return;
     }
-    if (this.client !== client) {
-      return;
-    }
-    this.setPhase({ kind: "running", server: found });
+    const said = launch.server.lastStderrLine();
+    const how = `${launch.server.exit ?? "did not answer"}${said !== undefined ? `: ${said}` : ""}`;
+    this.fail(`${launch.commandLine} could not be restarted: it ${how}`, [{ place: launch.commandLine, detail: how }]);
+  }
+
+  /** Starts the launch's client; true when it runs and is still the current one. */
+  private async startClient(launch: Launch, tried: readonly Attempt[]): Promise<boolean> {
     try {
-      this.setState(await client.sendRequest(ext.getModel));
+      await launch.client.start();
+      launch.ran = true;
+    } catch (error) {
+      if (this.client === launch.client) {
+        await this.reportFailedStart(launch, tried, error);
+      }
+      return false;
+    }
+    return this.client === launch.client;
+  }
+
+  /** Says how the server ended, not just that the pipe broke: waits (briefly) for the exit, then reads its stderr. */
+  private async reportFailedStart(launch: Launch, tried: readonly Attempt[], error: unknown): Promise<void> {
+    this.client = undefined;
+    await launch.server.waitForExit(1000);
+    const how = launch.server.exit ?? `did not answer (${errorText(error)})`;
+    const said = launch.server.lastStderrLine();
+    const ending = `${how}${said !== undefined ? `: ${said}` : ""}`;
+    await this.disposeClient(launch.client, launch.server);
+    this.fail(`${launch.commandLine} ${ending}`, [
+      ...tried,
+      { place: launch.commandLine, detail: `found via ${launch.found.source}; ${ending}` },
+    ]);
+  }
+
+  /** The server runs: takes its first state, and sets this window's session choice again on it. */
+  private async afterStart(launch: Launch): Promise<void> {
+    this.setPhase({ kind: "running", server: launch.found });
+    try {
+      this.setState(await launch.client.sendRequest(ext.getModel));
     } catch (error) {
       this.log.warn(`tuna/getModel failed: ${errorText(error)}`);
     }
-    await this.restoreSession(client);
+    await this.restoreSession(launch.client);
   }
 
   /**
@@ -580,52 +523,6 @@ function configDocuments(configPath: string): lc.DocumentSelector {
     selector.push({ scheme: "file", pattern: file });
   }
   return selector;
-}
-
-/**
- * The interpreter the Python extension (ms-python.python) has selected for the first folder, if it is installed and
- * the workspace is trusted (the Python extension may have picked a workspace's own .venv). Never throws.
- */
-async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise<string | undefined> {
-  const extension = vscode.extensions.getExtension("ms-python.python");
-  if (extension === undefined || !vscode.workspace.isTrusted) {
-    return undefined;
-  }
-  try {
-    const api = (await withTimeout(Promise.resolve(extension.activate()), 10_000)) as PythonApi | undefined;
-    const environments = api?.environments;
-    if (environments === undefined) {
-      return undefined;
-    }
-    const active = environments.getActiveEnvironmentPath(vscode.workspace.workspaceFolders?.[0]?.uri);
-    const resolved = await withTimeout(environments.resolveEnvironment(active), 10_000);
-    return resolved?.executable.uri?.fsPath ?? active.path;
-  } catch (error) {
-    log.warn(`the Python extension did not say which interpreter it uses: ${errorText(error)}`);
-    return undefined;
-  }
-}
-
-/** The part of the Python extension's API used here (its `environments` API, stable since 2023). */
-interface PythonApi {
-  environments?: {
-    getActiveEnvironmentPath(resource?: vscode.Uri): { path: string };
-    resolveEnvironment(env: { path: string }): Promise<{ executable: { uri?: vscode.Uri } } | undefined>;
-  };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${String(ms / 1000)} s`));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }
 
 export function errorText(error: unknown): string {

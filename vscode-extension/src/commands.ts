@@ -12,11 +12,11 @@ import { errorText, ServerNotRunning, type TunaClient } from "./client";
 import * as config from "./config";
 import { sharedConfigPath } from "./locations";
 import type { ChangeResult, ConfigErrorData, SetScope } from "./lsp_ext";
-import { buildHistoryRows, buildModelRows, clearChoices, pickerText, type ClearChoice, type PickRow } from "./model_picks";
+import { pickModel } from "./model_picker";
+import { buildHistoryRows, clearChoices, pickerText, type ClearChoice } from "./model_picks";
 import type { UsagePanel } from "./usage_panel";
 
 const REQUEST_FAILED = -32803;
-const LIST_LIMIT = 100;
 
 export interface Ctx {
   client: TunaClient;
@@ -76,32 +76,11 @@ async function applyModel(ctx: Ctx, model: string, scope: SetScope): Promise<voi
   }
 }
 
-interface ModelItem extends vscode.QuickPickItem {
-  model?: string;
-}
-
-function toItems(rows: readonly PickRow[]): ModelItem[] {
-  return rows.map((row): ModelItem => {
-    if (row.kind === "separator") {
-      return { label: row.label, kind: vscode.QuickPickItemKind.Separator };
-    }
-    const icon = row.keyMissing ? "$(warning) " : row.current ? "$(check) " : row.custom ? "$(edit) " : "";
-    return {
-      label: `${icon}${row.label}`,
-      description: row.description,
-      detail: row.detail,
-      model: row.model,
-      // The server filters and ranks; VS Code's own label filter would hide its matches on name or provider.
-      alwaysShow: true,
-    };
-  });
-}
-
-/** The model picker: rows come from `tuna/listModels`, asked again (debounced) as the user types. */
-function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
+/** Picks a model for `scope` and sets it; tells the user why not when the server is not running or no folder is open. */
+async function selectModel(ctx: Ctx, scope: SetScope): Promise<void> {
   if (ctx.client.phase.kind !== "running") {
     notRunning(ctx);
-    return Promise.resolve();
+    return;
   }
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (scope === "workspace" && folder === undefined) {
@@ -109,103 +88,12 @@ function pickModel(ctx: Ctx, scope: SetScope): Promise<void> {
       "TunaCode: no folder is open, so there is no workspace to remember a model for. Open a folder, or use " +
         "Select Model for This Session.",
     );
-    return Promise.resolve();
+    return;
   }
-  const qp = vscode.window.createQuickPick<ModelItem>();
-  const { title, placeholder } = pickerText(scope, folder?.name);
-  qp.title = title;
-  qp.placeholder = placeholder;
-  qp.matchOnDescription = true;
-  qp.matchOnDetail = true;
-  // The server ranks the matches (current, recents, how well the words fit). VS Code's default sorts them by label
-  // as the user types, which undoes that and drops the separators. `sortByLabel` is a proposed API: where an editor
-  // lacks it, setting it does nothing; one that refused it would keep its own order.
-  try {
-    (qp as vscode.QuickPick<ModelItem> & { sortByLabel?: boolean }).sortByLabel = false;
-  } catch {
-    ctx.client.log.info("the picker keeps the editor's own order (sortByLabel is not available)");
+  const chosen = await pickModel(ctx.client, pickerText(scope, folder?.name));
+  if (chosen !== undefined) {
+    await applyModel(ctx, chosen, scope);
   }
-
-  let seq = 0;
-  let pending: vscode.CancellationTokenSource | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const load = async (query: string): Promise<void> => {
-    const mine = ++seq;
-    pending?.cancel();
-    pending = new vscode.CancellationTokenSource();
-    const token = pending.token;
-    qp.busy = true;
-    try {
-      const params = query.trim() !== "" ? { query, limit: LIST_LIMIT } : { limit: LIST_LIMIT };
-      const result = await ctx.client.listModels(params, token);
-      const rows: PickRow[] = buildModelRows(result.items, result.total, query);
-      qp.title =
-        result.total > result.items.length
-          ? `${title} (${String(result.items.length)} of ${String(result.total)}: type to narrow)`
-          : title;
-      if (mine !== seq || token.isCancellationRequested) {
-        return;
-      }
-      const items = toItems(rows);
-      qp.items = items;
-      if (query.trim() === "") {
-        const current = items.find((i) => i.model !== undefined && i.model === ctx.client.state?.model);
-        if (current !== undefined) {
-          qp.activeItems = [current];
-        }
-      }
-    } catch (error) {
-      if (mine === seq && !token.isCancellationRequested) {
-        ctx.client.log.warn(`tuna/listModels failed: ${errorText(error)}`);
-        qp.items = [{ label: "$(error) Could not list models", detail: errorText(error), alwaysShow: true }];
-      }
-    } finally {
-      if (mine === seq) {
-        qp.busy = false;
-      }
-    }
-  };
-
-  return new Promise<void>((resolve) => {
-    const subscriptions: vscode.Disposable[] = [];
-    let chosen: string | undefined;
-    subscriptions.push(
-      qp.onDidChangeValue((value) => {
-        if (timer !== undefined) {
-          clearTimeout(timer);
-        }
-        timer = setTimeout(() => {
-          void load(value);
-        }, 120);
-      }),
-      qp.onDidAccept(() => {
-        const item = qp.selectedItems[0] ?? qp.activeItems[0];
-        if (item?.model === undefined) {
-          return;
-        }
-        chosen = item.model;
-        qp.hide();
-      }),
-      qp.onDidHide(() => {
-        if (timer !== undefined) {
-          clearTimeout(timer);
-        }
-        pending?.cancel();
-        for (const s of subscriptions) {
-          s.dispose();
-        }
-        qp.dispose();
-        if (chosen !== undefined) {
-          void applyModel(ctx, chosen, scope).finally(resolve);
-        } else {
-          resolve();
-        }
-      }),
-    );
-    qp.show();
-    void load("");
-  });
 }
 
 async function openFile(path: string): Promise<void> {
@@ -302,9 +190,9 @@ const showInstallInstructions: Command = async (ctx) => {
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
   const commands: Record<string, Command> = {
-    "tunacode.selectModel": (c) => pickModel(c, "global"),
-    "tunacode.selectModelForSession": (c) => pickModel(c, "session"),
-    "tunacode.selectWorkspaceModel": (c) => pickModel(c, "workspace"),
+    "tunacode.selectModel": (c) => selectModel(c, "global"),
+    "tunacode.selectModelForSession": (c) => selectModel(c, "session"),
+    "tunacode.selectWorkspaceModel": (c) => selectModel(c, "workspace"),
     "tunacode.clearModel": clearModel,
     "tunacode.restoreOverwrite": restoreOverwrite,
     "tunacode.openConfig": openConfig,

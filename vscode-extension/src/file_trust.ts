@@ -9,9 +9,11 @@
 import * as fs from "fs";
 import * as nodePath from "path";
 
+import { hasPosixOwners } from "./platform";
+
 /** Why `file` must not be run, or undefined when it may. Always undefined on Windows (no POSIX owners). */
 export function unsafeReason(file: string, uid: number | undefined, platform: NodeJS.Platform): string | undefined {
-  if (platform === "win32" || uid === undefined) {
+  if (!hasPosixOwners(platform) || uid === undefined) {
     return undefined;
   }
   let real: string;

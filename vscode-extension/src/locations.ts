@@ -4,7 +4,7 @@
  * Pure logic over an injected environment (PATH, folders, a file test), so it runs under plain Node in the
  * unit tests. Must not import vscode, start processes or read settings: the caller passes what it read.
  */
-import * as nodePath from "path";
+import { pathApi, programSuffixes, venvExecutables } from "./platform";
 
 export const SERVER_PROGRAM = "tuna-lsp";
 
@@ -80,17 +80,13 @@ export interface Discovery {
   tried: Attempt[];
 }
 
-function pathApi(platform: NodeJS.Platform): nodePath.PlatformPath {
-  return platform === "win32" ? nodePath.win32 : nodePath.posix;
-}
-
 /** Expands a leading `~` to the home directory, as a shell would in a setting's value. */
 export function expandHome(value: string, home: string, platform: NodeJS.Platform): string {
   const p = pathApi(platform);
   if (value === "~") {
     return home;
   }
-  if (value.startsWith("~/") || (platform === "win32" && value.startsWith("~\\"))) {
+  if (value.startsWith("~/") || value.startsWith(`~${p.sep}`)) {
     return p.join(home, value.slice(2));
   }
   return value;
@@ -106,14 +102,11 @@ export function resolveProgram(program: string, env: LookupEnv): string | undefi
   if (expanded === "") {
     return undefined;
   }
-  const hasDir = expanded.includes("/") || (env.platform === "win32" && expanded.includes("\\"));
+  const hasDir = expanded.includes("/") || expanded.includes(p.sep);
   if (hasDir) {
     return p.isAbsolute(expanded) && env.isExecutable(expanded) ? expanded : undefined;
   }
-  const exts =
-    env.platform === "win32"
-      ? ["", ...(env.pathExt ?? ".COM;.EXE;.BAT;.CMD").split(";").filter((e) => e !== "")]
-      : [""];
+  const exts = programSuffixes(env.platform, env.pathExt);
   for (const dir of (env.pathEnv ?? "").split(p.delimiter)) {
     if (dir === "" || !p.isAbsolute(dir)) {
       continue;
@@ -128,12 +121,13 @@ export function resolveProgram(program: string, env: LookupEnv): string | undefi
   return undefined;
 }
 
-/** Where a virtual environment in `dir` keeps the server's console script. */
-function venvServer(dir: string, platform: NodeJS.Platform): string {
-  const p = pathApi(platform);
-  return platform === "win32"
-    ? p.join(dir, ".venv", "Scripts", `${SERVER_PROGRAM}.exe`)
-    : p.join(dir, ".venv", "bin", SERVER_PROGRAM);
+/**
+ * The server's console script in the `.venv` of `dir`: the first that is there of the places the venv layout of the
+ * platform allows (`Scripts\tuna-lsp.exe` on Windows, `bin/tuna-lsp` elsewhere); the likeliest when none is.
+ */
+function venvServer(dir: string, env: LookupEnv): string {
+  const candidates = venvExecutables(pathApi(env.platform).join(dir, ".venv"), SERVER_PROGRAM, env.platform, env.pathExt);
+  return candidates.find((c) => env.isExecutable(c)) ?? candidates[0] ?? SERVER_PROGRAM;
 }
 
 /** Where the server is looked for, in this order (README "Finding the server"; the Neovim plugin uses the same). */
@@ -201,7 +195,7 @@ function cloneVenv(input: DiscoveryInput): Candidate {
       attempt: { place, detail: `${input.cloneRoot}: not used in an untrusted window (a development build's clone runs only in trusted ones)` },
     };
   }
-  const candidate = venvServer(input.cloneRoot, input.platform);
+  const candidate = venvServer(input.cloneRoot, input);
   if (!input.isExecutable(candidate)) {
     return { attempt: { place, detail: `${candidate}: not found (run \`make venv\` in ${input.cloneRoot})` } };
   }

@@ -27,6 +27,11 @@ export function pickerText(scope: SetScope, folderName: string | undefined): { t
   }
 }
 
+/** The picker's title once the server answered: how many of the matches are shown, when not all of them are. */
+export function listedTitle(title: string, shown: number, total: number): string {
+  return total > shown ? `${title} (${String(shown)} of ${String(total)}: type to narrow)` : title;
+}
+
 export interface ClearChoice {
   scope: ClearScope;
   label: string;
@@ -76,6 +81,11 @@ export interface ModelRow {
 }
 
 export type PickRow = SeparatorRow | ModelRow;
+
+/** The codicon in front of a row's label: a missing key first, then the current model, then a typed-in one. */
+export function rowIcon(row: ModelRow): string {
+  return row.keyMissing ? "$(warning) " : row.current ? "$(check) " : row.custom ? "$(edit) " : "";
+}
 
 export function modelDetail(info: ModelInfo): string {
   const bits: string[] = [info.providerName ?? info.provider];

@@ -34,15 +34,26 @@ export function shortModelName(model: string): string {
   return short.trim() === "" ? model : short.trim();
 }
 
-/** 200000 -> "200K", 1048576 -> "1.05M". */
+/**
+ * A token count as people say it: 8.19k, 128k, 1M, 1.05M. The one rule the server (`wire.tokens`) and Neovim
+ * (`tunacode.format`) follow too (tests/data/token_counts.json): three significant digits, rounded half up in
+ * whole numbers, so every language gives the same text.
+ */
 export function formatTokenCount(n: number): string {
-  if (n >= 1_000_000) {
-    return `${String(Number((n / 1_000_000).toFixed(2)))}M`;
+  if (n < 1000) {
+    return String(Math.trunc(n));
   }
-  if (n >= 1_000) {
-    return `${String(Number((n / 1_000).toFixed(1)))}K`;
+  const [unit, suffix] = n >= 999_500 ? [1_000_000, "M"] : [1000, "k"];
+  const places = n < 10 * unit ? 2 : n < 100 * unit ? 1 : 0;
+  const scale = 10 ** places;
+  const scaled = Math.floor((Math.trunc(n) * scale * 2 + unit) / (2 * unit));
+  const whole = Math.floor(scaled / scale);
+  if (places === 0) {
+    return `${String(whole)}${suffix}`;
   }
-  return String(n);
+  const fraction = String(scaled - whole * scale).padStart(places, "0");
+  const text = `${String(whole)}.${fraction}`.replace(/0+$/, "").replace(/\.$/, "");
+  return text + suffix;
 }
 
 /** USD per 1M tokens: 3 -> "$3", 0.15 -> "$0.15", 0 -> "free". */

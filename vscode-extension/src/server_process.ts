@@ -24,16 +24,19 @@ export class ServerProcess {
     readonly cwd: string,
   ) {}
 
-  /** What the process is spawned with: an explicit working directory, never the editor's own. */
+  /**
+   * What the process is spawned with: an explicit working directory, never the editor's own; on Windows no console
+   * window of its own (a Python started from a GUI program would otherwise flash one up for its whole life).
+   */
   spawnOptions(): SpawnOptions & { cwd: string } {
-    return { env: this.env, cwd: this.cwd, stdio: "pipe" };
+    return { env: this.env, cwd: this.cwd, stdio: "pipe", windowsHide: true };
   }
 
   /** Starts a new process (the client calls this again when it restarts a server that died). */
   spawn(): Promise<ChildProcess> {
     this.stderrTail = "";
     this.ended = undefined;
-    const proc = spawn(this.command, [...this.args], { env: this.env, cwd: this.cwd, stdio: "pipe" });
+    const proc = spawn(this.command, [...this.args], { ...this.spawnOptions(), stdio: "pipe" });
     this.proc = proc;
     proc.stderr.on("data", (chunk: Buffer | string) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-TAIL_LIMIT);

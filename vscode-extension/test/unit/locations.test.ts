@@ -133,6 +133,18 @@ describe("discoverServer", () => {
       input(["C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp.exe"], { platform: "win32", pathEnv: "", cloneRoot: "C:\\src\\tunacode-lsp" }),
     );
     assert.equal(venv.found?.source, "clone-venv");
+    assert.equal(venv.found.command, "C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp.exe");
+  });
+
+  it("finds a Windows venv's server however it was installed: Scripts\\ with PATHEXT, or bin\\ (MSYS2)", () => {
+    const win = { platform: "win32" as const, pathEnv: "", pathExt: ".COM;.EXE;.BAT;.CMD", cloneRoot: "C:\\src\\tunacode-lsp" };
+    const cmd = discoverServer(input(["C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp.cmd"], win));
+    assert.equal(cmd.found?.command, "C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp.cmd");
+    const msys = discoverServer(input(["C:\\src\\tunacode-lsp\\.venv\\bin\\tuna-lsp.exe"], win));
+    assert.equal(msys.found?.command, "C:\\src\\tunacode-lsp\\.venv\\bin\\tuna-lsp.exe");
+    const none = discoverServer(input(["C:\\src\\tunacode-lsp\\.venv\\Scripts\\tuna-lsp"], win));
+    assert.equal(none.found, undefined, "a name without an extension does not run on Windows");
+    assert.match(none.tried.find((t) => t.place === "the clone's .venv")?.detail ?? "", /Scripts\\tuna-lsp\.exe: not found/);
   });
 });
 

@@ -8,7 +8,9 @@ import {
   clearChoices,
   pickerText,
   formatTimestamp,
+  listedTitle,
   looksLikeModel,
+  rowIcon,
   modelDetail,
   type ModelRow,
   type PickRow,
@@ -139,6 +141,31 @@ describe("history rows", () => {
     assert.equal(second.description, "not a date · session");
     assert.match(second.detail, /^first model · changed outside/);
     assert.equal(formatTimestamp("bad"), "bad");
+  });
+});
+
+describe("listedTitle and rowIcon", () => {
+  it("says how many of the matches are shown only when not all are", () => {
+    assert.equal(listedTitle("Pick", 100, 2400), "Pick (100 of 2400: type to narrow)");
+    assert.equal(listedTitle("Pick", 12, 12), "Pick");
+  });
+
+  it("marks a missing key first, then the current model, then a typed-in one", () => {
+    const row = (over: Partial<ModelRow>): ModelRow => ({
+      kind: "model",
+      model: "openai:gpt-4.1",
+      label: "openai:gpt-4.1",
+      description: "",
+      detail: "",
+      current: false,
+      keyMissing: false,
+      custom: false,
+      ...over,
+    });
+    assert.equal(rowIcon(row({ keyMissing: true, current: true })), "$(warning) ");
+    assert.equal(rowIcon(row({ current: true, custom: true })), "$(check) ");
+    assert.equal(rowIcon(row({ custom: true })), "$(edit) ");
+    assert.equal(rowIcon(row({})), "");
   });
 });
 

@@ -46,11 +46,23 @@ describe("shortModelName", () => {
   });
 });
 
+describe("token counts: the one rule of the server, VS Code and Neovim", () => {
+  const rule = JSON.parse(
+    readFileSync(join(__dirname, "..", "..", "..", "..", "tests", "data", "token_counts.json"), "utf8"),
+  ) as { cases: [number, string][] };
+  it("reads every case as the rule says", () => {
+    assert.ok(rule.cases.length > 20);
+    for (const [n, text] of rule.cases) {
+      assert.equal(formatTokenCount(n), text, String(n));
+    }
+  });
+});
+
 describe("formatting numbers", () => {
   it("formats token counts and prices", () => {
-    assert.equal(formatTokenCount(200000), "200K");
+    assert.equal(formatTokenCount(200000), "200k");
     assert.equal(formatTokenCount(1047576), "1.05M");
-    assert.equal(formatTokenCount(204800), "204.8K");
+    assert.equal(formatTokenCount(204800), "205k");
     assert.equal(formatTokenCount(512), "512");
     assert.equal(formatUsd(3), "$3");
     assert.equal(formatUsd(0.15), "$0.15");
@@ -64,7 +76,7 @@ describe("renderModelStatus", () => {
     const v = renderModelStatus(state());
     assert.equal(v.text, "$(hubot) claude-sonnet-4-20250514");
     assert.equal(v.severity, "ok");
-    for (const part of ["anthropic:claude-sonnet-4-20250514", "Claude Sonnet 4", "global", "tunacode\\.json", "200K tokens", "present (ANTHROPIC\\_API\\_KEY)"]) {
+    for (const part of ["anthropic:claude-sonnet-4-20250514", "Claude Sonnet 4", "global", "tunacode\\.json", "200k tokens", "present (ANTHROPIC\\_API\\_KEY)"]) {
       assert.ok(v.tooltip.includes(part), `tooltip lacks ${part}:\n${v.tooltip}`);
     }
     assert.match(v.tooltip, /\(command:tunacode\.selectModel /);

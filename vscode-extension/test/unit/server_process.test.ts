@@ -1,12 +1,16 @@
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, type SpawnOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { createRequire } from "node:module";
+import { after, describe, it, mock } from "node:test";
 
 import { lastLine, ServerProcess } from "../../src/server_process";
 import { childWorkDir } from "../../src/work_dir";
+
+/** The child_process module itself (`import * as` would give a copy): what src/ calls is replaced on it. */
+const childProcess = createRequire(__filename)("child_process") as typeof import("child_process");
 
 /** A Python 3 of this machine. */
 function python(): string {
@@ -34,6 +38,23 @@ describe("ServerProcess", () => {
     await server.waitForExit(10_000);
     assert.equal(server.exit, "exited with code 3");
     assert.equal(server.lastStderrLine(), "boom: broken install");
+  });
+
+  it("spawns the server hidden (no console window on Windows), over pipes, in its own folder", async () => {
+    const spawned = mock.method(childProcess, "spawn");
+    try {
+      const server = new ServerProcess("/bin/sh", ["-c", "exit 0"], process.env, os.tmpdir());
+      await server.spawn();
+      await server.waitForExit(10_000);
+      assert.equal(spawned.mock.callCount(), 1);
+      const options = spawned.mock.calls[0]?.arguments[2] as SpawnOptions;
+      assert.equal(options.windowsHide, true);
+      assert.equal(options.stdio, "pipe");
+      assert.equal(options.cwd, os.tmpdir());
+      assert.equal(server.exit, "exited with code 0");
+    } finally {
+      spawned.mock.restore();
+    }
   });
 
   it("rejects when the program cannot be spawned", async () => {
