@@ -1,5 +1,5 @@
 /**
- * The custom messages of tuna-lsp (shared/PROTOCOL.md sections 3, 3a, 4, 6 and 9, plus the server's own
+ * The custom messages of tuna-lsp (docs/PROTOCOL.md sections 3, 3a, 4, 6 and 9, plus the server's own
  * extensions: `catalog`, `inCatalog`, `offset`, `tuna/catalogChanged`, `tuna/stats`, ...), typed for
  * vscode-languageclient.
  *
