@@ -54,7 +54,7 @@ luacheck: ## Debian's lua-check (luacheck), the linter of the Neovim plugin's Lu
 demo: venv ## a real LSP client picks a model in an isolated home; shows the notification and the file
 	$(BIN)/python examples/demo.py
 
-test: venv tunacode-venv lint test-python test-wheel test-vscode ## install what the tests need, run every suite
+test: venv tunacode-venv lint package-all test-python test-wheel test-vscode ## install what the tests need, build every platform's .vsix (checked), run every suite
 	@echo "all suites passed"
 
 test-python: venv tunacode-venv tmux ## server, CLI interop, Neovim and short reliability suites (pytest)
