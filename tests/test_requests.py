@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SERVER_CMD, Home, lsp_session, wait_until
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 # every test here runs as VS Code, Neovim and Emacs (the capabilities pytest-lsp ships)
 pytestmark = pytest.mark.usefixtures("real_client")
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 CONFIG = {
     "default_model": "openai:gpt-4.1",
