@@ -125,7 +125,7 @@ class Home:
 @pytest.fixture(scope="session")
 def catalog_indexes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The catalog index files servers built during this run, by name. The name says which
-    sources an index holds (core/catalog.py index_path), so one built for a home is the one any
+    sources an index holds (core/catalog/build.py index_path), so one built for a home is the one any
     home without a snapshot of its own would build: each test's server then opens it at once,
     as every server after the first does on a user's machine, instead of spending seconds of
     CPU building it again beside the test. tests/test_catalog_index.py builds its own."""

@@ -15,18 +15,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
-from tuna_lsp.core import catalog as catalog_module
-from tuna_lsp.core.catalog import (
-    Catalog,
-    ModelInfo,
-    ProviderInfo,
-    _layers,
-    _listable,
-    _split,
-    _words,
-    load_catalog,
-)
-from tuna_lsp.core.model_string import canonical_id
+from tuna_lsp.base.model_string import canonical_id
+from tuna_lsp.core.catalog import Catalog, ModelInfo, ProviderInfo, load_catalog
+from tuna_lsp.core.catalog import index as index_module
+from tuna_lsp.core.catalog import search as search_module
+from tuna_lsp.core.catalog.index import listable as _listable
+from tuna_lsp.core.catalog.schema import words as _words
+from tuna_lsp.core.catalog.sources import layers as _layers
+from tuna_lsp.core.catalog.sources import split_model as _split
 
 
 class Reference:
@@ -155,7 +151,7 @@ PINNED = [
 @pytest.fixture(params=[True, False], ids=["fts5", "no-fts5"])
 def fts5(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Each test runs with the full-text index and with the scan a sqlite3 without FTS5 gets."""
-    monkeypatch.setattr(catalog_module, "_fts5", request.param)
+    monkeypatch.setattr(index_module, "_fts5", request.param)
     return bool(request.param)
 
 
@@ -230,10 +226,10 @@ def test_index_search_matches_the_reference_rules_on_a_synthetic_catalog(
     quotes, the escape character, non-ASCII and long ids; with each way `search` ranks: in
     Python for few matches, by levels of the index, with exact names among the levels; and
     each way it counts: by bitmaps of common terms (all of them, or those of `dense` models)."""
-    monkeypatch.setattr(catalog_module, "_FEW", few)
-    monkeypatch.setattr(catalog_module, "_NAMED", named)
-    monkeypatch.setattr(catalog_module, "_DENSE", dense)
-    monkeypatch.setattr(catalog_module, "_fts5", fts5)  # False: sqlite3 without FTS5, a scan
+    monkeypatch.setattr(search_module, "_FEW", few)
+    monkeypatch.setattr(search_module, "_NAMED", named)
+    monkeypatch.setattr(index_module, "_DENSE", dense)
+    monkeypatch.setattr(index_module, "_fts5", fts5)  # False: sqlite3 without FTS5, a scan
     families = [
         ("claude-sonnet-4", "Claude Sonnet 4"), ("gpt-4.1", "GPT-4.1"), ("o'brien-1", "O'Brien \"Q\""),
         ("a~b-model", "A~B (beta) 100%"), ("ünïcode-model-with-a-long-id", "Ünïcode Modél"),

@@ -654,7 +654,7 @@ async def test_notification_handler_failure_is_logged_at_error(rel: Any, home: H
 PLANTED = {
     "tuna_lsp/__init__.py": "tuna_lsp",
     "tuna_lsp/core/__init__.py": "tuna_lsp.core",
-    "tuna_lsp/core/catalog.py": "tuna_lsp.core.catalog",
+    "tuna_lsp/core/catalog/__init__.py": "tuna_lsp.core.catalog",
     "json.py": "json",
     "sqlite3/__init__.py": "sqlite3",
     "gzip.py": "gzip",

@@ -1,4 +1,4 @@
-"""The catalog (core/catalog.py): parsing models.dev data, lookups, did-you-mean, and the search
+"""The catalog (core/catalog/): parsing models.dev data, lookups, did-you-mean, and the search
 behind tuna/listModels (PROTOCOL.md section 4: which models match and in what order)."""
 
 from __future__ import annotations
@@ -438,9 +438,9 @@ def test_terms_remembered_in_a_session_give_the_same_listings(
     # which index terms exist is remembered between keystrokes: typing "claude sonnet" asks again
     # about "claude" at every letter of "sonnet"; the listings must not depend on it. (The
     # reference-rule tests of tests/test_catalog_index.py run hundreds of queries on one catalog.)
-    import tuna_lsp.core.catalog as catalog_module
+    import tuna_lsp.core.catalog.search as search_module
 
-    monkeypatch.setattr(catalog_module, "_FEW", 0)  # the index ranks, even a few matches
+    monkeypatch.setattr(search_module, "_FEW", 0)  # the index ranks, even a few matches
     typed = [
         "c",
         "cl",
@@ -454,7 +454,7 @@ def test_terms_remembered_in_a_session_give_the_same_listings(
     ]
     fresh = [search(small_catalog(), q) for q in typed]
     assert [search(cat, q) for q in typed] == fresh
-    assert cat._has_term and cat._bitmaps  # remembered
+    assert cat._search.has_term and cat._search.bitmaps  # remembered
     assert [search(cat, q) for q in reversed(typed)] == fresh[::-1]
     cat.shrink_memory()  # searches stopped: forgotten
-    assert not cat._has_term and not cat._bitmaps
+    assert not cat._search.has_term and not cat._search.bitmaps

@@ -7,6 +7,9 @@ import json
 
 import pytest
 from catalog_data import small_catalog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tuna_lsp.storage.config_store import validate
 from tuna_lsp.text.config_schema import REFUSE, ConfigChecker, Finding
 
 
@@ -64,7 +67,7 @@ def test_top_level_must_be_an_object(checker: ConfigChecker) -> None:
     text = '["a"]'
     f = only(checker.check_config(text))
     assert (f.start, f.end, f.severity, f.code) == (0, 5, "error", "schema")
-    assert f.message == f"The file must hold a JSON object, got a list. {REFUSE}."
+    assert f.message == f"the top level must be a JSON object, got a list. {REFUSE}."
     assert "got null" in only(checker.check_config("null")).message
     assert "got a number" in only(checker.check_config("3")).message
 
@@ -362,3 +365,38 @@ def test_ranges_of_quoted_keys_and_strings_on_the_key_line(checker: ConfigChecke
         ("unknown-model", "gpt-4.2"),
         ("unknown-provider", "opnai"),
     ]
+
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.sampled_from(["", " ", "openai:o3", "x"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_configs = (
+    st.dictionaries(
+        st.sampled_from(["default_model", "recent_models", "env", "other"]), _values, max_size=4
+    )
+    | _values
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_configs)
+def test_the_store_refuses_what_the_diagnostics_show_as_refused(data: object) -> None:
+    """One set of rules (base/config_rules.py): a document the store will not write shows that
+    same message as an error at its value, and a document it writes shows no error about the
+    fields it owns."""
+    text = json.dumps(data)
+    errors = [
+        f.message
+        for f in ConfigChecker(catalog=None, environ={}).check_config(text)
+        if f.code == "schema"
+    ]
+    refused = validate(data)
+    if refused is None:
+        owned = ("the top level", "default_model", "recent_models", "env must")
+        assert not [m for m in errors if m.startswith(owned)], errors
+    else:
+        assert f"{refused}. {REFUSE}." in errors

@@ -67,13 +67,16 @@ def test_paths_are_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ({"default_model": None}, "default_model must be a non-empty string, got null"),
         ({"default_model": "  "}, "default_model must be a non-empty string, got a string"),
         ({"default_model": 1.5}, "default_model must be a non-empty string, got a number"),
-        ({"recent_models": {}}, "recent_models must be a list of strings, got an object"),
+        ({"recent_models": {}}, "recent_models must be a list of model strings, got an object"),
         (
             {"recent_models": ["a:b", ""]},
             "recent_models[1] must be a non-empty string, got a string",
         ),
         ({"recent_models": [True]}, "recent_models[0] must be a non-empty string, got a boolean"),
-        ({"env": "k"}, "env must be an object, got a string"),
+        (
+            {"env": "k"},
+            "env must be an object of environment variable names to strings, got a string",
+        ),
     ],
 )
 def test_validate(data: object, problem: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tuna_lsp.core.model_string import (
+from tuna_lsp.base.model_string import (
     EXPECTED,
     MODEL_ID_MAX,
     MODEL_TEXT_MAX,

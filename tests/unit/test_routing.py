@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from catalog_data import small_catalog
+from tuna_lsp.base.model_string import ModelRef, ModelStringError
 from tuna_lsp.core.catalog import Catalog, Source, providers_from_models_dev_json
-from tuna_lsp.core.model_string import ModelRef, ModelStringError
 from tuna_lsp.core.routing import resolve_bare
 
 

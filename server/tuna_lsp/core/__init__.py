@@ -1,1 +1,1 @@
-"""The domain: model strings, the model choice and its state, the catalog, routing. No lsprotocol, no pygls."""
+"""The domain: the model choice and its state, the catalog, routing (over storage). No lsprotocol, no pygls."""

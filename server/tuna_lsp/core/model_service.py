@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
+from ..base.model_string import ModelRef, ModelStringError, canonical_id, parse_model
 from ..storage.config_store import (
     DEFAULT_MODEL,
     ConfigError,
@@ -29,7 +30,6 @@ from ..storage.config_store import (
 from ..storage.write_marks import digest
 from . import overwrite as ow
 from .keys import env_var_for
-from .model_string import ModelRef, ModelStringError, canonical_id, parse_model
 
 if TYPE_CHECKING:
     from ..storage.history import History

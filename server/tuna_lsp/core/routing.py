@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..base.model_string import ModelRef, ModelStringError, canonical_id
 from .catalog import Catalog, ModelInfo, did_you_mean
-from .model_string import ModelRef, ModelStringError, canonical_id
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Files on disk: the atomic replace, the shared config and its watcher, history, preferences, the catalog snapshot."""
+"""Files on disk: the atomic replace, the shared config and its watcher, history, preferences."""

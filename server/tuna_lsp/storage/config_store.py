@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..core.json_kind import json_kind
+from ..base.config_rules import first_owned
 from . import platform
 from .atomic_file import replace_file, untrusted_link
 from .file_lock import LockFileError, LockTimeout, lock_beside, locked
@@ -117,24 +117,9 @@ class ConfigSnapshot:
 
 
 def validate(data: object) -> str | None:
-    """What makes this parsed document unusable for us, or None. The CLI's own rules for the
-    fields the server owns; the rest is the user's and the CLI's business."""
-    if not isinstance(data, dict):
-        return f"the top level must be a JSON object, got {json_kind(data)}"
-    dm = data.get("default_model")
-    if "default_model" in data and not (isinstance(dm, str) and dm.strip()):
-        return f"default_model must be a non-empty string, got {json_kind(dm)}"
-    rm = data.get("recent_models")
-    if "recent_models" in data:
-        if not isinstance(rm, list):
-            return f"recent_models must be a list of strings, got {json_kind(rm)}"
-        for i, item in enumerate(rm):
-            if not (isinstance(item, str) and item.strip()):
-                return f"recent_models[{i}] must be a non-empty string, got {json_kind(item)}"
-    env = data.get("env")
-    if "env" in data and not isinstance(env, dict):
-        return f"env must be an object, got {json_kind(env)}"
-    return None
+    """What makes this parsed document unusable for us, or None: the CLI's own rules
+    (base/config_rules.py) for the fields the server owns; the rest is the user's and the CLI's."""
+    return first_owned(data)
 
 
 def render(data: Mapping[str, Any]) -> bytes:

@@ -20,11 +20,13 @@ import errno
 import logging
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from ..core.model_string import PROVIDER_RE
+from ..base.model_string import PROVIDER_RE
 from . import platform
 from .atomic_file import replace_file, untrusted_link
+from .file_lock import LockTimeout, lock_beside, locked
 from .quiet_read import read_regular
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,14 @@ def _check(doc: Any, path: Path) -> None:
             )
 
 
+def _tomlkit() -> ModuleType:
+    """tomlkit, on first use: tens of ms to import, and a window without a preferences.toml
+    never needs it (tests/test_startup.py)."""
+    import tomlkit
+
+    return tomlkit
+
+
 def folder_key(table: Any, folder: str) -> str:
     """The `[workspaces]` key that names `folder`: itself, or, where the file system folds case,
     a key already there that differs from it only in case (one folder, one key)."""
@@ -89,7 +99,7 @@ class Preferences:
             raise PreferencesError(self.path, f"cannot read the file ({exc.strerror})") from exc
         except UnicodeDecodeError as exc:
             raise PreferencesError(self.path, f"cannot read the file ({exc})") from exc
-        import tomlkit  # only for a file there is (tens of ms to import, before the first status)
+        tomlkit = _tomlkit()
 
         try:
             doc = tomlkit.parse(text)
@@ -137,8 +147,7 @@ class Preferences:
 
     def set_providers(self, canonical: str, providers: list[str]) -> bool:
         """Write the list for one model; True if the file changed. Raises PreferencesError."""
-        import tomlkit
-
+        tomlkit = _tomlkit()
         bad = [p for p in providers if not PROVIDER_RE.fullmatch(p)]
         if bad:
             raise PreferencesError(self.path, f"not a provider id: {bad[0]!r}")
@@ -154,10 +163,7 @@ class Preferences:
         self, table_name: str, key: str, value: Any, same: Any, *, folder: bool = False
     ) -> bool:
         """Set or remove one key of one table under the lock, keeping everything else."""
-        import tomlkit
-
-        from .file_lock import LockTimeout, lock_beside, locked
-
+        tomlkit = _tomlkit()
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with locked(lock_beside(self.path), timeout=2):

@@ -16,16 +16,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..base.config_rules import problems
+from ..base.json_kind import json_kind
+from ..base.model_string import ModelStringError, parse_model
 from ..core.catalog import Catalog, did_you_mean
-from ..core.json_kind import json_kind
 from ..core.keys import env_var_for
-from ..core.model_string import ModelStringError, parse_model
 from .json_doc import Node, value_ranges
 from .lines import split_lines
 
 Severity = Literal["error", "warning", "information", "hint"]
 CLI_REFUSES = frozenset({"syntax", "schema"})
 REFUSE = "tunacode 0.2.3 refuses to start with this file"
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
 
 # tunacode 0.2.3 `validate_user_config`: settings fields and their types ("int?" allows null).
 SETTINGS: dict[str, Any] = {
@@ -131,56 +137,28 @@ class ConfigChecker:
             node = at(path)
             out.append(Finding(node.start, node.end, "error", "schema", f"{message}. {REFUSE}."))
 
+        for problem in problems(data):
+            schema(problem.path, problem.message)
         if not isinstance(data, dict):
-            schema((), f"The file must hold a JSON object, got {json_kind(data)}")
             return out
-        if "default_model" in data:
-            dm = data["default_model"]
-            if not (isinstance(dm, str) and dm.strip()):
-                schema(
-                    ("default_model",),
-                    f"default_model must be a non-empty string, got {json_kind(dm)}",
-                )
+        if _text(data.get("default_model")):
+            out += self._model(
+                data["default_model"], at(("default_model",)), current=True, env=data.get("env")
+            )
+        recents = data.get("recent_models")
+        seen: dict[str, int] = {}
+        for i, item in enumerate(recents if isinstance(recents, list) else []):
+            if not _text(item):
+                continue  # a problem above
+            node = at(("recent_models", i))
+            key = item.strip()
+            if key in seen:
+                out.append(Finding(node.start, node.end, "warning", "duplicate-recent",
+                                   f"{key} is already recent_models[{seen[key]}]; tunacode "
+                                   "shows it once", {"remove": [node.start, node.end]}))  # fmt: skip
             else:
-                out += self._model(dm, at(("default_model",)), current=True, env=data.get("env"))
-        if "recent_models" in data:
-            recents = data["recent_models"]
-            if not isinstance(recents, list):
-                schema(
-                    ("recent_models",),
-                    f"recent_models must be a list of model strings, got {json_kind(recents)}",
-                )
-            else:
-                seen: dict[str, int] = {}
-                for i, item in enumerate(recents):
-                    if not (isinstance(item, str) and item.strip()):
-                        schema(
-                            ("recent_models", i),
-                            f"recent_models[{i}] must be a non-empty string, got {json_kind(item)}",
-                        )
-                        continue
-                    node = at(("recent_models", i))
-                    key = item.strip()
-                    if key in seen:
-                        out.append(Finding(node.start, node.end, "warning", "duplicate-recent",
-                                           f"{key} is already recent_models[{seen[key]}]; tunacode "
-                                           "shows it once", {"remove": [node.start, node.end]}))  # fmt: skip
-                    else:
-                        seen[key] = i
-                        out += self._model(item, node, current=False, env=None)
-        if "env" in data:
-            env = data["env"]
-            if not isinstance(env, dict):
-                schema(
-                    ("env",),
-                    f"env must be an object of environment variable names to strings, got {json_kind(env)}",
-                )
-            else:
-                for name, value in env.items():
-                    if not isinstance(value, str):
-                        schema(
-                            ("env", name), f"env.{name} must be a string, got {json_kind(value)}"
-                        )
+                seen[key] = i
+                out += self._model(item, node, current=False, env=None)
         if "settings" in data:
             self._settings(data["settings"], ("settings",), SETTINGS, schema)
         for key in data:

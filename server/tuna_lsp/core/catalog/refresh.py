@@ -6,7 +6,8 @@ checked as it streams (a body that cannot be a JSON object is dropped at its fir
 redirects only on the same scheme, host and port, and is validated (it must parse and look like a
 whole models.dev document) before it replaces the previous snapshot, atomically: a failed or
 partial download leaves the catalog in use untouched. `file://` URLs must name a regular file
-(how the tests point it at a local one). Must not import lsprotocol.
+(how the tests point it at a local one). Must not import lsprotocol. Not imported by the package
+(`core.catalog`): urllib is loaded only when a refresh is asked for.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.catalog import SNAPSHOT_NAME, validate_snapshot
-from . import platform
-from .atomic_file import replace_file
+from ...storage import platform
+from ...storage.atomic_file import replace_file
+from .sources import SNAPSHOT_NAME, validate_snapshot
 
 MAX_BYTES = 8 * 1024 * 1024  # models.dev's api.json is about 2 MiB
 TOTAL_TIMEOUT_S = 60.0
