@@ -9,7 +9,7 @@ PYTEST_FLAGS ?= -q
 export TUNACODE_VENV := $(abspath $(TUNACODE_VENV))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv tunacode-venv tmux demo test test-python test-nvim test-vscode wheel test-wheel lint bench reliability mutation figures package package-all release clean
+.PHONY: help venv tunacode-venv tmux node-modules luacheck demo test test-python test-nvim test-vscode wheel test-wheel lint bench reliability mutation figures package package-all release clean
 
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -96,10 +96,16 @@ test-wheel: wheel tunacode-venv ## the wheel in a fresh venv per Python (3.11, 3
 test-vscode: venv tunacode-venv ## build, lint, unit-test and e2e-test the VS Code extension in a real code-server
 	bash vscode-extension/scripts/test.sh
 
-lint: venv luacheck ## ruff (lint + format check) and mypy on the server; the CI workflows (schema, zizmor)
+# npm ci only when the lock file is newer than the last install (a fresh clone has none), as scripts/test.sh does
+node-modules:
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; fi
+
+lint: venv luacheck node-modules ## ruff, mypy, luacheck; the CI workflows (actionlint, schema, zizmor)
 	$(BIN)/ruff check server tests benchmarks
 	$(BIN)/ruff format --check server tests benchmarks
 	$(BIN)/mypy
+	node scripts/actionlint.cjs .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --quiet .github/workflows
 	luacheck --no-color -q editors/nvim tests/nvim
@@ -139,9 +145,7 @@ package: ## the VS Code extension as a .vsix carrying the server (VSCODE_TARGET=
 # file is newer than the last install (a fresh clone has none), as scripts/test.sh does.
 VSCODE_TARGETS := linux-arm64 darwin-x64 darwin-arm64 win32-x64 linux-x64
 VSIX_FILES := $(foreach target,$(VSCODE_TARGETS),vscode-extension/tunacode-$(target).vsix)
-package-all: ## a .vsix per VS Code target (5, server bundled), each checked: target, binaries, files, no local path
-	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
-	  npm ci --no-audit --no-fund; fi
+package-all: node-modules ## a .vsix per VS Code target (5, server bundled), each checked: target, binaries, files, no local path
 	@set -e; for target in $(VSCODE_TARGETS); do \
 	  echo "package-all: $$target"; \
 	  VSCODE_TARGET=$$target PYTHON=$(PYTHON) npm run --silent package; \
