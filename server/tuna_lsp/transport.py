@@ -58,8 +58,14 @@ def _plain(obj: dict[str, Any], cls: type) -> Any:
 
 
 ONCE_STRUCTURED = (types.InitializeRequest, types.InitializeParams, types.InitializedNotification)
-# the classes of the options our features register with (features/documents.py)
-FEATURE_OPTIONS = (types.CompletionOptions, types.CodeActionOptions)
+# written once per process: initialize's result (also in pygls's log line of the capabilities),
+# and the options our features register with (features/documents.py)
+ONCE_UNSTRUCTURED = (
+    types.InitializeResult,
+    types.ServerCapabilities,
+    types.CompletionOptions,
+    types.CodeActionOptions,
+)
 
 
 def converter_factory() -> Any:
@@ -70,13 +76,12 @@ def converter_factory() -> Any:
     once = structure_once(converter, default_converter)
     for message in ONCE_STRUCTURED:
         converter.register_structure_hook(message, once)
-    # pygls checks each feature's options at registration by writing them with the converter
-    # (its `is_instance`): six more generated functions at start-up (3 to 5 ms). Written by the
-    # same walk, as they are again in initialize's result.
-    for options in FEATURE_OPTIONS:
-        converter.register_unstructure_hook(
-            options, lambda value: unstructure_once(value, converter)
-        )
+    # The same walk writes what is written once: initialize's result, and each feature's options,
+    # which pygls checks at registration by writing them with the converter (its `is_instance`):
+    # six more generated functions at start-up (3 to 5 ms) otherwise. once.py is installed here
+    # only: these hooks and the structure hooks above.
+    for cls in ONCE_UNSTRUCTURED:
+        converter.register_unstructure_hook(cls, lambda value: unstructure_once(value, converter))
     converter.register_structure_hook(JsonRPCRequestMessage, _plain)
     converter.register_structure_hook(
         JsonRPCNotification,
@@ -204,11 +209,7 @@ class TunaProtocol(LanguageServerProtocol):
             return {"id": data.id, "jsonrpc": data.jsonrpc, "result": data.result}
         if kind is JsonRPCNotification and isinstance(data.params, dict):
             return {"method": data.method, "jsonrpc": data.jsonrpc, "params": data.params}
-        if kind is types.InitializeResult or kind is types.ServerCapabilities:
-            # once per process (and in pygls's log line of the capabilities): not worth the
-            # converter's generated code (once.py)
-            return unstructure_once(data, self._converter)
-        return super()._serialize_message(data)
+        return super()._serialize_message(data)  # InitializeResult: the converter's once.py hook
 
     def handle_message(self, message: Any) -> None:
         # pygls tells a request from a notification or a response with isinstance against
