@@ -1,28 +1,20 @@
-"""The client's `initializationOptions`, with defaults. Invalid options are reported and ignored."""
+"""The client's `initializationOptions` (PROTOCOL.md 11), with defaults: one attrs class, each
+option a field named in camelCase on the wire, its check a `Rule` in its type, read by protocol's
+cattrs converter. A bad option is reported (named, with what is expected) and keeps its default;
+the others are used; unknown ones (other tools' business) are ignored. (`authToken` is removed by
+the transport before anything reads the options.)
 
-from __future__ import annotations
+Read an option at a time, not as a class: so one bad option costs only itself, and `initialize`
+(before the first status) has the converter write no code."""
 
-from collections.abc import Callable
-from typing import Any, NamedTuple
+import functools
+from typing import Annotated, Any, Literal
+
+import attrs
+
+from .protocol import Invalid, Rule, camel, structure
 
 DEFAULT_CATALOG_URL = "https://models.dev/api.json"
-
-
-class InitializationOptions(NamedTuple):
-    config_path: str | None = None
-    catalog_url: str = DEFAULT_CATALOG_URL
-    catalog_auto_refresh: bool = False
-    include_tunacode_registry: bool = True
-    stale_overwrite: str = "ask"  # PROTOCOL.md section 9: "ask", "restore" or "accept"
-
-
-_CAMEL = {
-    "configPath": "config_path",
-    "catalogUrl": "catalog_url",
-    "catalogAutoRefresh": "catalog_auto_refresh",
-    "includeTunacodeRegistry": "include_tunacode_registry",
-    "staleOverwrite": "stale_overwrite",
-}
 STALE_OVERWRITE = ("ask", "restore", "accept")
 
 
@@ -30,43 +22,58 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-_ACCEPTS: dict[str, Callable[[Any], bool]] = {
-    "config_path": lambda v: v is None or _text(v),
-    "catalog_url": _text,
-    "catalog_auto_refresh": lambda v: isinstance(v, bool),
-    "include_tunacode_registry": lambda v: isinstance(v, bool),
-    "stale_overwrite": lambda v: v in STALE_OVERWRITE,
-}
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
 
 
-_EXPECTED = {
-    "config_path": "a path (a string)",
-    "catalog_url": "a URL (a string)",
-    "catalog_auto_refresh": "true or false",
-    "include_tunacode_registry": "true or false",
-    "stale_overwrite": "'ask', 'restore' or 'accept'",
-}
+def _option(expected: str, accept: Any) -> Rule:
+    return Rule("is not valid", expected, accept)
+
+
+# (no `from __future__ import annotations` here: the fields' types are objects at once, and
+# `initialize` resolves no strings)
+ConfigPath = Annotated[str | None, _option("a path (a string)", lambda v: v is None or _text(v))]
+Url = Annotated[str, _option("a URL (a string)", _text)]
+Flag = Annotated[bool, _option("true or false", _is_bool)]
+StaleOverwrite = Annotated[
+    Literal["ask", "restore", "accept"],
+    _option("'ask', 'restore' or 'accept'", lambda v: v in STALE_OVERWRITE),
+]
+
+
+@attrs.frozen
+class InitializationOptions:
+    config_path: ConfigPath = None
+    catalog_url: Url = DEFAULT_CATALOG_URL
+    catalog_auto_refresh: Flag = False
+    include_tunacode_registry: Flag = True
+    stale_overwrite: StaleOverwrite = "ask"  # PROTOCOL.md section 9: what to do about one
+
+
+@functools.cache
+def _fields() -> "tuple[tuple[str, attrs.Attribute[Any]], ...]":
+    """Each option's key on the wire and its field."""
+    return tuple((camel(field.name), field) for field in attrs.fields(InitializationOptions))
 
 
 def parse_options(raw: Any) -> tuple[InitializationOptions, list[str]]:
     """Options and the problems found; a bad option keeps its default."""
     opts = InitializationOptions()
-    chosen: dict[str, Any] = {}
-    problems: list[str] = []
     if raw is None or raw == []:
-        return opts, problems
+        return opts, []
     if not isinstance(raw, dict):
         return opts, [f"initializationOptions must be an object, got {type(raw).__name__}"]
-    for key, value in raw.items():
-        name = _CAMEL.get(key)
-        if name is None:
-            continue  # unknown options are other tools' business
-        if not _ACCEPTS[name](value):
-            problems.append(
-                f"initializationOptions.{key} is {value!r:.40}, expected "
-                + _EXPECTED.get(name, f"a value of another type than {type(value).__name__}")
-                + f"; using the default ({getattr(opts, name)!r})"
-            )
+    chosen: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, field in _fields():
+        if key not in raw:
             continue
-        chosen[name] = value
-    return opts._replace(**chosen), problems
+        value = raw[key]
+        try:
+            chosen[field.name] = structure(value, field.type)
+        except Invalid as exc:
+            problems.append(
+                f"initializationOptions.{key} is {value!r:.40}, expected {exc.rule.expected}"
+                f"; using the default ({field.default!r})"
+            )
+    return attrs.evolve(opts, **chosen), problems

@@ -18,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .events import Events
+from .protocol import REQUEST_PARAMS, structured_command, structured_request
 from .transport import TunaProtocol, converter_factory, serve_stdio, serve_tcp, serve_unix
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,16 @@ class TunaLanguageServer(LanguageServer):
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def handle(self, method: str, handler: Callable[..., Any], options: Any = None) -> None:
-        """Register a feature's bound method for an LSP or tuna/* method. (pygls tags what it
-        registers with attributes, which a bound method cannot take: a partial can.)"""
+        """Register a feature's bound method for an LSP or tuna/* method; a tuna/* handler takes
+        its params structured (protocol.REQUEST_PARAMS). (pygls tags what it registers with
+        attributes, which a bound method cannot take: a partial can.)"""
+        if method in REQUEST_PARAMS:
+            handler = structured_request(method, handler)
         self.feature(method, options)(functools.partial(handler))
 
-    def handle_command(self, name: str, handler: Callable[..., Any]) -> None:
-        self.command(name)(functools.partial(handler))
+    def handle_command(self, name: str, handler: Callable[[Any], Any]) -> None:
+        """Register a command's handler: it takes the arguments structured (protocol.COMMANDS)."""
+        self.command(name)(functools.partial(structured_command(name, handler)))
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run in the background, keeping a reference (the loop keeps only a weak one) and

@@ -6,14 +6,15 @@ encoding the client negotiated, and in the optional forms it declared (`ClientFe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.workspace import TextDocument, Workspace
 
-from .protocol import CostWire, ModelInfoWire, ModelStateWire, OverwriteWire
+from .protocol import CostWire, ListModelsResult, ModelInfoWire, ModelStateWire, OverwriteWire
 from .text.lines import split_lines
 from .text.positions import LineIndex
 
@@ -26,39 +27,33 @@ if TYPE_CHECKING:
     from .text.config_schema import Finding
 
 
+def snake(key: str) -> str:
+    """The domain's attribute behind a wire key: `apiKeyEnvVar` is `api_key_env_var`."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
+
+
+def _fields(wire_type: type) -> tuple[tuple[str, str], ...]:
+    """A TypedDict's keys, in order, each with the attribute it is read from."""
+    return tuple((key, snake(key)) for key in wire_type.__annotations__)
+
+
+# PROTOCOL.md 3's fields, as protocol.ModelStateWire defines them (the one list in Python)
+STATE_FIELDS = _fields(ModelStateWire)
+OVERWRITE_FIELDS = _fields(OverwriteWire)
+
+
 def state_to_wire(state: ModelState) -> ModelStateWire:
-    return {
-        "model": state.model,
-        "provider": state.provider,
-        "modelId": state.model_id,
-        "scope": state.scope,
-        "workspaceFolder": state.workspace_folder,
-        "workspaceModel": state.workspace_model,
-        "persistedModel": state.persisted_model,
-        "configPath": state.config_path,
-        "name": state.name,
-        "contextWindow": state.context_window,
-        "apiKey": state.api_key,
-        "apiKeyEnvVar": state.api_key_env_var,
-        "recentModels": list(state.recent_models),
-        "warnings": list(state.warnings),
-        "origin": state.origin,
-        "viaEditor": state.via_editor,
-        "overwrite": overwrite_to_wire(state.overwrite) if state.overwrite else None,
-        "resolvedFrom": state.resolved_from,
-        "configValid": state.config_valid,
-        "catalog": state.catalog,
-    }
+    wire: dict[str, Any] = {key: getattr(state, attr) for key, attr in STATE_FIELDS}
+    wire["recentModels"] = list(state.recent_models)
+    wire["warnings"] = list(state.warnings)
+    wire["overwrite"] = overwrite_to_wire(state.overwrite) if state.overwrite else None
+    return cast(ModelStateWire, wire)
 
 
 def overwrite_to_wire(found: Overwrite) -> OverwriteWire:
-    return {
-        "model": found.model,
-        "replacedModel": found.replaced_model,
-        "droppedKeys": list(found.dropped_keys),
-        "at": found.at,
-        "resolution": found.resolution,
-    }
+    wire: dict[str, Any] = {key: getattr(found, attr) for key, attr in OVERWRITE_FIELDS}
+    wire["droppedKeys"] = list(found.dropped_keys)
+    return cast(OverwriteWire, wire)
 
 
 def model_info_to_wire(
@@ -92,8 +87,12 @@ def model_info_to_wire(
     }
 
 
-class JsonText(str):
-    """A result already written as JSON text: the transport sends it as it is."""
+R = TypeVar("R")
+
+
+class JsonText(str, Generic[R]):
+    """A result of type R (a protocol TypedDict) already written as JSON text: the transport
+    sends it as it is."""
 
     __slots__ = ()
 
@@ -119,9 +118,7 @@ class ListingText:
     def forget(self) -> None:
         self._known.clear()
 
-    def result(self, listing: Listing) -> JsonText:
-        import json
-
+    def result(self, listing: Listing) -> JsonText[ListModelsResult]:
         catalog = listing.catalog
         if catalog is not self._catalog or len(self._known) > _KEEP_AT_MOST:
             self._catalog = catalog
@@ -148,11 +145,14 @@ class ListingText:
                 f'{_TRUE[model == listing.current]},"apiKey":'
                 f'{_PRESENT[keys[info.provider]]},"inCatalog":{_TRUE[listed]}}}'
             )
-        rest = json.dumps(
-            {"total": listing.total, "catalog": catalog.describe if catalog else None},
-            separators=(",", ":"),
-        )
-        return JsonText(f'{{"items":[{",".join(items)}],{rest[1:]}')
+        # the result as its TypedDict, the items written in where its empty list is
+        result: ListModelsResult = {
+            "items": [],
+            "total": listing.total,
+            "catalog": catalog.describe if catalog else None,
+        }
+        head, rest = json.dumps(result, separators=(",", ":")).split("[]", 1)
+        return JsonText(f"{head}[{','.join(items)}]{rest}")
 
 
 _TRUE = {True: "true", False: "false"}

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions
-from ..protocol import RefreshCatalogParams, RequestFailed
+from ..protocol import RefreshCatalogParams, RefreshCatalogResult, RequestFailed
 
 if TYPE_CHECKING:
     from ..core.catalog import Catalog
@@ -152,15 +152,15 @@ class CatalogFeature:
 
     # ---- refresh -----------------------------------------------------------------------------
 
-    async def refresh_request(self, params: Any) -> dict[str, Any]:
-        return await self.refresh(RefreshCatalogParams.parse(params).url)
+    async def refresh_request(self, params: RefreshCatalogParams) -> RefreshCatalogResult:
+        return await self.refresh(params.url)
 
-    async def refresh_command(self, *args: Any) -> dict[str, Any]:
-        return await self.refresh(RefreshCatalogParams.from_command(args).url)
+    async def refresh_command(self, params: RefreshCatalogParams) -> RefreshCatalogResult:
+        return await self.refresh(params.url)
 
-    async def refresh(self, url: str | None) -> dict[str, Any]:
+    async def refresh(self, url: str | None) -> RefreshCatalogResult:
         from ..core.catalog import SNAPSHOT_NAME
-        from ..storage.catalog_refresh import (  # urllib: not at start-up
+        from ..core.catalog.refresh import (  # urllib: not at start-up
             READ_TIMEOUT_S,
             TOTAL_TIMEOUT_S,
             RefreshError,
@@ -214,7 +214,7 @@ class CatalogFeature:
         }
 
     def _maybe_auto_refresh(self) -> None:
-        from ..storage.catalog_refresh import snapshot_age_s
+        from ..core.catalog.refresh import snapshot_age_s
 
         age = snapshot_age_s(cache_dir())
         if age is not None and age < AUTO_REFRESH_AGE_S:

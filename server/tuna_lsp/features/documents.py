@@ -36,10 +36,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from .. import wire as conv
+from ..base.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..core.keys import env_var_for
-from ..core.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..events import CATALOG_LOADED, Events
-from ..protocol import ListModelsParams, RequestFailed
+from ..protocol import ApplyEditArgs, ListModelsParams, RequestFailed
 from ..wire import ClientFeatures, DocPositions
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
@@ -399,34 +399,27 @@ class DocumentsFeature:
                     actions.append(conv.set_model_action(ref.model))
         return actions
 
-    async def apply_edit(self, *args: Any) -> None:
-        """A quick fix run as a command: `[{uri, version, edits}]`, from `wire.apply_edit_command`."""
-        arg = args[0] if len(args) == 1 and isinstance(args[0], dict) else {}
-        uri, version, edits = arg.get("uri"), arg.get("version"), arg.get("edits")
-        if not isinstance(uri, str) or not isinstance(edits, list):
-            raise JsonRpcInvalidParams(
-                "tuna.applyEdit: expected one argument {uri, version, edits}, as a quick fix sends it"
-            )
+    async def apply_edit(self, params: ApplyEditArgs) -> None:
+        """A quick fix run as a command: `[{uri, version, edits}]`, from `wire.apply_edit_command`
+        (structured by protocol.py: a malformed one never gets here)."""
+        uri = params.uri
         doc = self.server.workspace.text_documents.get(uri)
-        if doc is None or doc.version != version:
+        if doc is None or doc.version != params.version:
             raise JsonRpcInvalidParams(
                 f"tuna.applyEdit: {uri} changed since the fix was offered; ask for the fix again"
             )
-        try:
-            text_edits = [
-                types.TextEdit(
-                    range=types.Range(
-                        start=types.Position(**e["range"]["start"]),
-                        end=types.Position(**e["range"]["end"]),
+        text_edits = [
+            types.TextEdit(
+                range=types.Range(
+                    start=types.Position(
+                        line=e.range.start.line, character=e.range.start.character
                     ),
-                    new_text=e["newText"],
-                )
-                for e in edits
-            ]
-        except (KeyError, TypeError) as exc:
-            raise JsonRpcInvalidParams(
-                f"tuna.applyEdit: an edit is not {{range, newText}}: {exc}"
-            ) from exc
+                    end=types.Position(line=e.range.end.line, character=e.range.end.character),
+                ),
+                new_text=e.new_text,
+            )
+            for e in params.edits
+        ]
         result = await self.server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=types.WorkspaceEdit(changes={uri: text_edits}))
         )

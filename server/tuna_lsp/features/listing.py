@@ -1,22 +1,25 @@
 """The listing features: `tuna/listModels` (and the `tuna.listModels` command) and
 `tuna/setProviderPreference` (PROTOCOL.md sections 4 and 5).
 
-Read params, ask the catalog (through `CatalogFeature`) and the model service (through
-`ModelFeature`), convert the result with `wire`. Completion in the config documents uses
+Take the params typed (structured by `protocol` before a handler is called), ask the catalog
+(through `CatalogFeature`) and the model service (through `ModelFeature`), convert the result
+with `wire`. Completion in the config documents uses
 `search` below, with the domain's `ModelInfo`, not the wire dicts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..core.model_string import ModelStringError, canonical_id, check_model_id
+from ..base.model_string import ModelStringError, canonical_id, check_model_id
 from ..protocol import (
     ListModelsParams,
+    ListModelsResult,
     RequestFailed,
     SetProviderPreferenceParams,
+    SetProviderPreferenceResult,
 )
 from ..wire import JsonText, ListingText
 
@@ -76,25 +79,26 @@ class ListingFeature:
         self.catalog.searched(also=self.text.forget)
         return Listing(items, total, catalog, current, recents, keys)
 
-    async def list_models(self, params: Any) -> JsonText:
+    async def list_models(self, params: ListModelsParams) -> JsonText[ListModelsResult]:
         """A ListModelsResult, as JSON text."""
-        return self.text.result(await self.search(ListModelsParams.parse(params)))
+        return self.text.result(await self.search(params))
 
-    async def list_models_command(self, *args: Any) -> JsonText:
-        return self.text.result(await self.search(ListModelsParams.from_command(args)))
+    async def list_models_command(self, params: ListModelsParams) -> JsonText[ListModelsResult]:
+        return self.text.result(await self.search(params))
 
-    async def set_provider_preference(self, params: Any) -> dict[str, Any]:
+    async def set_provider_preference(
+        self, params: SetProviderPreferenceParams
+    ) -> SetProviderPreferenceResult:
         method = "tuna/setProviderPreference"
-        p = SetProviderPreferenceParams.parse(params)
-        canonical = canonical_id(p.model.split(":", 1)[-1].strip())
+        canonical = canonical_id(params.model.split(":", 1)[-1].strip())
         try:  # it becomes a key of preferences.toml: the rules of a model id apply
-            check_model_id(canonical, whole=p.model)
+            check_model_id(canonical, whole=params.model)
         except ModelStringError as exc:
             raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
         service = self.model.require()
         catalog = await self.catalog.wait()
         if catalog is not None:
-            for prov in p.providers:
+            for prov in params.providers:
                 if prov not in catalog.providers:
                     raise JsonRpcInvalidParams(
                         f"{method}: unknown provider {prov!r}{catalog.provider_hint(prov)}"
@@ -103,10 +107,10 @@ class ListingFeature:
 
         prefs = service.preferences
         try:
-            prefs.set_providers(canonical, p.providers)
+            prefs.set_providers(canonical, params.providers)
         except PreferencesError as exc:
             raise RequestFailed(
                 f"Could not save the provider preference: {exc}. Nothing was changed.",
                 data={"reason": "invalid-config", "path": str(exc.path)},
             ) from exc
-        return {"model": canonical, "providers": p.providers, "path": str(prefs.path)}
+        return {"model": canonical, "providers": params.providers, "path": str(prefs.path)}

@@ -4,9 +4,10 @@
 the stale-overwrite guard's question to the user (PROTOCOL.md sections 3-6 and 9).
 
 `ModelFeature` owns the model service (the domain), the watcher of the shared config and what was
-last sent to the client. Each handler reads its params (`protocol`), calls the service, converts
-the result (`wire`). Errors become `InvalidParams` (-32602, bad input) or `RequestFailed` (-32803,
-the file could not be read or written; nothing changed) with a message that says what was wrong.
+last sent to the client. Each handler takes its params typed (`protocol` structures them before
+it is called), calls the service, converts the result (`wire`). Errors become `InvalidParams`
+(-32602, bad input) or `RequestFailed` (-32803, the file could not be read or written; nothing
+changed) with a message that says what was wrong.
 """
 
 from __future__ import annotations
@@ -22,22 +23,24 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from ..base.model_string import ModelStringError
 from ..core.model_service import ModelService, OverwriteError, ScopeError
-from ..core.model_string import ModelStringError
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions, parse_options
 from ..log import ClientLogHandler
 from ..protocol import (
+    CatalogChanged,
     ClearModelParams,
     HistoryParams,
+    HistoryResult,
     ModelStateWire,
+    NoParams,
     NotInitialized,
     RequestFailed,
     Scope,
     SetModelParams,
     SetModelResult,
-    int_param,
-    params_object,
+    UsageParams,
 )
 from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
 from ..storage.history import HISTORY_NAME, History
@@ -142,6 +145,7 @@ class ModelFeature:
     def initialized(self, params: types.InitializedParams) -> None:
         service = self.require()
         self.publish(service.state("initial"), force=True)
+        log.debug("first status sent")  # what is loaded after this line is off start-up's path
         if self.option_problems:  # tell the user, once, what of their settings was not used
             self.show(types.MessageType.Warning, "tuna-lsp: " + "; ".join(self.option_problems))
         logging.getLogger().addHandler(ClientLogHandler(self.server))
@@ -160,35 +164,32 @@ class ModelFeature:
             self.server.run_task(watcher.run(), f"watcher of {watcher.path.name}")
         log.info("tuna-lsp ready; shared config %s", service.store.path)
 
-    def on_shutdown(self, params: Any) -> None:
+    def on_shutdown(self, params: object) -> None:
         for watcher in self.watchers:
             watcher.stop()
 
-    # ---- requests --------------------------------------------------------------------------------
+    # ---- requests (params structured by protocol.py before they reach a handler) ----------------
 
-    def get_model(self, params: Any) -> ModelStateWire:
-        params_object(params, "tuna/getModel")
+    def get_model(self, params: NoParams) -> ModelStateWire:
         return state_to_wire(self.require().state("client"))
 
-    def get_model_command(self, *args: Any) -> ModelStateWire:
+    def get_model_command(self, params: NoParams) -> ModelStateWire:
         return state_to_wire(self.require().state("client"))
 
-    async def set_model(self, params: Any) -> SetModelResult:
-        p = SetModelParams.parse(params)
-        return await self.do_set(p.model, p.scope)
+    async def set_model(self, params: SetModelParams) -> SetModelResult:
+        return await self.do_set(params.model, params.scope)
 
-    async def set_model_command(self, *args: Any) -> SetModelResult:
-        p = SetModelParams.from_command(args)
-        result = await self.do_set(p.model, p.scope)
+    async def set_model_command(self, params: SetModelParams) -> SetModelResult:
+        result = await self.do_set(params.model, params.scope)
         # Generic clients show nothing of a command's result: say it.
         self.show(types.MessageType.Info, result["message"])
         return result
 
-    async def clear_model(self, params: Any) -> SetModelResult:
-        return await self.do_clear(ClearModelParams.parse(params))
+    async def clear_model(self, params: ClearModelParams) -> SetModelResult:
+        return await self.do_clear(params)
 
-    async def clear_model_command(self, *args: Any) -> SetModelResult:
-        result = await self.do_clear(ClearModelParams.from_command(args))
+    async def clear_model_command(self, params: ClearModelParams) -> SetModelResult:
+        result = await self.do_clear(params)
         self.show(types.MessageType.Info, result["message"])
         return result
 
@@ -204,8 +205,7 @@ class ModelFeature:
         self.publish(service.state("client"))
         return {**state_to_wire(outcome.state), "message": outcome.message}
 
-    async def restore_overwrite(self, params: Any) -> SetModelResult:
-        params_object(params, "tuna/restoreOverwrite")
+    async def restore_overwrite(self, params: NoParams) -> SetModelResult:
         service = self.require()
         try:
             outcome = await service.restore_overwrite()
@@ -220,18 +220,14 @@ class ModelFeature:
         self.publish(service.state("client"))
         return {**state_to_wire(outcome.state), "message": outcome.message}
 
-    def history(self, params: Any) -> dict[str, Any]:
-        p = HistoryParams.parse(params)
-        return {"entries": self.require().history.entries(p.limit)}
+    def history(self, params: HistoryParams) -> HistoryResult:
+        return {"entries": self.require().history.entries(params.limit)}
 
-    async def usage(self, params: Any) -> dict[str, Any]:
+    async def usage(self, params: UsageParams) -> dict[str, Any]:
         """PROTOCOL.md 10: read in a thread (a year of history is a few MiB)."""
-        from ..core.usage import DEFAULT_DAYS, MAX_DAYS
         from ..storage.saves import read_usage
 
-        days = int_param(
-            params_object(params, "tuna/usage"), "days", DEFAULT_DAYS, 1, MAX_DAYS, "tuna/usage"
-        )
+        days = params.days
         service = self.require()
         saves = service.saves
         assert saves is not None
@@ -245,7 +241,7 @@ class ModelFeature:
                 data={"reason": "io-error", "path": str(exc.filename or saves.path.parent)},
             ) from exc
 
-    def stats(self, params: Any) -> dict[str, Any]:
+    def stats(self, params: NoParams) -> dict[str, Any]:
         service = self.require()
         return {
             **service.stats.as_dict(),
@@ -341,10 +337,11 @@ class ModelFeature:
             # client yet (another window's choice, read here first): that is an external change
             state = state._replace(origin="external")
         self.publish(state)
-        self.server.protocol.notify(
-            "tuna/catalogChanged",
-            {"catalog": catalog.describe if catalog else None, "state": state_to_wire(state)},
-        )
+        changed: CatalogChanged = {
+            "catalog": catalog.describe if catalog else None,
+            "state": state_to_wire(state),
+        }
+        self.server.protocol.notify("tuna/catalogChanged", changed)
 
     # ---- to the client ---------------------------------------------------------------------------
 
