@@ -76,9 +76,9 @@ def imports_before_first_status(home: Home, folder: Path) -> tuple[dict[str, Any
     finally:
         proc.kill()
         proc.wait(10)
-    # the server logs the line when the status is out; what it imports later (the catalog, at
-    # once) may reach stderr before the process is stopped: cut there
-    before, sep, _ = err.partition("first status sent")
+    # the server logs the line just before it sends the status; what it imports after it (the
+    # catalog, at once) may reach stderr before the process is stopped: cut there
+    before, sep, _ = err.partition("sending the first status")
     assert sep, err[-2000:]
     names = {
         line.split("|")[2].strip()

@@ -27,6 +27,7 @@ from ..storage.config_store import (
     ConfigStore,
     with_model,
 )
+from ..storage.preferences import PreferencesError
 from ..storage.write_marks import digest
 from . import overwrite as ow
 from .keys import env_var_for
@@ -346,7 +347,7 @@ class ModelService:
                     f"{ref.model_id!r} has no provider and the model catalog is unavailable; "
                     "give it as 'provider:model_id'"
                 )
-            from .routing import resolve_bare
+            from .routing import resolve_bare  # with the catalog, loaded after the first status
 
             preferred = self.preferences.providers_for(ref.canonical)
             res = resolve_bare(ref.model_id, catalog, preferred, self.has_key)
@@ -521,8 +522,6 @@ class ModelService:
         return self.workspace_folder
 
     def _write_workspace(self, model: str | None) -> bool:
-        from ..storage.preferences import PreferencesError
-
         folder = self._require_folder("set" if model else "clear")
         try:
             return self.preferences.set_workspace(folder, model)
@@ -627,8 +626,6 @@ class ModelService:
             canonical
         ):
             return
-        from ..storage.preferences import PreferencesError
-
         try:
             self.preferences.prefer(canonical, ref.provider)
         except PreferencesError as exc:

@@ -9,6 +9,7 @@ here (`current`, `wait`), never keep a copy of their own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -17,9 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import platformdirs
+
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions
+from ..private_path import trusted_dir
 from ..protocol import RefreshCatalogParams, RefreshCatalogResult, RequestFailed
+from ..storage import platform
 
 if TYPE_CHECKING:
     from ..core.catalog import Catalog
@@ -39,10 +44,6 @@ TRIM_LATEST_S = 10.0
 def cache_dir() -> Path:
     """The catalog's cache (snapshot and index), if it is this user's own; else a private
     folder (checked once, and told, at initialize: features/model.py)."""
-    import platformdirs
-
-    from ..private_path import trusted_dir
-
     return trusted_dir(Path(platformdirs.user_cache_dir("tunacode")), "cache")[0]
 
 
@@ -78,13 +79,12 @@ class CatalogFeature:
 
     def _load(self) -> asyncio.Future[Catalog | None]:
         if self._future is None:
-            from ..core.catalog import open_catalog
+            # the catalog (sqlite3, the index) is loaded after the first status, never before
+            from ..core.catalog import index_path, open_catalog
 
             include = self.options.include_tunacode_registry
 
             async def load() -> Catalog | None:
-                from ..core.catalog import index_path
-
                 t0 = time.perf_counter()
                 cache = cache_dir()
                 try:
@@ -159,9 +159,10 @@ class CatalogFeature:
         return await self.refresh(params.url)
 
     async def refresh(self, url: str | None) -> RefreshCatalogResult:
-        from ..core.catalog import SNAPSHOT_NAME
-        from ..core.catalog.refresh import (  # urllib: not at start-up
+        # urllib, on a refresh only (the snapshot's name comes along: one import)
+        from ..core.catalog.refresh import (
             READ_TIMEOUT_S,
+            SNAPSHOT_NAME,
             TOTAL_TIMEOUT_S,
             RefreshError,
             refresh_snapshot,
@@ -214,7 +215,7 @@ class CatalogFeature:
         }
 
     def _maybe_auto_refresh(self) -> None:
-        from ..core.catalog.refresh import snapshot_age_s
+        from ..core.catalog.refresh import snapshot_age_s  # urllib, as in refresh()
 
         age = snapshot_age_s(cache_dir())
         if age is not None and age < AUTO_REFRESH_AGE_S:
@@ -233,8 +234,6 @@ class CatalogFeature:
 def trim_heap() -> None:
     """Start-up is over: hand the heap's free pages back to the system (glibc keeps them for
     reuse otherwise), so an idle server holds what it uses (the trim is Linux/glibc only)."""
-    import gc
-
     gc.unfreeze()  # frozen at start (__main__): what start-up left for the collector is collected now
     gc.collect()
     # What start-up made lives as long as the server: out of the collector's way, so that a
@@ -246,8 +245,6 @@ def trim_heap() -> None:
 
 def give_back_heap() -> None:
     """Hand the heap's free pages back to the system (glibc keeps them otherwise; Linux only)."""
-    from ..storage import platform
-
     trim = platform.libc_function("malloc_trim")
     if trim is not None:
         trim(0)

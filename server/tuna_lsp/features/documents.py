@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
@@ -40,6 +41,7 @@ from ..base.model_string import PROVIDER_RE, ModelStringError, canonical_id, par
 from ..core.keys import env_var_for
 from ..events import CATALOG_LOADED, Events
 from ..protocol import ApplyEditArgs, ListModelsParams, RequestFailed
+from ..text.lines import line_content, split_lines
 from ..wire import ClientFeatures, DocPositions
 
 if TYPE_CHECKING:  # the config-document code loads when a config document opens
@@ -140,7 +142,7 @@ class DocumentsFeature:
 
     def findings(self, kind: str, text: str, catalog: Catalog | None = None) -> list[Finding]:
         """Every finding, the catalog's suggestions for the first `CAP` only (the ones shown)."""
-        from ..text.config_schema import ConfigChecker
+        from ..text.config_schema import ConfigChecker  # with the first document, not at start
 
         checker = ConfigChecker(catalog or self.catalog.current, limit=CAP)
         return checker.check_config(text) if kind == "config" else checker.check_preferences(text)
@@ -149,16 +151,15 @@ class DocumentsFeature:
         """The findings of a text and their diagnostics (at most `CAP`, and one more counting
         the rest): in time linear in the text, on any thread (it reads the text, the catalog,
         and the text's positions, and changes nothing)."""
-        from ..text.config_schema import Finding
-
         found = self.findings(kind, pos.text, catalog)
         shown = found[:CAP]
         diags = [conv.diagnostic(pos, f) for f in shown]
         if rest := found[CAP:]:
             worst = min((f.severity for f in rest), key=_RANK.__getitem__)
-            more = Finding(rest[0].start, rest[0].end, worst, "more-findings",
-                           f"and {len(rest)} more findings in this file, not shown: the first "
-                           f"{CAP} are (fix them to see the next)")  # fmt: skip
+            more = dataclasses.replace(
+                rest[0], severity=worst, code="more-findings", data={},
+                message=f"and {len(rest)} more findings in this file, not shown: the first "
+                f"{CAP} are (fix them to see the next)")  # fmt: skip
             diags.append(conv.diagnostic(pos, more))
         return Analysis(pos.text, catalog, shown, diags)
 
@@ -311,7 +312,7 @@ class DocumentsFeature:
     async def _config_completion(
         self, pos: DocPositions, offset: int, catalog: Catalog
     ) -> types.CompletionList | None:
-        from ..text.json_doc import context_at
+        from ..text.json_doc import context_at  # with the first document, not at start
 
         ctx = context_at(pos.text, offset)
         if ctx.string_start is None:
@@ -436,9 +437,9 @@ def _sent_diagnostic(sent: Sequence[types.Diagnostic], ours: types.Diagnostic) -
 
 
 def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | None:
-    from ..text.json_doc import context_at, string_at
-
     """The model string under the cursor: (start, end, value), inside the quotes."""
+    from ..text.json_doc import context_at, string_at  # with the first document, not at start
+
     if kind == "config":
         tok = string_at(text, offset)
         if tok is None or not tok.closed:
@@ -474,8 +475,7 @@ def _preferences_completion(
 
 
 def _preferences_key(text: str, offset: int) -> str | None:
-    from ..text.config_schema import TOML_KEY
-    from ..text.lines import line_content, split_lines
+    from ..text.config_schema import TOML_KEY  # with the first document, not at start
 
     lines = [line_content(line) for line in split_lines(text[:offset])]
     for line in reversed(lines):

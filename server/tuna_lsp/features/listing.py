@@ -21,6 +21,7 @@ from ..protocol import (
     SetProviderPreferenceParams,
     SetProviderPreferenceResult,
 )
+from ..storage.preferences import PreferencesError
 from ..wire import JsonText, ListingText
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ class ListingFeature:
                     raise JsonRpcInvalidParams(
                         f"{method}: unknown provider {prov!r}{catalog.provider_hint(prov)}"
                     )
-        from ..storage.preferences import PreferencesError
-
         prefs = service.preferences
         try:
             prefs.set_providers(canonical, params.providers)

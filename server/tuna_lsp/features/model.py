@@ -20,14 +20,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import platformdirs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import to_fs_path
 
 from ..base.model_string import ModelStringError
-from ..core.model_service import ModelService, OverwriteError, ScopeError
+from ..core.model_service import ModelService, OverwriteError, ScopeError, overwrite_message
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions, parse_options
 from ..log import ClientLogHandler
+from ..private_path import trusted_dir
 from ..protocol import (
     CatalogChanged,
     ClearModelParams,
@@ -45,7 +48,7 @@ from ..protocol import (
 from ..storage.config_store import ConfigError, ConfigStore, resolve_config_path
 from ..storage.history import HISTORY_NAME, History
 from ..storage.preferences import Preferences
-from ..storage.saves import SAVES_NAME, SaveLog
+from ..storage.saves import SAVES_NAME, SaveLog, read_usage
 from ..storage.write_marks import WriteMarks
 from ..wire import state_to_wire
 
@@ -108,10 +111,6 @@ class ModelFeature:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def initialize(self, params: types.InitializeParams) -> None:
-        import platformdirs
-
-        from ..private_path import trusted_dir
-
         self.options, self.option_problems = parse_options(params.initialization_options)
         for problem in self.option_problems:
             log.warning(problem)
@@ -144,8 +143,11 @@ class ModelFeature:
 
     def initialized(self, params: types.InitializedParams) -> None:
         service = self.require()
-        self.publish(service.state("initial"), force=True)
-        log.debug("first status sent")  # what is loaded after this line is off start-up's path
+        state = service.state("initial")
+        log.debug(
+            "sending the first status"
+        )  # what is loaded after this line is off start-up's path
+        self.publish(state, force=True)
         if self.option_problems:  # tell the user, once, what of their settings was not used
             self.show(types.MessageType.Warning, "tuna-lsp: " + "; ".join(self.option_problems))
         logging.getLogger().addHandler(ClientLogHandler(self.server))
@@ -225,8 +227,6 @@ class ModelFeature:
 
     async def usage(self, params: UsageParams) -> dict[str, Any]:
         """PROTOCOL.md 10: read in a thread (a year of history is a few MiB)."""
-        from ..storage.saves import read_usage
-
         days = params.days
         service = self.require()
         saves = service.saves
@@ -273,7 +273,7 @@ class ModelFeature:
     # ---- changes from elsewhere ------------------------------------------------------------------
 
     async def on_config_event(self) -> None:
-        from ..storage.config_watcher import read_settled
+        from ..storage.config_watcher import read_settled  # loaded after the first status
 
         service = self.require()
         async with service.set_lock:
@@ -302,8 +302,6 @@ class ModelFeature:
         if policy == "ask":
             restore = f"Restore {found.replaced_model}"
             keep = f"Keep {found.model or 'the file as it is'}"
-            from ..core.model_service import overwrite_message
-
             answer = await self.server.window_show_message_request_async(
                 types.ShowMessageRequestParams(
                     type=types.MessageType.Warning,
@@ -362,8 +360,6 @@ class ModelFeature:
 
 def workspace_folder(params: types.InitializeParams) -> str | None:
     """The folder this server serves: the first workspace folder, else the root (PROTOCOL.md 3a)."""
-    from pygls.uris import to_fs_path
-
     uri = None
     if params.workspace_folders:
         uri = params.workspace_folders[0].uri

@@ -43,7 +43,7 @@ class _Inotify:
     """An inotify instance: its fd (non-blocking, close-on-exec) and its watches."""
 
     def __init__(self) -> None:
-        import ctypes
+        import ctypes  # inotify only (Linux): the other paths never load it
 
         libc = platform.libc()
         init = getattr(libc, "inotify_init1", None)
@@ -267,7 +267,7 @@ class ConfigWatcher:
         """Follow with watchfiles until stopped (True); False, the reason logged, when it cannot
         be imported, or fails before it has watched at all."""
         try:
-            from watchfiles import awatch
+            from watchfiles import awatch  # the fallback: may be missing, or refused
         except Exception as exc:  # ImportError, or its binary refused by this system
             log.warning("watchfiles cannot be imported (%s); following by a stat poll", exc)
             return False

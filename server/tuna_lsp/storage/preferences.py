@@ -68,7 +68,7 @@ def _check(doc: Any, path: Path) -> None:
 def _tomlkit() -> ModuleType:
     """tomlkit, on first use: tens of ms to import, and a window without a preferences.toml
     never needs it (tests/test_startup.py)."""
-    import tomlkit
+    import tomlkit  # the reason is the docstring's
 
     return tomlkit
 

@@ -247,7 +247,7 @@ class ConfigChecker:
         return out
 
     def check_preferences(self, text: str) -> list[Finding]:
-        import tomlkit
+        import tomlkit  # only with a preferences.toml open: tens of ms to import
 
         self._searches = 0
         try:

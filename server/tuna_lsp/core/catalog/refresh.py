@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from ...storage import platform
 from ...storage.atomic_file import replace_file
-from .sources import SNAPSHOT_NAME, validate_snapshot
+from .sources import SNAPSHOT_NAME as SNAPSHOT_NAME  # re-exported: features/catalog.py
+from .sources import validate_snapshot
 
 MAX_BYTES = 8 * 1024 * 1024  # models.dev's api.json is about 2 MiB
 TOTAL_TIMEOUT_S = 60.0
