@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 from . import __version__
+from .memory import freeze_start_up
 from .private_path import trusted_dir
 from .storage.history import HISTORY_NAME
 from .storage.saves import SAVES_NAME, read_usage
@@ -116,11 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     configure(args.log_level, args.log_file)
     from .setup import create_server  # the features: after the freeze's reason below is loaded
 
-    # pygls and lsprotocol are loaded: hundreds of thousands of objects that live as long as the
-    # process. Out of the collector's way until start-up is over (features/catalog.py trim_heap
-    # collects once, then), so the imports and set-up that follow do not pay for a full
-    # collection over all of them (20 to 30 ms of a 500 ms start).
-    gc.freeze()
+    # pygls and lsprotocol are loaded: out of the collector's way until start-up is over (memory.py)
+    freeze_start_up()
     server = create_server()
     if args.socket:
         server.start_unix(args.socket)

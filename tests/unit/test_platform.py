@@ -225,7 +225,7 @@ def test_no_c_library_is_no_error(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ctypes, "CDLL", windows_cdll)
     assert platform.libc() is None and platform.libc_function("malloc_trim") is None
-    from tuna_lsp.features.catalog import give_back_heap
+    from tuna_lsp.memory import give_back_heap
 
     give_back_heap()  # nothing to give back to: no error
 

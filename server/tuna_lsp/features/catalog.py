@@ -9,7 +9,6 @@ here (`current`, `wait`), never keep a copy of their own.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import threading
 import time
@@ -20,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from .. import memory
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions
 from ..private_path import trusted_dir
 from ..protocol import RefreshCatalogParams, RefreshCatalogResult, RequestFailed
-from ..storage import platform
 
 if TYPE_CHECKING:
     from ..core.catalog import Catalog
@@ -36,9 +35,6 @@ REFRESH_WORKERS = 2
 # After searches, this long without another (longer than a pause between keystrokes in a picker):
 # the server goes back to its idle size.
 SETTLE_AFTER_SEARCH_S = 0.3
-# Start-up's end waits for this long without a message from the client, or for TRIM_LATEST_S.
-QUIET_S = 0.2
-TRIM_LATEST_S = 10.0
 
 
 def cache_dir() -> Path:
@@ -117,19 +113,9 @@ class CatalogFeature:
             return  # a refresh replaced this load
         self.current = fut.result()
         self.events.emit(CATALOG_LOADED, self.current)
-        loop = asyncio.get_running_loop()  # (not before those waiting for the catalog are served)
-        loop.call_later(QUIET_S, self._end_start_up, time.monotonic() + TRIM_LATEST_S)
-
-    def _end_start_up(self, latest: float) -> None:
-        """trim_heap (a full collection: tens of ms) once no message came for QUIET_S, so that it
-        does not land inside a burst of requests (a picker opened as the editor starts); at the
-        latest by `latest`."""
-        now = time.monotonic()
-        quiet = now - getattr(self.server.protocol, "last_message", 0.0)
-        if quiet >= QUIET_S or now >= latest:
-            trim_heap()
-            return
-        asyncio.get_running_loop().call_later(QUIET_S - quiet, self._end_start_up, latest)
+        # start-up ends here (memory.py: a collection, a freeze, the heap handed back), not
+        # before those waiting for the catalog are served
+        memory.after_start_up(lambda: getattr(self.server.protocol, "last_message", 0.0))
 
     def searched(self, also: Callable[[], None] | None = None) -> None:
         """A search ran: once searches stop for a moment, hand back what they took (sqlite's
@@ -148,7 +134,7 @@ class CatalogFeature:
         for forget in self._also:
             forget()
         self._also.clear()
-        give_back_heap()
+        memory.give_back_heap()
 
     # ---- refresh -----------------------------------------------------------------------------
 
@@ -229,22 +215,3 @@ class CatalogFeature:
                 log.warning("background catalog refresh failed: %s", exc)
 
         self.server.run_task(run(), "catalog auto-refresh")
-
-
-def trim_heap() -> None:
-    """Start-up is over: hand the heap's free pages back to the system (glibc keeps them for
-    reuse otherwise), so an idle server holds what it uses (the trim is Linux/glibc only)."""
-    gc.unfreeze()  # frozen at start (__main__): what start-up left for the collector is collected now
-    gc.collect()
-    # What start-up made lives as long as the server: out of the collector's way, so that a
-    # full collection (otherwise tens of ms, in the middle of some request) walks only what
-    # requests make.
-    gc.freeze()
-    give_back_heap()
-
-
-def give_back_heap() -> None:
-    """Hand the heap's free pages back to the system (glibc keeps them otherwise; Linux only)."""
-    trim = platform.libc_function("malloc_trim")
-    if trim is not None:
-        trim(0)

@@ -21,13 +21,11 @@ with unsaved changes, the server refuses to write it (see `unsaved_config`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import gc
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -40,6 +38,7 @@ from .. import wire as conv
 from ..base.model_string import PROVIDER_RE, ModelStringError, canonical_id, parse_model
 from ..core.keys import env_var_for
 from ..events import CATALOG_LOADED, Events
+from ..memory import collector_paused
 from ..protocol import ApplyEditArgs, ListModelsParams, RequestFailed
 from ..text.lines import line_content, split_lines
 from ..wire import ClientFeatures, DocPositions
@@ -493,30 +492,6 @@ def dirty_message(uri: str) -> str:
         f"{path} has unsaved changes in the editor; save or revert them first, then set the "
         "model again. Nothing was changed."
     )
-
-
-_paused_lock = threading.Lock()
-_paused = {"analyses": 0, "was_enabled": False}  # analyses running with the collector paused
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a long text is analysed. The analysis makes
-    millions of objects, in no cycle, and reference counting frees them when it ends; meanwhile
-    each full collection walked them all holding the GIL, for up to 0.6 s with 4 MiB, and held
-    up every request of the server's thread. Resumed when the last such analysis ends."""
-    with _paused_lock:
-        if _paused["analyses"] == 0:
-            _paused["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _paused["analyses"] += 1
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused["analyses"] -= 1
-            if _paused["analyses"] == 0 and _paused["was_enabled"]:
-                gc.enable()
 
 
 def _in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
