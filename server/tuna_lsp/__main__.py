@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def usage_main(argv: list[str]) -> None:
     """`tuna-lsp usage [--days N] [--json]`: PROTOCOL.md 10 without a running server."""
     # this subcommand's own module, not the server's: not loaded when the server starts
-    from .core.usage import DEFAULT_DAYS, MAX_DAYS, table
+    from .base.usage import DEFAULT_DAYS, MAX_DAYS, table
 
     def days(text: str) -> int:
         try:

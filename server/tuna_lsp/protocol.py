@@ -48,7 +48,7 @@ SCOPE_HELP = (
     "by tuna-lsp) or 'session' (this window only)"
 )
 MAX_TEXT = 512
-USAGE_DAYS = (1, 3650, 30)  # core.usage's MIN, MAX_DAYS, DEFAULT_DAYS (a test holds them equal)
+USAGE_DAYS = (1, 3650, 30)  # base.usage's MIN, MAX_DAYS, DEFAULT_DAYS (a test holds them equal)
 
 T = TypeVar("T")
 

@@ -393,7 +393,7 @@ def test_every_command_has_its_arguments() -> None:
 
 
 def test_usage_days_are_core_usages() -> None:
-    from tuna_lsp.core.usage import DEFAULT_DAYS, MAX_DAYS
+    from tuna_lsp.base.usage import DEFAULT_DAYS, MAX_DAYS
 
     assert protocol.USAGE_DAYS == (1, MAX_DAYS, DEFAULT_DAYS)
     assert UsageParams().days == DEFAULT_DAYS

@@ -1,4 +1,4 @@
-"""core/usage.py without files: `savesByDay`, the attempts of each UTC day, for the chart of saves
+"""base/usage.py without files: `savesByDay`, the attempts of each UTC day, for the chart of saves
 over time (VS Code's Show Model Usage)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from tuna_lsp.core.usage import usage
+from tuna_lsp.base.usage import usage
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 

@@ -62,7 +62,7 @@ class History:
         }
         if event is not None:
             entry["event"] = event
-        if kind is not None:  # "clear": a session or workspace choice dropped (core/usage.py)
+        if kind is not None:  # "clear": a session or workspace choice dropped (base/usage.py)
             entry["kind"] = kind
         try:
             if not self._dir_ready:

@@ -50,7 +50,7 @@ def read_usage(
     OSError when one of them is not a regular file."""
     import datetime as dt  # on a usage request, not at start-up
 
-    from ..core.usage import iso, usage  # likewise
+    from ..base.usage import iso, usage  # likewise
 
     now = dt.datetime.now(dt.UTC)
     since = iso(now - dt.timedelta(days=days)).encode()
