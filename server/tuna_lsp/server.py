@@ -19,7 +19,7 @@ from pygls.lsp.server import LanguageServer
 from . import __version__
 from .events import Events
 from .protocol import REQUEST_PARAMS, structured_command, structured_request
-from .transport import TunaProtocol, converter_factory, serve_stdio, serve_tcp, serve_unix
+from .transport import TunaProtocol, converter_factory, serve_stdio
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,11 @@ class TunaLanguageServer(LanguageServer):
         return task
 
     def after_response(self, effect: Callable[[], None]) -> None:
-        """Run `effect` once the response to the request being handled is out: an async
-        handler's response leaves at the end of its step (transport.TunaProtocol), a sync one's
-        at once, so two hops of the loop land just after it (and before any later message is
-        read). Failures are logged, never lost."""
+        """Run `effect` once the response to the request being handled is out. pygls sends an
+        async handler's response from its task's done-callback, queued when the handler's last
+        step ends, so one loop turn later; a sync handler's at once. The effect is queued two
+        turns on from that step: after the response in either case (tests/unit/test_in_process.py
+        holds the order). Failures are logged, never lost."""
 
         def run() -> None:
             try:
@@ -88,9 +89,13 @@ class TunaLanguageServer(LanguageServer):
     def start_tcp(self, host: str, port: int, token_file: str | None = None) -> None:
         if token_file is None:  # pygls's signature; TCP is never served without its token
             raise SystemExit("tuna-lsp: TCP needs a token file (--token-file)")
+        from .sockets import serve_tcp  # --tcp only: OpenSSL, which stdio never needs (sockets.py)
+
         serve_tcp(self, host, port, token_file)
 
     def start_unix(self, path: str) -> None:
+        from .sockets import serve_unix  # --socket only, as start_tcp's
+
         serve_unix(self, path)
 
     def shutdown(self) -> None:

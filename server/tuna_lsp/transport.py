@@ -1,24 +1,21 @@
 """The wire under the language server: framing, the message loop, error replies for messages no
-handler can take, serving over stdio or TCP, and the fast path that sends our plain-dict results
-as they are.
+handler can take, serving over stdio (the sockets: sockets.py), and `TunaProtocol`, pygls's
+protocol where ours must differ (its docstring lists each difference and why).
 
-The one module that touches pygls internals (`_serialize_message`, `_send_data`, `_stop_event`,
-`_workspace`; wire.LspWorkspace's `_sync_kind`):
-pyproject.toml pins pygls to the minor version these were read from. Features never import it;
-`server.py` calls `serve_stdio` and `serve_tcp`.
+The one module that touches pygls internals (`_serialize_message`, `_send_data`,
+`_execute_handler`, `_handle_notification`, `_send_response`, `_stop_event`, `_workspace`;
+wire.LspWorkspace's `_sync_kind`): pyproject.toml pins pygls to the minor version these were
+read from. Features never import it; `server.py` calls `serve_stdio`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import json
 import logging
 import os
 import re
-import socket
-import stat
 import sys
 import threading
 import time
@@ -40,9 +37,8 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from .once import structure_once, unstructure_once
-from .private_path import private_dir_problem, write_private
 from .storage import platform
-from .wire import JsonText, LspWorkspace, fit_capabilities
+from .wire import LspWorkspace, fit_capabilities
 
 if TYPE_CHECKING:
     from pygls.lsp.server import LanguageServer
@@ -149,9 +145,21 @@ class _PipeWriter:
 
 
 class TunaProtocol(LanguageServerProtocol):
-    """Our results and notifications are plain JSON dicts already: send them as they are.
-    (pygls would walk every value through cattrs, which costs more than the durable write.)
-    The capabilities pygls builds from the registered features are fitted to the client's."""
+    """pygls's protocol, where it must differ (pygls 2.1, `JsonRPCProtocol`; each override says
+    which of its behaviours it works around):
+
+    - the capabilities pygls builds from the registered features are fitted to the client's,
+      and documents break lines where the client does (`lsp_initialize`);
+    - no message body is ever logged, and results and notifications that are plain JSON dicts
+      (all of ours) are sent as they are: pygls walks every value of a dict result through
+      cattrs, which makes a 50-model listing over 50 000 models 1.34x slower (interleaved runs,
+      benchmarks/ab_servers.py; the one speed trick here that moves a figure users see);
+    - a request after `shutdown` is answered with an error, not dropped;
+    - the client's unanswered requests are counted, for the bound on what a client that stops
+      reading can make the server hold (`room`);
+    - a notification handler's failure is logged once, by method, and the futures pygls files
+      for notifications are forgotten once done (pygls keeps them for the process's life).
+    """
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -171,25 +179,18 @@ class TunaProtocol(LanguageServerProtocol):
         return result
 
     def _send_data(self, data: Any) -> None:
-        # pygls's, with compact separators (a listing of 50 models is 8% fewer bytes to write and
-        # for the client to parse) and without the encoder's check for cycles (messages are trees)
+        # pygls's logs each body it sends (at INFO): a hover or a diagnostic of the config may
+        # quote it. This one logs none, and writes compact JSON (a listing of 50 models is 8%
+        # fewer bytes to write and for the client to parse).
         if not data:
             return
         if self.writer is None:
             log.error("no transport to send a message on")
             return
         try:
-            result = getattr(data, "result", None)
-            if type(result) is JsonText and getattr(data, "error", None) is None:
-                # written already (a listing: wire.ListingText)
-                body = f'{{"id":{json.dumps(data.id)},"jsonrpc":"2.0","result":{result}}}'.encode()
-            else:
-                body = json.dumps(
-                    data,
-                    default=self._serialize_message,
-                    separators=(",", ":"),
-                    check_circular=False,
-                ).encode()
+            body = json.dumps(
+                data, default=self._serialize_message, separators=(",", ":"), check_circular=False
+            ).encode()
             head = (
                 f"Content-Length: {len(body)}\r\nContent-Type: {self.CONTENT_TYPE}; charset=utf-8"
             )
@@ -212,9 +213,6 @@ class TunaProtocol(LanguageServerProtocol):
         return super()._serialize_message(data)  # InitializeResult: the converter's once.py hook
 
     def handle_message(self, message: Any) -> None:
-        # pygls tells a request from a notification or a response with isinstance against
-        # typing Protocols: on Python 3.11 each such check walks typing's attribute machinery,
-        # ~30 µs, more than the rest of a request's dispatch. The same test, by attribute.
         self.last_message = time.monotonic()  # when the client last spoke (start-up's end waits)
         is_request = hasattr(message, "method") and hasattr(message, "id")
         if self._shutdown and is_request and message.method != types.EXIT:
@@ -224,24 +222,9 @@ class TunaProtocol(LanguageServerProtocol):
                 _error_response(message.id, -32600, "Invalid Request: the server is shutting down")
             )
             return
-        if message.jsonrpc != self.VERSION or self._shutdown:
-            super().handle_message(message)  # logs and drops, or lets `exit` through
-            return
-        ctx = contextvars.copy_context()
-        # pygls's own DEBUG lines, as it writes them (a trace at DEBUG reads the same)
-        if is_request:
-            _rpc_log.debug("Request %r received", message.method)
+        if is_request and message.jsonrpc == self.VERSION:
             self._in_flight += 1  # until its one response is out (_send_response)
-            ctx.run(self._handle_request, message.id, message.method, message.params)
-        elif hasattr(message, "method"):
-            _rpc_log.debug("Notification %r received", message.method)
-            ctx.run(self._handle_notification, message.method, message.params)
-        elif hasattr(message, "result"):
-            _rpc_log.debug("Response message received.")
-            ctx.run(self._handle_response, message.id, message.result)
-        else:
-            _rpc_log.debug("Error message received.")
-            ctx.run(self._handle_response, message.id, None, message.error)
+        super().handle_message(message)
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
         self._notifying = method_name  # named by _notification_done if its handler fails
@@ -271,30 +254,6 @@ class TunaProtocol(LanguageServerProtocol):
     ) -> None:
         if callback == self._check_handler_result:
             callback = self._notification_done(self._notifying)
-        elif (
-            getattr(callback, "func", None) == self._send_handler_result
-            and not kwargs
-            and asyncio.iscoroutinefunction(handler)
-        ):
-            # A request's async handler: the response goes out from the handler's own task, in
-            # the step that produced the result (pygls sends it from a done-callback, a loop turn
-            # later), right after the notifications the handler sent (one read for the client).
-            # A failure or a cancellation is still answered by pygls's callback.
-            answer = callback
-
-            async def answered() -> None:
-                result = await handler(*(args or ()))
-                self._request_futures.pop(msg_id, None)
-                self._send_response(msg_id, result=result)
-
-            def sent(future: Any) -> None:
-                if future.cancelled() or future.exception() is not None:
-                    answer(future)
-
-            task = asyncio.ensure_future(answered())
-            self._request_futures[msg_id] = task  # type: ignore[assignment]  # as pygls does
-            task.add_done_callback(sent)
-            return
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
         # pygls 2.1 files the future of a notification's async or generator handler (didOpen,
         # didChange: every keystroke) and of each step of a generator handler (executeCommand
@@ -369,183 +328,6 @@ def _exit(code: int) -> None:
 
 def serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:
     run(server, _serve_stdio(server, stdin, stdout))
-
-
-def serve_tcp(server: LanguageServer, host: str, port: int, token_file: str) -> None:
-    """One client over TCP; the process ends with it, as with stdio. Every local user can reach a
-    loopback port, so the server writes a random token to `token_file` (0600, in a directory
-    only this user can write) and serves the first connection whose initialize carries it
-    (initializationOptions.authToken). A connection that does not is answered with an error
-    and closed before anything is read or written, and the server waits for the next; once a
-    client is served, the listening socket closes (later connections are refused)."""
-    import secrets  # --tcp only: it brings hashlib and OpenSSL, which stdio never needs
-
-    token = secrets.token_urlsafe(32)
-
-    async def listen(connection: _Connection) -> asyncio.Server:
-        listener = await asyncio.start_server(connection, host, port)
-        write_private(token_file, token + "\n")
-        log.info("listening on %s:%d (token in %s)", host, port, token_file)
-        return listener
-
-    run(server, _serve_one(server, listen, token=token, remove=(token_file,)))
-
-
-def serve_unix(server: LanguageServer, path: str) -> None:
-    """One client over a Unix socket created 0600, in a directory that is this user's own and
-    writable by no one else: the private alternative to TCP. The path stays until exit."""
-
-    if (unfit := platform.socket_path_problem(path)) is not None:
-        # before the loop starts: without AF_UNIX, asyncio itself may not start
-        message = f"tuna-lsp: --socket {path}: {unfit}"
-        log.error("%s", message)
-        print(message, file=sys.stderr)
-        _exit(1)
-
-    async def listen(connection: _Connection) -> asyncio.Server:
-        problem = private_dir_problem(os.path.dirname(os.path.abspath(path)))
-        if problem is not None:
-            raise SystemExit(
-                f"tuna-lsp: --socket {path}: {problem}; another user could take the path first. "
-                "Choose a directory only you can write (say $XDG_RUNTIME_DIR)."
-            )
-        _clear_stale_socket(path)
-        old = os.umask(0o177)  # never a moment with the socket open to others
-        try:
-            listener = await asyncio.start_unix_server(connection, path)
-        finally:
-            os.umask(old)
-        os.chmod(path, 0o600)
-        log.info("listening on %s", path)
-        return listener
-
-    run(server, _serve_one(server, listen, remove=(path,)))
-
-
-def _clear_stale_socket(path: str) -> None:
-    """A socket left by a server that died may be replaced; anything else at the path is kept."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(st.st_mode):
-        raise SystemExit(f"tuna-lsp: {path} exists and is not a socket; not replacing it")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(path)
-    except ConnectionRefusedError:
-        os.unlink(path)
-        return
-    except OSError as exc:
-        raise SystemExit(f"tuna-lsp: cannot use {path}: {exc.strerror or exc}") from None
-    finally:
-        probe.close()
-    raise SystemExit(f"tuna-lsp: another server is listening on {path}")
-
-
-_Connection = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-AUTH_SECONDS = 10.0  # a connection that has not sent a valid initialize by then is closed
-
-
-async def _serve_one(
-    server: LanguageServer,
-    listen: Callable[[_Connection], Awaitable[asyncio.Server]],
-    *,
-    token: str | None = None,
-    remove: tuple[str, ...] = (),
-) -> None:
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    taken = False
-    listener: asyncio.Server | None = None
-
-    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal taken
-        first = None
-        if not taken and token is not None:
-            first = await _authenticated(reader, writer, token)
-            if first is None:
-                writer.close()
-                return
-        if taken:  # accepted before the listener closed: refused, never given the wire
-            log.warning("refused a second connection: this server serves one client")
-            writer.close()
-            return
-        taken = True
-        if listener is not None:
-            listener.close()
-
-        async def drained() -> None:
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
-
-        server.protocol.set_writer(_PipeWriter(writer.transport, drained))
-        try:
-            await serve_messages(server, reader, drained, first)
-            if not done.done():
-                done.set_result(None)
-        except BaseException as exc:  # SystemExit from `exit` ends the process
-            if not done.done():
-                done.set_exception(exc)
-
-    listener = await listen(connection)
-    try:
-        async with listener:
-            await done
-    finally:  # run() ends the process with os._exit: nothing after it would run
-        for path in remove:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-
-
-async def _authenticated(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, token: str
-) -> dict[str, Any] | None:
-    """The connection's initialize, if it carries the token (removed from it: it goes no
-    further, not even to the log); else None, the refusal answered."""
-    import hmac  # --tcp only, as `secrets` above
-
-    def reply(message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    raw = None
-    try:
-        async with asyncio.timeout(AUTH_SECONDS):
-            body = await _read_body(reader, reply)
-            raw = _parse(body, reply) if body else None
-    except TimeoutError:
-        log.warning("closed a connection that sent no initialize within %.0f s", AUTH_SECONDS)
-        return None
-    except (ConnectionError, asyncio.LimitOverrunError):
-        return None
-    if raw is None:
-        return None
-    params = raw.get("params")
-    options = params.get("initializationOptions") if isinstance(params, dict) else None
-    given = options.get("authToken") if isinstance(options, dict) else None
-    if (
-        raw.get("method") == "initialize"
-        and "id" in raw
-        and isinstance(options, dict)
-        and isinstance(given, str)
-        and hmac.compare_digest(given.encode(), token.encode())
-    ):
-        del options["authToken"]
-        return raw
-    log.warning("refused a connection: its first message is not an initialize with the token")
-    if "id" in raw:
-        reply(
-            _error_response(
-                raw["id"],
-                -32600,
-                "Invalid Request: not authenticated: the first message must be an initialize "
-                "whose initializationOptions.authToken is the token tuna-lsp wrote to its "
-                "--token-file",
-            )
-        )
-    with contextlib.suppress(ConnectionError):
-        await writer.drain()
-    return None
 
 
 async def _serve_stdio(server: LanguageServer, stdin: Any, stdout: Any) -> None:

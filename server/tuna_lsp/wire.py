@@ -6,9 +6,8 @@ encoding the client negotiated, and in the optional forms it declared (`ClientFe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -87,76 +86,22 @@ def model_info_to_wire(
     }
 
 
-R = TypeVar("R")
-
-
-class JsonText(str, Generic[R]):
-    """A result of type R (a protocol TypedDict) already written as JSON text: the transport
-    sends it as it is."""
-
-    __slots__ = ()
-
-
-_DYNAMIC = ("recent", "current", "apiKey", "inCatalog")  # model_info_to_wire's last four keys
-_KEEP_AT_MOST = 512
-
-
-class ListingText:
-    """`tuna/listModels` results (protocol.ListModelsResult) as JSON text, equal to `json.dumps`
-    of `model_info_to_wire`'s dicts (compact). What the catalog says of a model (names, context, prices, abilities) is
-    encoded once and kept while a picker session lasts (a few hundred at most, dropped by
-    `forget` once searches stop and whenever the catalog changes); what depends on the moment
-    (recent, current, the key, listed or custom) is added per listing. A keystroke's 50 items
-    were built as dicts and encoded again each time: 0.6 ms of a 50 000-model listing's 3, now
-    0.17 (server-side timeline, loaded machine)."""
-
-    def __init__(self) -> None:
-        self._catalog: Catalog | None = None
-        # by provider and id: one catalog has one entry for each (and a custom model, none)
-        self._known: dict[tuple[str, str], str] = {}
-
-    def forget(self) -> None:
-        self._known.clear()
-
-    def result(self, listing: Listing) -> JsonText[ListModelsResult]:
-        catalog = listing.catalog
-        if catalog is not self._catalog or len(self._known) > _KEEP_AT_MOST:
-            self._catalog = catalog
-            self._known.clear()
-        known = self._known
-        keys = listing.keys
-        recents = listing.recents
-        items = []
-        for info in listing.items:
-            listed = catalog is not None and info.in_catalog
-            head = known.get((info.provider, info.model_id))
-            if head is None:
-                wire = model_info_to_wire(
-                    info, catalog, current=None, recents=[], key_status=keys.__getitem__
-                )
-                assert tuple(wire)[-len(_DYNAMIC) :] == _DYNAMIC
-                for name in _DYNAMIC:
-                    del wire[name]  # type: ignore[misc]
-                head = json.dumps(wire, separators=(",", ":"))[:-1]
-                known[info.provider, info.model_id] = head
-            model = info.model
-            items.append(
-                f'{head},"recent":{_TRUE[model in recents]},"current":'
-                f'{_TRUE[model == listing.current]},"apiKey":'
-                f'{_PRESENT[keys[info.provider]]},"inCatalog":{_TRUE[listed]}}}'
+def listing_to_wire(listing: Listing) -> ListModelsResult:
+    catalog = listing.catalog
+    return {
+        "items": [
+            model_info_to_wire(
+                info,
+                catalog,
+                current=listing.current,
+                recents=listing.recents,
+                key_status=listing.keys.__getitem__,
             )
-        # the result as its TypedDict, the items written in where its empty list is
-        result: ListModelsResult = {
-            "items": [],
-            "total": listing.total,
-            "catalog": catalog.describe if catalog else None,
-        }
-        head, rest = json.dumps(result, separators=(",", ":")).split("[]", 1)
-        return JsonText(f"{head}[{','.join(items)}]{rest}")
-
-
-_TRUE = {True: "true", False: "false"}
-_PRESENT = {True: '"present"', False: '"missing"'}
+            for info in listing.items
+        ],
+        "total": listing.total,
+        "catalog": catalog.describe if catalog else None,
+    }
 
 
 # ---- config documents: findings, completions, hovers and actions as LSP types ---------------

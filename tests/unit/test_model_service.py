@@ -177,3 +177,17 @@ def test_the_echo_of_our_own_write_is_no_change(tmp_path: Path) -> None:
     shown = s.snapshot
     assert s.external_change(s.store.read()) == (None, None)
     assert s.snapshot is shown
+
+
+def test_a_global_set_ends_a_pending_overwrite(tmp_path: Path) -> None:
+    """The user picked a model after a stale overwrite: restoring the overwritten model later
+    would undo that newer choice, so nothing is pending any more (it was a known bug)."""
+    s = make(tmp_path)
+    overwritten(s)
+    assert s.overwrite is not None and s.overwrite.resolution == "pending"
+    run(s.set_model("anthropic:claude-sonnet-4", "global"))
+    assert s.overwrite is not None and s.overwrite.resolution == "kept"
+    assert s.state("client").overwrite.resolution == "kept"
+    with pytest.raises(OverwriteError):
+        run(s.restore_overwrite())
+    assert json.loads(s.store.path.read_text())["default_model"] == "anthropic:claude-sonnet-4"

@@ -458,6 +458,7 @@ class ModelService:
             self.stats.unchanged_sets += 1
         self.snapshot = new
         self.invalid = None
+        self._overwrite_undone(new)  # the user's choice is newer than the overwrite's
         after, status, changed = self._chosen(before, ref, resolved_from, warnings, wrote)
         if wrote and after.scope != "global":
             # the global model changed under this window's workspace choice: the history says so
@@ -631,13 +632,20 @@ class ModelService:
         except PreferencesError as exc:
             log.warning("provider preference not saved: %s", exc)
 
+    def _overwrite_undone(self, snap: ConfigSnapshot) -> bool:
+        """Whether a stale overwrite is pending; if the file no longer holds it (restored here or
+        in another window, or the model changed since, by the user too), it is pending no more:
+        a later "Restore" would undo that newer choice."""
+        if self.overwrite is None or self.overwrite.resolution != "pending":
+            return False
+        if snap.data is not None and not ow.still_in_effect(self.overwrite, snap.data):
+            restored = snap.default_model == self.overwrite.replaced_model
+            self.overwrite = self.overwrite.resolved("restored" if restored else "kept")
+        return True
+
     def _follow_overwrite(self, previous: ConfigSnapshot, snap: ConfigSnapshot) -> None:
         """Recognize a new stale overwrite, or see a pending one resolved elsewhere."""
-        if self.overwrite is not None and self.overwrite.resolution == "pending":
-            if snap.data is not None and not ow.still_in_effect(self.overwrite, snap.data):
-                # another window restored it, or the model was changed since: no longer pending
-                restored = snap.default_model == self.overwrite.replaced_model
-                self.overwrite = self.overwrite.resolved("restored" if restored else "kept")
+        if self._overwrite_undone(snap):
             return
         if self.via_editor or previous.data is None or snap.data is None:
             return

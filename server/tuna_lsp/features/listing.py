@@ -22,7 +22,7 @@ from ..protocol import (
     SetProviderPreferenceResult,
 )
 from ..storage.preferences import PreferencesError
-from ..wire import JsonText, ListingText
+from ..wire import listing_to_wire
 
 if TYPE_CHECKING:
     from ..core.catalog import Listing
@@ -38,7 +38,6 @@ class ListingFeature:
         self.server = server
         self.model = model
         self.catalog = catalog
-        self.text = ListingText()
 
     def register(self) -> None:
         self.server.handle("tuna/listModels", self.list_models)
@@ -77,15 +76,14 @@ class ListingFeature:
         )
         for info in items:
             key_status(info.provider)
-        self.catalog.searched(also=self.text.forget)
+        self.catalog.searched()
         return Listing(items, total, catalog, current, recents, keys)
 
-    async def list_models(self, params: ListModelsParams) -> JsonText[ListModelsResult]:
-        """A ListModelsResult, as JSON text."""
-        return self.text.result(await self.search(params))
+    async def list_models(self, params: ListModelsParams) -> ListModelsResult:
+        return listing_to_wire(await self.search(params))
 
-    async def list_models_command(self, params: ListModelsParams) -> JsonText[ListModelsResult]:
-        return self.text.result(await self.search(params))
+    async def list_models_command(self, params: ListModelsParams) -> ListModelsResult:
+        return listing_to_wire(await self.search(params))
 
     async def set_provider_preference(
         self, params: SetProviderPreferenceParams

@@ -309,8 +309,9 @@ class ModelFeature:
                     actions=[types.MessageActionItem(restore), types.MessageActionItem(keep)],
                 )
             )
-            if service.overwrite is None or service.overwrite.at != at:
-                return  # a newer overwrite took its place: that one has its own question
+            now = service.overwrite
+            if now is None or now.at != at or now.resolution != "pending":
+                return  # resolved meanwhile (a newer choice), or a newer overwrite: its own question
             if answer is None or answer.title != restore:
                 if answer is not None and (state := service.keep_overwrite()) is not None:
                     self.publish(state)
