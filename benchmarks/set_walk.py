@@ -7,8 +7,8 @@ counted).
     python benchmarks/set_walk.py [--server-path DIR] [--list]
 
 The server runs as a child process with a profile hook that records each call into `tuna_lsp`
-between the message `tuna/setModel` and the client's next request (sent once the set's response
-has arrived). `--server-path` runs another copy of the package (an older commit's `server/`).
+between the second message `tuna/setModel` (the first compiles what every set uses) and the
+client's next request (sent once the set's response has arrived). `--server-path` runs another copy of the package (an older commit's `server/`).
 """
 
 from __future__ import annotations
@@ -34,22 +34,35 @@ def child(out: Path) -> None:
 
     package = str(Path(tuna_lsp.__file__).parent)
     calls: list[tuple[str, str, int]] = []
-    state = {"on": False, "done": False}
+    state: dict[str, Any] = {"on": False, "done": False}
 
     def hook(frame: Any, event: str, arg: Any) -> None:
         if event != "call" or state["done"]:
             return
         code = frame.f_code
-        if code.co_name == "handle_message" and "message" in frame.f_locals:
+        if code.co_name == "handle_message" and code.co_filename.startswith(package):
             method = getattr(frame.f_locals["message"], "method", None)
             if method == "tuna/setModel":
-                state["on"] = True
+                state["sets"] = state.get("sets", 0) + 1
+                state["on"] = state["sets"] == 2  # the first compiles what sets use
             elif state["on"] and method is not None:
                 state["done"] = True
-                out.write_text(json.dumps(calls))
+                out.write_text(json.dumps({"calls": calls, "rename": state.get("rename", [])}))
                 return
+        if state["on"] and code.co_name == "replace" and code.co_filename.endswith("platform.py"):
+            # the rename of the config: the chain of the package's frames that led to it
+            chain, at = [], frame
+            while at is not None:
+                if at.f_code.co_filename.startswith(package):
+                    where = os.path.relpath(at.f_code.co_filename, package)
+                    chain.append(f"{where}:{at.f_code.co_qualname}")
+                at = at.f_back
+            if not echo(frame) and "rename" not in state:
+                state["rename"] = chain[::-1]
         if state["on"] and code.co_filename.startswith(package):
-            calls.append((os.path.relpath(code.co_filename, package), code.co_qualname, echo(frame)))
+            calls.append(
+                (os.path.relpath(code.co_filename, package), code.co_qualname, echo(frame))
+            )
 
     def echo(frame: Any) -> int:
         """1 for a call made by the watcher's reading of the server's own write (counted apart)."""
@@ -82,16 +95,23 @@ async def parent(server_path: str | None, show: bool) -> int:
         await asyncio.wait_for(client.first_change, 30)
         await client.request("tuna/listModels", {"limit": 1})  # the catalog is loaded
         await client.request("tuna/getModel", None)
-        await client.request("tuna/setModel", {"model": "anthropic:claude-sonnet-4", "scope": "global"})
-        await client.request("tuna/getModel", None)
+        for model in ("openai:gpt-4o", "anthropic:claude-sonnet-4"):  # the second is counted
+            await client.request("tuna/setModel", {"model": model, "scope": "global"})
+            await client.request("tuna/getModel", None)
         await client.stop()
-        calls = json.loads(out.read_text())
+        found = json.loads(out.read_text())
+    calls, rename = found["calls"], found["rename"]
     echoes = [c for c in calls if c[2]]
     calls = [c for c in calls if not c[2]]
     files = Counter(f for f, _, _ in calls)
     functions = Counter(f"{f}:{name}" for f, name, _ in calls)
     print(f"files: {len(files)}  distinct functions: {len(functions)}  calls: {len(calls)}")
     print(f"(apart: the watcher reading the server's own write back, {len(echoes)} calls)")
+    print(
+        f"from the message to the rename: {len(rename)} frames in {len(set(f.split(':')[0] for f in rename))} files"
+    )
+    for frame in rename:
+        print(f"    {frame}")
     for f, n in files.most_common():
         print(f"  {n:5d}  {f}")
     if show:
