@@ -110,15 +110,14 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.token_file and not args.tcp:
         parser.error("--token-file goes with --tcp")
-    # pygls and lsprotocol load here, after the arguments are checked (a bad one costs no start-up)
-    from .log import configure
+    # The server's modules (pygls, lsprotocol, the features) load here, after the arguments are
+    # checked: --version, --help, `usage` and a bad argument never load them.
+    from . import log, setup
 
-    configure(args.log_level, args.log_file)
-    from .setup import create_server  # the features: after the freeze's reason below is loaded
-
+    log.configure(args.log_level, args.log_file)
     # pygls and lsprotocol are loaded: out of the collector's way until start-up is over (memory.py)
     freeze_start_up()
-    server = create_server()
+    server = setup.create_server()
     if args.socket:
         server.start_unix(args.socket)
     elif args.tcp:

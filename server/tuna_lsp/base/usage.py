@@ -64,6 +64,12 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[rank - 1]
 
 
+def window(days: int, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """The last `days` days up to `now` (this moment when not given): (since, until)."""
+    until = now or dt.datetime.now(dt.UTC)
+    return until - dt.timedelta(days=days), until
+
+
 def usage(
     history: Iterable[bytes],
     saves: Iterable[bytes],
@@ -72,8 +78,7 @@ def usage(
     persisted: str | None = None,
 ) -> dict[str, Any]:
     """`persisted`: the global model now, for a window the history says nothing of."""
-    until = now or dt.datetime.now(dt.UTC)
-    since = until - dt.timedelta(days=days)
+    since, until = window(days, now)
     skipped = [0]
     cutoff = iso(since).encode()
     saved = _saves(_objects(saves, skipped, cutoff), since, until, skipped)

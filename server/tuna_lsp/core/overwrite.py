@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 from ..storage.config_store import with_model
+from ..storage.jsonl import iso, utc_now
 
 Resolution = Literal["pending", "restored", "kept"]
 
@@ -62,11 +63,8 @@ def detect(before: Mapping[str, Any], after: Mapping[str, Any]) -> Overwrite | N
         return (
             None  # "no longer" in the recents: a model set by hand, never recorded, is not undone
         )
-    import datetime as dt  # only when an overwrite is found: not at start-up
-
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return Overwrite(
-        model, replaced, tuple(dropped_keys(before, after)), now, "pending", dict(before)
+        model, replaced, tuple(dropped_keys(before, after)), iso(utc_now()), "pending", dict(before)
     )
 
 

@@ -63,21 +63,20 @@ class CatalogFeature:
     # ---- the catalog in use ------------------------------------------------------------------
 
     def start(self, options: InitializationOptions) -> None:
-        """Begin loading (once); called after the first status is out."""
+        """Begin loading (once), and a refresh if the user asked for daily ones and the snapshot
+        is older than a day; called after the first status is out."""
         self.options = options
-        self._load()
-        if options.catalog_auto_refresh:
-            self._maybe_auto_refresh()
+        self._load(auto_refresh=options.catalog_auto_refresh)
 
     async def wait(self) -> Catalog | None:
         """The catalog, once loaded (None if it could not be)."""
         return await asyncio.shield(self._load())
 
-    def _load(self) -> asyncio.Future[Catalog | None]:
-        if self._future is None:
-            # the catalog (sqlite3, the index) is loaded after the first status, never before
-            from ..core.catalog import index_path, open_catalog
+    def _load(self, auto_refresh: bool = False) -> asyncio.Future[Catalog | None]:
+        # the catalog (sqlite3, the index) is loaded after the first status, never before
+        from ..core.catalog import index_path, open_catalog, snapshot_age_s
 
+        if self._future is None:
             include = self.options.include_tunacode_registry
 
             async def load() -> Catalog | None:
@@ -106,6 +105,10 @@ class CatalogFeature:
             fut = asyncio.ensure_future(load())
             self._future = fut
             fut.add_done_callback(self._loaded)
+        if auto_refresh:
+            age = snapshot_age_s(cache_dir())
+            if age is None or age >= AUTO_REFRESH_AGE_S:  # no snapshot yet, or a day old
+                self.server.run_task(self._auto_refresh(), "catalog auto-refresh")
         return self._future
 
     def _loaded(self, fut: asyncio.Future[Catalog | None]) -> None:
@@ -200,18 +203,9 @@ class CatalogFeature:
             "catalog": catalog.describe if catalog else None,
         }
 
-    def _maybe_auto_refresh(self) -> None:
-        from ..core.catalog.refresh import snapshot_age_s  # urllib, as in refresh()
-
-        age = snapshot_age_s(cache_dir())
-        if age is not None and age < AUTO_REFRESH_AGE_S:
-            return
-
-        async def run() -> None:
-            await self.wait()
-            try:
-                await self.refresh(None)
-            except Exception as exc:  # reported in the log; the catalog in use stays
-                log.warning("background catalog refresh failed: %s", exc)
-
-        self.server.run_task(run(), "catalog auto-refresh")
+    async def _auto_refresh(self) -> None:
+        await self.wait()
+        try:
+            await self.refresh(None)
+        except Exception as exc:  # reported in the log; the catalog in use stays
+            log.warning("background catalog refresh failed: %s", exc)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -40,15 +41,15 @@ from ..core.keys import env_var_for
 from ..events import CATALOG_LOADED, Events
 from ..memory import collector_paused
 from ..protocol import ApplyEditArgs, ListModelsParams, RequestFailed
-from ..text.lines import line_content, split_lines
 from ..wire import ClientFeatures, DocPositions
 
-if TYPE_CHECKING:  # the config-document code loads when a config document opens
+if TYPE_CHECKING:  # the config-document code loads when a config document opens (`config_text`)
     from pygls.workspace import TextDocument
 
     from ..core.catalog import Catalog
     from ..server import TunaLanguageServer
     from ..text.config_schema import Finding
+    from ..text.config_text import ConfigText
     from .catalog import CatalogFeature
     from .listing import ListingFeature
     from .model import ModelFeature
@@ -124,6 +125,14 @@ class DocumentsFeature:
     def client(self) -> ClientFeatures:
         return ClientFeatures.of(self.server.client_capabilities)
 
+    @functools.cached_property
+    def config_text(self) -> ConfigText:
+        """The analysis of the documents' text (text/, and the catalog package it checks against):
+        loaded with the first config document, never at start."""
+        from ..text.config_text import ConfigText  # with the first document, not at start
+
+        return ConfigText(limit=CAP)
+
     def doc_kind(self, uri: str) -> str | None:
         """ "config", "preferences" or None."""
         service = self.model.service
@@ -141,10 +150,7 @@ class DocumentsFeature:
 
     def findings(self, kind: str, text: str, catalog: Catalog | None = None) -> list[Finding]:
         """Every finding, the catalog's suggestions for the first `CAP` only (the ones shown)."""
-        from ..text.config_schema import ConfigChecker  # with the first document, not at start
-
-        checker = ConfigChecker(catalog or self.catalog.current, limit=CAP)
-        return checker.check_config(text) if kind == "config" else checker.check_preferences(text)
+        return self.config_text.findings(kind, text, catalog or self.catalog.current)
 
     def analyse(self, kind: str, pos: DocPositions, catalog: Catalog | None) -> Analysis:
         """The findings of a text and their diagnostics (at most `CAP`, and one more counting
@@ -306,14 +312,12 @@ class DocumentsFeature:
             return None
         if kind == "config":
             return await self._config_completion(pos, offset, catalog)
-        return _preferences_completion(catalog, pos, offset, self.client)
+        return _preferences_completion(catalog, pos, offset, self.config_text, self.client)
 
     async def _config_completion(
         self, pos: DocPositions, offset: int, catalog: Catalog
     ) -> types.CompletionList | None:
-        from ..text.json_doc import context_at  # with the first document, not at start
-
-        ctx = context_at(pos.text, offset)
+        ctx = self.config_text.context_at(pos.text, offset)
         if ctx.string_start is None:
             return None
         replace = pos.range(ctx.string_start + 1, offset)
@@ -347,7 +351,7 @@ class DocumentsFeature:
         if kind is None or service is None:
             return None
         pos = DocPositions.of(self.server.workspace.get_text_document(params.text_document.uri))
-        tok = _string_token(pos.text, pos.offset(params.position), kind)
+        tok = self.config_text.model_token(pos.text, pos.offset(params.position), kind)
         if tok is None:
             return None
         start, end, value = tok
@@ -389,7 +393,7 @@ class DocumentsFeature:
                 diag = _sent_diagnostic(params.context.diagnostics, conv.diagnostic(pos, finding))
                 actions += conv.quick_fixes(uri, doc.version, pos, finding, diag, client)
         if kind == "config":
-            tok = _string_token(pos.text, start, kind)
+            tok = self.config_text.model_token(pos.text, start, kind)
             if tok is not None:
                 try:
                     ref = parse_model(tok[2])
@@ -435,23 +439,8 @@ def _sent_diagnostic(sent: Sequence[types.Diagnostic], ours: types.Diagnostic) -
     return next((d for d in sent if d.code == ours.code and d.range == ours.range), ours)
 
 
-def _string_token(text: str, offset: int, kind: str) -> tuple[int, int, str] | None:
-    """The model string under the cursor: (start, end, value), inside the quotes."""
-    from ..text.json_doc import context_at, string_at  # with the first document, not at start
-
-    if kind == "config":
-        tok = string_at(text, offset)
-        if tok is None or not tok.closed:
-            return None
-        ctx = context_at(text, tok.start + 1)
-        if ctx.at_key or not ctx.path or ctx.path[0] not in ("default_model", "recent_models"):
-            return None
-        return tok.start + 1, tok.end - 1, tok.value
-    return None
-
-
 def _preferences_completion(
-    catalog: Catalog, pos: DocPositions, offset: int, client: ClientFeatures
+    catalog: Catalog, pos: DocPositions, offset: int, analysis: ConfigText, client: ClientFeatures
 ) -> types.CompletionList | None:
     text = pos.text
     line_start = text.rfind("\n", 0, offset) + 1
@@ -459,7 +448,7 @@ def _preferences_completion(
     if before.count('"') % 2 == 0 or "[" not in text[:offset].rsplit("=", 1)[-1]:
         return None  # not inside a string of an array value
     prefix = before.rsplit('"', 1)[-1]
-    key = _preferences_key(text, offset)
+    key = analysis.preferences_key(text, offset)
     serving = [i.provider for i in catalog.serving(canonical_id(key))] if key else []
     replace = pos.range(offset - len(prefix), offset)
     ids = serving + sorted(p for p in catalog.providers if p not in serving)
@@ -471,19 +460,6 @@ def _preferences_completion(
         if pid.startswith(prefix) and PROVIDER_RE.fullmatch(pid)
     ]
     return types.CompletionList(is_incomplete=False, items=items)
-
-
-def _preferences_key(text: str, offset: int) -> str | None:
-    from ..text.config_schema import TOML_KEY  # with the first document, not at start
-
-    lines = [line_content(line) for line in split_lines(text[:offset])]
-    for line in reversed(lines):
-        m = TOML_KEY.match(line)
-        if m:
-            return m.group(1) or m.group(2) or m.group(3)
-        if line.lstrip().startswith("[") and "=" not in line:
-            return None
-    return None
 
 
 def dirty_message(uri: str) -> str:

@@ -43,14 +43,12 @@ class _Inotify:
     """An inotify instance: its fd (non-blocking, close-on-exec) and its watches."""
 
     def __init__(self) -> None:
-        import ctypes  # inotify only (Linux): the other paths never load it
-
-        libc = platform.libc()
+        libc = platform.libc()  # ctypes: inotify only (Linux), the other paths never load it
         init = getattr(libc, "inotify_init1", None)
         self._add_watch = getattr(libc, "inotify_add_watch", None)
         if init is None or self._add_watch is None:
             raise OSError(errno.ENOSYS, "inotify is not available from the C library")
-        self._errno = ctypes.get_errno
+        self._errno = platform.libc_errno
         self.fd = init(platform.O_NONBLOCK | platform.O_CLOEXEC)
         if self.fd < 0:
             err = self._errno()

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import platform
 from .file_lock import LockTimeout, lock_beside, locked
-from .jsonl import append_line, rotated
+from .jsonl import append_line, iso, rotated, utc_now
 from .quiet_read import open_to_read
 
-if TYPE_CHECKING:  # datetime is loaded on the first record, not at start-up
+if TYPE_CHECKING:  # datetime is loaded on the first record, not at start-up (jsonl.utc_now)
     import datetime as dt
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,9 @@ class History:
     ) -> None:
         """`event`: what tells this change from an earlier one with the same models (the digest
         of the file that made it), for the servers' dedup; stored, never shown in `entries`."""
-        import datetime as dt  # on the first change, not at start-up
-
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         entry = {
-            "ts": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso(now),
             "previous": previous,
             "model": model,
             "scope": scope,

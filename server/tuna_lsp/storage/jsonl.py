@@ -1,7 +1,9 @@
 """Append-only JSON-lines files in the state directory (the model history, the save outcomes):
 one `os.write` per line with O_APPEND, so lines from many servers never mix, and a rotation at
 ROTATE_BYTES (the file renamed to `<name>.1`, replacing the older copy), so each stays bounded.
-Must not import lsprotocol."""
+And the time each line starts with (`utc_now`, `iso`; a stale overwrite's too): datetime loads
+with the first line written, not at start-up with the modules that write (the catalog's sqlite3
+loads it just after the first status anyway). Must not import lsprotocol."""
 
 from __future__ import annotations
 
@@ -11,14 +13,29 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import platform
 from .file_lock import LockTimeout, lock_beside, locked
 from .quiet_read import open_to_read
 
+if TYPE_CHECKING:  # loaded on the first line written (`utc_now`)
+    import datetime as dt
+
 log = logging.getLogger(__name__)
 ROTATE_BYTES = 1024 * 1024  # PROTOCOL.md 1: rotated when a file passes 1 MiB
 MAX_READ_BYTES = 64 * 1024 * 1024  # a reader takes at most this much of one file
+
+
+def utc_now() -> dt.datetime:
+    import datetime as dt  # with the first line written, not at start-up (the docstring's reason)
+
+    return dt.datetime.now(dt.UTC)
+
+
+def iso(when: dt.datetime) -> str:
+    """`2026-01-01T12:00:00.000Z`: a line's time, as both files hold it (PROTOCOL.md 10)."""
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def rotated(path: Path) -> Path:

