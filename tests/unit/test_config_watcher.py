@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from tuna_lsp.storage.config_store import ConfigStore
-from tuna_lsp.storage.config_watcher import ConfigWatcher, read_settled
+from tuna_lsp.storage.config_watcher import ConfigWatcher
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ async def test_a_valid_file_is_read_at_once(cfg: Path) -> None:
     cfg.write_text(json.dumps({"default_model": "a:b"}))
     loop = asyncio.get_running_loop()
     start = loop.time()
-    snap = await read_settled(ConfigStore(cfg), settle=5.0)
+    snap = await ConfigStore(cfg).read_settled(settle=5.0)
     assert snap.default_model == "a:b"
     assert loop.time() - start < 1.0
 
@@ -30,7 +30,7 @@ async def test_a_valid_file_is_read_at_once(cfg: Path) -> None:
 async def test_a_missing_file_is_not_waited_for(cfg: Path) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    snap = await read_settled(ConfigStore(cfg), settle=5.0)
+    snap = await ConfigStore(cfg).read_settled(settle=5.0)
     assert not snap.exists and snap.valid
     assert loop.time() - start < 1.0
 
@@ -46,7 +46,7 @@ async def test_a_writer_stalled_after_truncating_is_waited_for(cfg: Path) -> Non
         cfg.write_text('{"default_model": "c:d"}')
 
     writer = asyncio.create_task(finish())
-    snap = await read_settled(ConfigStore(cfg))
+    snap = await ConfigStore(cfg).read_settled()
     await writer
     assert snap.valid and snap.default_model == "c:d", snap.error
 
@@ -61,7 +61,7 @@ async def test_an_in_place_write_is_waited_for(cfg: Path) -> None:
         cfg.write_text('{"default_model": "c:d"}')
 
     writer = asyncio.create_task(finish())
-    snap = await read_settled(ConfigStore(cfg), settle=0.08)
+    snap = await ConfigStore(cfg).read_settled(settle=0.08)
     await writer
     # the content kept moving, so the read waited past its first deadline
     assert snap.valid and snap.default_model == "c:d"
@@ -71,7 +71,7 @@ async def test_an_invalid_file_that_stays_invalid(cfg: Path) -> None:
     cfg.write_text("{")
     loop = asyncio.get_running_loop()
     start = loop.time()
-    snap = await read_settled(ConfigStore(cfg), settle=0.1)
+    snap = await ConfigStore(cfg).read_settled(settle=0.1)
     elapsed = loop.time() - start
     assert not snap.valid and snap.error is not None and snap.error.reason == "invalid-config"
     assert 0.1 <= elapsed < 2.0
@@ -85,7 +85,7 @@ async def test_the_last_seen_content_is_reported(cfg: Path) -> None:
         cfg.write_text("{")
 
     task = asyncio.create_task(change())
-    snap = await read_settled(ConfigStore(cfg), settle=0.15)
+    snap = await ConfigStore(cfg).read_settled(settle=0.15)
     await task
     assert snap.raw == b"{"
     assert snap.error is not None and snap.error.cause.startswith("invalid JSON")

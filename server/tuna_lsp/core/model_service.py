@@ -19,7 +19,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
-from ..base.model_string import ModelRef, ModelStringError, canonical_id, parse_model
+from ..base.model_string import (
+    ModelRef,
+    ModelStringError,
+    canonical_id,
+    check_model_id,
+    parse_model,
+)
 from ..storage.config_store import (
     DEFAULT_MODEL,
     ConfigError,
@@ -91,6 +97,10 @@ class ScopeError(Exception):
 
 class OverwriteError(Exception):
     """`restoreOverwrite` with nothing pending: nothing changed."""
+
+
+class UnknownProvider(ValueError):
+    """A provider the catalog does not know: bad input, nothing changed."""
 
 
 class SetOutcome(NamedTuple):
@@ -618,6 +628,21 @@ class ModelService:
         self._record(self.overwrite.replaced_model, state, "kept")
         return state
 
+    async def prefer_providers(self, model: str, providers: list[str]) -> str:
+        """Save which providers serve a model id first (preferences.toml [providers]); returns
+        the canonical id. Raises ModelStringError or UnknownProvider (bad input) or
+        PreferencesError (the file could not be written; nothing changed)."""
+        canonical = canonical_id(model.split(":", 1)[-1].strip())
+        check_model_id(canonical, whole=model)  # a key of preferences.toml: a model id's rules
+        catalog = await self.catalogs.wait()
+        if catalog is not None:
+            for provider in providers:
+                if provider not in catalog.providers:
+                    hint = catalog.provider_hint(provider)
+                    raise UnknownProvider(f"unknown provider {provider!r}{hint}")
+        self.preferences.set_providers(canonical, providers)
+        return canonical
+
     def _remember_provider(self, ref: ModelRef) -> None:
         """A global pick of provider:model is the user's preference for that model."""
         if self.catalog is None or ref.provider is None:
@@ -678,6 +703,12 @@ class ModelService:
                 kind=kind,
             )
         )
+
+    async def follow_external(self) -> tuple[ModelState | None, str | None]:
+        """The watcher saw the shared config change: read it once settled, under the set lock
+        (a set of this window's in flight is seen whole or not at all); see `external_change`."""
+        async with self.set_lock:
+            return self.external_change(await self.store.read_settled())
 
     def external_change(self, snap: ConfigSnapshot) -> tuple[ModelState | None, str | None]:
         """React to a fresh (settled) read of the file made by someone else. Returns the new

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-from ..base.model_string import ModelStringError, canonical_id, check_model_id
+from ..base.model_string import ModelStringError
+from ..core.model_service import UnknownProvider
 from ..protocol import (
     ListModelsParams,
     ListModelsResult,
@@ -89,25 +90,15 @@ class ListingFeature:
         self, params: SetProviderPreferenceParams
     ) -> SetProviderPreferenceResult:
         method = "tuna/setProviderPreference"
-        canonical = canonical_id(params.model.split(":", 1)[-1].strip())
-        try:  # it becomes a key of preferences.toml: the rules of a model id apply
-            check_model_id(canonical, whole=params.model)
-        except ModelStringError as exc:
-            raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
         service = self.model.require()
-        catalog = await self.catalog.wait()
-        if catalog is not None:
-            for prov in params.providers:
-                if prov not in catalog.providers:
-                    raise JsonRpcInvalidParams(
-                        f"{method}: unknown provider {prov!r}{catalog.provider_hint(prov)}"
-                    )
-        prefs = service.preferences
         try:
-            prefs.set_providers(canonical, params.providers)
+            canonical = await service.prefer_providers(params.model, params.providers)
+        except (ModelStringError, UnknownProvider) as exc:
+            raise JsonRpcInvalidParams(f"{method}: {exc}") from exc
         except PreferencesError as exc:
             raise RequestFailed(
                 f"Could not save the provider preference: {exc}. Nothing was changed.",
                 data={"reason": "invalid-config", "path": str(exc.path)},
             ) from exc
+        prefs = service.preferences
         return {"model": canonical, "providers": params.providers, "path": str(prefs.path)}

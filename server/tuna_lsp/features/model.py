@@ -273,12 +273,8 @@ class ModelFeature:
     # ---- changes from elsewhere ------------------------------------------------------------------
 
     async def on_config_event(self) -> None:
-        from ..storage.config_watcher import read_settled  # loaded after the first status
-
         service = self.require()
-        async with service.set_lock:
-            snap = await read_settled(service.store)
-            state, warning = service.external_change(snap)
+        state, warning = await service.follow_external()
         if warning:
             log.warning("%s", warning)
             self.show(types.MessageType.Warning, warning)
@@ -309,9 +305,8 @@ class ModelFeature:
                     actions=[types.MessageActionItem(restore), types.MessageActionItem(keep)],
                 )
             )
-            now = service.overwrite
-            if now is None or now.at != at or now.resolution != "pending":
-                return  # resolved meanwhile (a newer choice), or a newer overwrite: its own question
+            if service.overwrite is None or service.overwrite.at != at:
+                return  # a newer overwrite took its place: that one has its own question
             if answer is None or answer.title != restore:
                 if answer is not None and (state := service.keep_overwrite()) is not None:
                     self.publish(state)

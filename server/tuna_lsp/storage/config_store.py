@@ -10,6 +10,7 @@ This module must not import lsprotocol or pygls, and never logs a value from the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import json
@@ -285,6 +286,19 @@ class ConfigStore:
         try:
             while True:
                 sleep(next(steps))
+        except StopIteration as done:
+            snapshot: ConfigSnapshot = done.value
+            return snapshot
+
+    async def read_settled(
+        self, settle: float = SETTLE_S, empty_settle: float = EMPTY_SETTLE_S
+    ) -> ConfigSnapshot:
+        """Read, waiting (on the loop) for an invalid content to settle, longer for an empty one
+        (a change seen by the watcher: a writer may be half-way through); see `settling`."""
+        steps = self.settling(settle, empty_settle)
+        try:
+            while True:
+                await asyncio.sleep(next(steps))
         except StopIteration as done:
             snapshot: ConfigSnapshot = done.value
             return snapshot

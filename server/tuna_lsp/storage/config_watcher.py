@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from . import platform
-from .config_store import EMPTY_SETTLE_S, SETTLE_S, ConfigSnapshot, ConfigStore
 
 log = logging.getLogger(__name__)
 # watchfiles groups events for `step` ms of quiet (max `debounce` ms); its defaults (50/1600 ms)
@@ -74,20 +73,6 @@ QUIET_MS = 50
 POLL_MS = 1000
 # Without inotify and watchfiles, the stat poll is all there is: often enough to follow the CLI.
 POLL_ONLY_MS = 100
-
-
-async def read_settled(
-    store: ConfigStore, settle: float = SETTLE_S, empty_settle: float = EMPTY_SETTLE_S
-) -> ConfigSnapshot:
-    """Read, waiting (on the loop) for an invalid content to settle, longer for an empty one;
-    see `ConfigStore.settling`."""
-    steps = store.settling(settle, empty_settle)
-    try:
-        while True:
-            await asyncio.sleep(next(steps))
-    except StopIteration as done:
-        snapshot: ConfigSnapshot = done.value
-        return snapshot
 
 
 def _nearest_existing(path: Path) -> Path:
