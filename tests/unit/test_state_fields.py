@@ -85,11 +85,13 @@ def ts_interface(name: str) -> dict[str, bool]:
     return {m[1]: bool(m[2]) for m in re.finditer(r"^\s*(\w+)(\?)?\s*:", body, re.M)}
 
 
+@pytest.mark.source
 def test_vscode_state_interface_has_the_same_fields() -> None:
     ts = ts_interface("ModelState")
     assert sorted(ts) == sorted(WIRE)
 
 
+@pytest.mark.source
 def test_vscode_overwrite_interface_has_the_same_fields() -> None:
     assert sorted(ts_interface("Overwrite")) == sorted(WIRE_OVERWRITE)
 
@@ -132,6 +134,7 @@ def lua_reads() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return state, overwrite
 
 
+@pytest.mark.source
 def test_every_lua_file_reading_a_state_is_checked() -> None:
     readers = {
         p.name for p in LUA.glob("*.lua") if READS_STATE.search(p.read_text(encoding="utf-8"))
@@ -139,6 +142,7 @@ def test_every_lua_file_reading_a_state_is_checked() -> None:
     assert readers <= set(STATE_NAMES), sorted(readers - set(STATE_NAMES))
 
 
+@pytest.mark.source
 def test_every_state_field_lua_reads_is_sent() -> None:
     state, overwrite = lua_reads()
     # what the plugin calls on the state module itself is not a field
@@ -152,6 +156,7 @@ def test_every_state_field_lua_reads_is_sent() -> None:
     assert {"resolution", "replacedModel"} <= set(overwrite)
 
 
+@pytest.mark.source
 @pytest.mark.parametrize("name", sorted(STATE_NAMES))
 def test_each_listed_lua_file_still_reads_a_state(name: str) -> None:
     state, _ = lua_reads()
