@@ -50,7 +50,7 @@ class ClientLogHandler(logging.Handler):
         super().__init__(logging.INFO)
         self.server = server
         self._emitting = False
-        self._loop = asyncio.get_running_loop()
+        self._client_loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -64,7 +64,7 @@ class ClientLogHandler(logging.Handler):
             self._send(record.levelno, message)
         else:
             with contextlib.suppress(RuntimeError):  # the loop has closed: the server is ending
-                self._loop.call_soon_threadsafe(self._send, record.levelno, message)
+                self._client_loop.call_soon_threadsafe(self._send, record.levelno, message)
 
     def _send(self, levelno: int, message: str) -> None:
         if self._emitting:

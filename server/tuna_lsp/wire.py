@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
     from .core.catalog import Catalog, Listing, ModelInfo
-    from .core.model_service import ModelState
+    from .core.model_state import ModelState
     from .core.overwrite import Overwrite
     from .text.config_schema import Finding
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tuna_lsp.core.model_service import FixedCatalog, ModelService, OverwriteError, ScopeError
+from tuna_lsp.core.model_service import ModelService
+from tuna_lsp.core.model_state import FixedCatalog, OverwriteError, ScopeError
 from tuna_lsp.storage.config_store import ConfigError, ConfigStore
 from tuna_lsp.storage.history import History
 from tuna_lsp.storage.preferences import Preferences

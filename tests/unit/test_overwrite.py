@@ -99,13 +99,12 @@ def test_restore_never_brings_back_an_api_key_the_cli_removed() -> None:
 
 
 def test_the_question_names_the_keys_a_restore_leaves_out() -> None:
-    from tuna_lsp.core.model_service import overwrite_message
 
     editor = {**EDITOR, "env": {"OPENAI_API_KEY": "sk-VALUE"}}
     found = ow.detect(editor, {**STALE, "env": {}})
     assert found is not None
-    message = overwrite_message(found, "/home/u/.config/tunacode.json")
+    message = ow.message(found, "/home/u/.config/tunacode.json")
     assert "a restore leaves env.OPENAI_API_KEY out" in message, message
     assert "sk-VALUE" not in message
     plain = ow.detect(EDITOR, STALE)
-    assert plain is not None and "leaves" not in overwrite_message(plain, "/p")
+    assert plain is not None and "leaves" not in ow.message(plain, "/p")

@@ -11,7 +11,7 @@ import typing
 from pathlib import Path
 
 import pytest
-from tuna_lsp.core.model_service import ModelState
+from tuna_lsp.core.model_state import ModelState
 from tuna_lsp.core.overwrite import Overwrite
 from tuna_lsp.protocol import ModelStateWire, OverwriteWire, SetModelResult
 from tuna_lsp.wire import STATE_FIELDS, overwrite_to_wire, snake, state_to_wire

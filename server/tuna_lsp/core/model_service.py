@@ -16,8 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..base.model_string import (
     ModelRef,
@@ -37,6 +36,16 @@ from ..storage.preferences import PreferencesError
 from ..storage.write_marks import digest
 from . import overwrite as ow
 from .keys import env_var_for
+from .model_state import (
+    CatalogSource,
+    ModelState,
+    Origin,
+    OverwriteError,
+    ScopeError,
+    SetOutcome,
+    Stats,
+    UnknownProvider,
+)
 
 if TYPE_CHECKING:
     from ..storage.history import History
@@ -46,123 +55,6 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 log = logging.getLogger(__name__)
-
-Scope = Literal["session", "workspace", "global", "default"]
-Origin = Literal["initial", "client", "external"]
-
-
-class ModelState(NamedTuple):
-    model: str
-    provider: str
-    model_id: str
-    scope: Scope
-    persisted_model: str | None
-    config_path: str
-    name: str | None
-    context_window: int | None
-    api_key: Literal["present", "missing"]
-    api_key_env_var: str | None
-    recent_models: list[str]
-    warnings: list[str]
-    origin: Origin
-    resolved_from: str | None = None
-    config_valid: bool = True
-    catalog: dict[str, Any] | None = None
-    workspace_folder: str | None = None
-    workspace_model: str | None = None
-    via_editor: bool = False
-    overwrite: ow.Overwrite | None = None
-
-    def change_key(self) -> tuple[Any, ...]:
-        """What makes a tuna/modelChanged: the fields PROTOCOL.md names, plus warnings and validity.
-        `origin` alone is not a change, and neither is the catalog arriving with a name and a
-        context window for the same model (that is `tuna/catalogChanged`)."""
-        return (
-            self.model,
-            self.scope,
-            self.persisted_model,
-            tuple(self.recent_models),
-            self.api_key,
-            self.api_key_env_var,
-            tuple(self.warnings),
-            self.config_valid,
-            self.workspace_model,
-            (self.overwrite.at, self.overwrite.resolution) if self.overwrite else None,
-        )
-
-
-class ScopeError(Exception):
-    """A scope this server cannot serve (workspace without a folder): bad input, nothing changed."""
-
-
-class OverwriteError(Exception):
-    """`restoreOverwrite` with nothing pending: nothing changed."""
-
-
-class UnknownProvider(ValueError):
-    """A provider the catalog does not know: bad input, nothing changed."""
-
-
-class SetOutcome(NamedTuple):
-    state: ModelState  # the answer's: with what this request resolved and warned of
-    message: str
-    changed: bool
-    status: ModelState | None = None  # this window's state now, as tuna/modelChanged shows it
-    wrote: bool = False  # a file was written (the save outcomes: "saved", else "unchanged")
-
-
-@dataclass
-class Stats:
-    saves: int = 0
-    unchanged_sets: int = 0
-    session_sets: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
-    external_changes: int = 0
-    save_latencies_ms: list[float] = field(default_factory=list)
-
-    def record_latency(self, ms: float) -> None:
-        self.save_latencies_ms.append(ms)
-        if len(self.save_latencies_ms) > 10_000:
-            del self.save_latencies_ms[:5_000]
-
-    def as_dict(self) -> dict[str, Any]:
-        lat = sorted(self.save_latencies_ms)
-
-        def pct(p: float) -> float | None:
-            return round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else None
-
-        return {
-            "saves": self.saves,
-            "unchangedSets": self.unchanged_sets,
-            "sessionSets": self.session_sets,
-            "failures": dict(self.failures),
-            "externalChanges": self.external_changes,
-            "saveLatencyMs": {
-                "p50": pct(0.5),
-                "p90": pct(0.9),
-                "p99": pct(0.99),
-                "count": len(lat),
-            },
-        }
-
-
-class CatalogSource(Protocol):
-    """Where the catalog in use comes from: loaded once off the start-up path, replaced on refresh."""
-
-    @property
-    def current(self) -> Catalog | None: ...
-
-    async def wait(self) -> Catalog | None: ...
-
-
-class FixedCatalog:
-    """A catalog source that is already loaded (tests, tools)."""
-
-    def __init__(self, catalog: Catalog | None) -> None:
-        self.current = catalog
-
-    async def wait(self) -> Catalog | None:
-        return self.current
 
 
 class ModelService:
@@ -302,7 +194,7 @@ class ModelService:
             warnings.append(f"routing preferences ignored: {self.preferences.error}")
         pending = self.overwrite is not None and self.overwrite.resolution == "pending"
         if pending and self.overwrite is not None:
-            warnings.append(overwrite_message(self.overwrite, snap.path))
+            warnings.append(ow.message(self.overwrite, snap.path))
         return ModelState(
             model=ref.model,
             provider=ref.provider,
@@ -677,7 +569,7 @@ class ModelService:
         found = ow.detect(previous.data, snap.data)
         if found is not None:
             self.overwrite = found
-            log.warning("%s", overwrite_message(found, snap.path))
+            log.warning("%s", ow.message(found, snap.path))
             self.history.record(
                 previous=found.replaced_model,
                 model=found.model or DEFAULT_MODEL,
@@ -754,19 +646,3 @@ class ModelService:
                 global_now = after._replace(model=after.persisted_model, scope="global")
                 self._record(before.persisted_model, global_now, "external")
         return after, None
-
-
-def overwrite_message(found: ow.Overwrite, path: object) -> str:
-    """What the user is told: both models and the dropped keys' names, never a value."""
-    dropped = f" and dropped {', '.join(found.dropped_keys)}" if found.dropped_keys else ""
-    kept_out = [name for name in found.dropped_keys if ow.never_restored(name)]
-    not_restored = (
-        f" (a restore leaves {', '.join(kept_out)} out: an API key removed may have been revoked)"
-        if kept_out
-        else ""
-    )
-    return (
-        f"A stale copy of {path} was written back (a running tunacode saves the config it loaded "
-        f"at start): it replaced {found.replaced_model} with {found.model or 'no model'}{dropped}"
-        f"{not_restored}"
-    )

@@ -101,3 +101,19 @@ def restored(ow: Overwrite, data: Mapping[str, Any]) -> dict[str, Any] | None:
         ):
             new[parent] = {**new[parent], child: ow.base[parent][child]}
     return with_model(new, ow.replaced_model)
+
+
+def message(found: Overwrite, path: object) -> str:
+    """What the user is told: both models and the dropped keys' names, never a value."""
+    dropped = f" and dropped {', '.join(found.dropped_keys)}" if found.dropped_keys else ""
+    kept_out = [name for name in found.dropped_keys if never_restored(name)]
+    not_restored = (
+        f" (a restore leaves {', '.join(kept_out)} out: an API key removed may have been revoked)"
+        if kept_out
+        else ""
+    )
+    return (
+        f"A stale copy of {path} was written back (a running tunacode saves the config it loaded "
+        f"at start): it replaced {found.replaced_model} with {found.model or 'no model'}{dropped}"
+        f"{not_restored}"
+    )

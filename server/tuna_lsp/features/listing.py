@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pygls.exceptions import JsonRpcInvalidParams
 
 from ..base.model_string import ModelStringError
-from ..core.model_service import UnknownProvider
+from ..core.model_state import UnknownProvider
 from ..protocol import (
     ListModelsParams,
     ListModelsResult,

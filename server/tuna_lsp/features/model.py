@@ -26,7 +26,9 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from ..base.model_string import ModelStringError
-from ..core.model_service import ModelService, OverwriteError, ScopeError, overwrite_message
+from ..core import overwrite as ow
+from ..core.model_service import ModelService
+from ..core.model_state import OverwriteError, ScopeError
 from ..events import CATALOG_LOADED, Events
 from ..initialization_options import InitializationOptions, parse_options
 from ..log import ClientLogHandler
@@ -54,7 +56,7 @@ from ..wire import state_to_wire
 
 if TYPE_CHECKING:
     from ..core.catalog import Catalog
-    from ..core.model_service import ModelState, Origin
+    from ..core.model_state import ModelState, Origin
     from ..server import TunaLanguageServer
     from ..storage.config_watcher import ConfigWatcher
     from .catalog import CatalogFeature
@@ -301,7 +303,7 @@ class ModelFeature:
             answer = await self.server.window_show_message_request_async(
                 types.ShowMessageRequestParams(
                     type=types.MessageType.Warning,
-                    message=overwrite_message(found, service.store.path) + ".",
+                    message=ow.message(found, service.store.path) + ".",
                     actions=[types.MessageActionItem(restore), types.MessageActionItem(keep)],
                 )
             )
