@@ -61,7 +61,7 @@ test-python: venv tunacode-venv tmux ## server, CLI interop, Neovim and short re
 	$(BIN)/pytest $(PYTEST_FLAGS)
 
 test-nvim: venv ## the Neovim end-to-end tests only
-	$(BIN)/pytest $(PYTEST_FLAGS) tests/test_nvim.py
+	$(BIN)/pytest $(PYTEST_FLAGS) tests/e2e/test_nvim.py
 
 wheel: venv ## the server as a wheel and an sdist in dist/ (python -m build), checked with twine
 	rm -rf dist
@@ -73,8 +73,8 @@ WHEEL_VENV := .cache/wheel-venv
 # The server's suites on every Python it supports: this machine's 3.11 ($(PYTHON)), and 3.12 and 3.13
 # from pyenv (or python3.12 / python3.13 on PATH). A version that cannot be found fails the run.
 SERVER_PYTHONS ?= 3.12 3.13
-WHEEL_SUITES := tests/test_requests.py tests/test_tunacode_interop.py tests/test_workspace.py \
-  tests/test_watch_fallback.py
+WHEEL_SUITES := tests/e2e/test_requests.py tests/e2e/test_tunacode_interop.py tests/e2e/test_workspace.py \
+  tests/e2e/test_watch_fallback.py
 test-wheel: wheel tunacode-venv ## the wheel in a fresh venv per Python (3.11, 3.12, 3.13): the request, CLI, workspace and watch suites
 	@set -e; for version in default $(SERVER_PYTHONS); do \
 	  if [ "$$version" = default ]; then python="$(PYTHON)"; else \
@@ -126,7 +126,7 @@ mutation: venv ## share of mutants of core/, storage/, text/ killed by tests/uni
 	rm -rf $(MUTATION_DIR)
 	mkdir -p $(MUTATION_DIR)/src $(MUTATION_DIR)/tests
 	cp -r server/tuna_lsp $(MUTATION_DIR)/src/
-	cp -r tests/unit $(MUTATION_DIR)/tests/
+	cp -r tests/unit tests/data $(MUTATION_DIR)/tests/
 	cp pyproject.toml $(MUTATION_DIR)/
 	find $(MUTATION_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	cd $(MUTATION_DIR) && $(abspath $(BIN))/mutmut run > mutmut-run.log 2>&1 || \

@@ -453,11 +453,20 @@ def _is_request_method(method: str, server: LanguageServer) -> bool:
 
 
 def _unfit(exc: Exception) -> str:
-    """What did not fit, in cattrs's words ("required field missing @ $.params.textDocument")."""
+    """What did not fit, in cattrs's words, the path in the wire's names ("required field
+    missing @ $.params.textDocument": cattrs names lsprotocol's attributes, text_document)."""
     cause = exc.__cause__
     if isinstance(cause, BaseValidationError):
-        return "; ".join(transform_error(cause, path="$"))[:300]
+        said = [_WHERE.sub(_camel_path, line) for line in transform_error(cause, path="$")]
+        return "; ".join(said)[:300]
     return str(cause or exc)[:300]
+
+
+_WHERE = re.compile(r"@ \$\S*")
+
+
+def _camel_path(where: re.Match[str]) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), where.group(0))
 
 
 # pygls logs a message that does not fit its method at ERROR with a traceback; it is the client's
@@ -509,11 +518,12 @@ def _id_in(text: bytes) -> Any:
 _SKIPPED = b""  # _read_body: a frame was dropped (and answered); read the next
 
 
-async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> bytes | None:
-    """The body of the next frame; _SKIPPED when a bad frame was answered (through `reply`) and
-    skipped; None at EOF. Header lines and bodies have caps: a bad frame is never held."""
+async def _read_header(reader: Any) -> tuple[int | None, str | None, int] | None:
+    """The next frame's header: its Content-Length (None: none, or not a number), what was wrong
+    with it, and how many header lines it had; None at EOF."""
     length: int | None = None
     problem: str | None = None
+    headers = 0
     while True:
         try:
             line = await _header_line(reader)
@@ -523,7 +533,8 @@ async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> by
         if not line:
             return None
         if not line.strip():
-            break
+            return length, problem, headers
+        headers += 1
         # resynchronise after a bad frame whose body ran into the next header
         at = line.lower().find(b"content-length:")
         name, _, value = line[max(at, 0) :].partition(b":")
@@ -533,6 +544,15 @@ async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> by
             except ValueError:
                 length = None
                 problem = f"Content-Length {value.strip()[:40]!r} is not a number"
+
+
+async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> bytes | None:
+    """The body of the next frame; _SKIPPED when a bad frame was answered (through `reply`) and
+    skipped; None at EOF. Header lines and bodies have caps: a bad frame is never held."""
+    header = await _read_header(reader)
+    if header is None:
+        return None
+    length, problem, headers = header
     if length is not None and length > MAX_BODY:
         # Answered before the body is skipped: the body may never come in full.
         problem = f"a message of {length} bytes is larger than the {MAX_BODY // 2**20} MiB limit"
@@ -540,14 +560,19 @@ async def _read_body(reader: Any, reply: Callable[[dict[str, Any]], None]) -> by
         reply(_error_response(None, -32600, f"Invalid Request: {problem}"))
         await _skip(reader, length)
         return _SKIPPED
+    if problem is None and length is None and headers:
+        # its body, if any, runs into the next header, found again there
+        problem = "a frame without Content-Length; expected 'Content-Length: <bytes>' first"
+    elif problem is None and length is not None and length <= 0:
+        problem = f"Content-Length {length}; expected the body's size in bytes, at least 2"
     if problem is not None:
         if length is not None and length > 0:
             await _skip(reader, length)
         log.warning("dropped a frame: %s", problem)
         reply(_error_response(None, -32700, f"Parse error: {problem}"))
         return _SKIPPED
-    if length is None or length <= 0:
-        return _SKIPPED
+    if length is None:
+        return _SKIPPED  # a blank line alone between frames says nothing: passed over
     try:
         body: bytes = await reader.readexactly(length)
     except asyncio.IncompleteReadError:

@@ -1,4 +1,4 @@
--- Shared helpers for the headless Neovim scenarios that tests/test_nvim.py runs:
+-- Shared helpers for the headless Neovim scenarios that tests/e2e/test_nvim.py runs:
 --   nvim --headless --clean -l tests/nvim/<scenario>.lua
 -- Environment (set by the driver): HOME (an isolated home), TUNA_PLUGIN_DIR (editors/nvim), TUNA_LSP_CMD (the
 -- server executable), TUNA_TEST_TIMEOUT_MS (per wait), TUNA_CLI_PYTHON (the tunacode CLI's venv, where needed).

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, Home
+from harness.home import Home
+from harness.paths import ROOT
 
 from .harness import (
     FIGURES,

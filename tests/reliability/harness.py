@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, SERVER_CMD, Home
+from harness.home import Home
+from harness.paths import ROOT, SERVER_CMD
 
 FULL = os.environ.get("TUNA_RELIABILITY", "").strip().lower() == "full"
 MODE = "full" if FULL else "short"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import Home
+from harness.home import Home
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

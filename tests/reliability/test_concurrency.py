@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Home
+from harness.home import Home
 
 from .harness import (
     SUMMARIES,

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import Home
+from harness.home import Home
 
 from .harness import (
     SUMMARIES,

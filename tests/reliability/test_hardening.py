@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER_CMD, Home
+from harness.home import Home
+from harness.paths import SERVER_CMD
 
 from .harness import (
     SUMMARIES,
@@ -466,7 +467,7 @@ def test_filelock_requirement_excludes_the_symlink_cves() -> None:
     import tomllib
     from importlib.metadata import version
 
-    from conftest import ROOT
+    from harness.paths import ROOT
     from packaging.requirements import Requirement
     from packaging.version import Version
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BIN, ROOT, Home
+from harness.home import Home
+from harness.paths import BIN, ROOT
 
 from .harness import (
     PROCESS_ENV,

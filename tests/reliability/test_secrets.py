@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Home
+from harness.home import Home
 
 from .harness import (
     CONFIG_ENV,

@@ -437,7 +437,7 @@ def test_terms_remembered_in_a_session_give_the_same_listings(
 ) -> None:
     # which index terms exist is remembered between keystrokes: typing "claude sonnet" asks again
     # about "claude" at every letter of "sonnet"; the listings must not depend on it. (The
-    # reference-rule tests of tests/test_catalog_index.py run hundreds of queries on one catalog.)
+    # reference-rule tests of tests/e2e/test_catalog_index.py run hundreds of queries on one catalog.)
     import tuna_lsp.core.catalog.search as search_module
 
     monkeypatch.setattr(search_module, "_FEW", 0)  # the index ranks, even a few matches

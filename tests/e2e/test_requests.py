@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SERVER_CMD, Home, lsp_session, wait_until
+from harness.home import Home
+from harness.paths import SERVER_CMD
+from harness.session import lsp_session
+from harness.waiting import wait_until
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 # every test here runs as VS Code, Neovim and Emacs (the capabilities pytest-lsp ships)

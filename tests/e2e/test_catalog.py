@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import TUNACODE_PY, Home, lsp_session
+from harness.home import Home
+from harness.paths import TUNACODE_PY
+from harness.session import lsp_session
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 KEYED = {"default_model": "openai:gpt-4.1", "env": {"OPENAI_API_KEY": "sk-cat-SECRET"}}

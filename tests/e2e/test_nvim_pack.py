@@ -7,29 +7,23 @@ wheels are in .cache/ (fetched by `pip wheel` the first time, when the dependenc
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
-import tomllib
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Home
-from test_nvim import CONFIG, NVIM, servers_with
+from harness.home import Home
+from harness.nvim import CONFIG, NVIM, PLUGIN, run_nvim, stop_servers_with
+from harness.paths import ROOT
+from harness.wheels import dependency_wheels, pip
 
-PLUGIN = ROOT / "editors" / "nvim"
 SCENARIO = ROOT / "tests" / "nvim" / "pack.lua"
-WHEEL_CACHE = ROOT / ".cache" / "nvim-pack-wheels"
 GIT_TIMEOUT = 60
 BUILD_TIMEOUT = 180  # one offline wheel build
-FETCH_TIMEOUT = 600  # the first run only: the dependency wheels from the package index
 RUN_TIMEOUT = 300  # Neovim: vim.pack, a venv, two pip runs, a server
 # the commit made in the temporary clone (never in this checkout) carries no one's identity
 GIT_ENV = {
@@ -116,61 +110,6 @@ def published_repo(tmp: Path) -> tuple[Path, Path]:
     return bare, clone
 
 
-def pip(*args: str, timeout: float) -> None:
-    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    assert proc.returncode == 0, (
-        f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    )
-
-
-def dependency_wheels(src: Path) -> Path:
-    """.cache/nvim-pack-wheels/<key>: wheels of the server's dependencies and of its build backend, fetched
-    once per dependency list (the only step that reaches the package index); every later run is offline."""
-    meta = tomllib.loads((src / "pyproject.toml").read_text())
-    key = hashlib.sha256(
-        json.dumps(
-            [
-                meta["project"]["dependencies"],
-                meta["build-system"]["requires"],
-                sys.version_info[:2],
-            ]
-        ).encode()
-    ).hexdigest()[:16]
-    folder = WHEEL_CACHE / key
-    if (folder / "complete").exists():
-        return folder
-    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
-    partial = WHEEL_CACHE / f"{key}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        pip("wheel", "--quiet", "--wheel-dir", str(partial), str(src), timeout=FETCH_TIMEOUT)
-        for built in partial.glob("tuna_lsp-*.whl"):
-            built.unlink()  # built again at each run, from the source under test
-        requires = meta["build-system"]["requires"]
-        pip(
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--dest",
-            str(partial),
-            *requires,
-            timeout=FETCH_TIMEOUT,
-        )
-        (partial / "complete").write_text(
-            json.dumps(sorted(p.name for p in partial.glob("*.whl")), indent=1)
-        )
-        try:
-            partial.rename(folder)
-        except OSError:  # another run got there first
-            shutil.rmtree(partial, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return folder
-
-
 def wheel_folder(tmp: Path, src: Path) -> Path:
     """A folder holding the server's wheel, built now from the committed source (`src`, the temporary clone: the
     working tree may be mid-edit) with no network (the build backend from the cached wheels), beside links to the
@@ -233,41 +172,15 @@ def test_published_plugin_installs_with_vim_pack(home: Home, tmp_path: Path) -> 
         PIP_FIND_LINKS=str(wheels),
         PIP_CONFIG_FILE=os.devnull,
     )
-    for var in (
-        "NVIM",
-        "NVIM_LISTEN_ADDRESS",
-        "VIMINIT",
-        "MYVIMRC",
-        "VIMRUNTIME",
-        "VIM",
-        "PIP_INDEX_URL",
-    ):
+    for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
         env.pop(var, None)
-    env.pop("PIP_EXTRA_INDEX_URL", None)
     start = time.monotonic()
     # no --clean: stdpath('data')/site must be on 'packpath', as for a user (-l reads no init.lua)
-    proc = subprocess.Popen(
-        [str(NVIM), "--headless", "-i", "NONE", "-l", str(SCENARIO)],
-        cwd=home.root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
     try:
-        log, _ = proc.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        log, _ = proc.communicate()
-        pytest.fail(f"Neovim still running after {RUN_TIMEOUT} s\n{log}")
+        proc = run_nvim(SCENARIO, env=env, cwd=home.root, timeout=RUN_TIMEOUT, flags=("-i", "NONE"))
     finally:
-        deadline = time.monotonic() + 5
-        while (left := servers_with(marker)) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for pid in left:
-            os.kill(pid, signal.SIGKILL)
+        left = stop_servers_with(marker)
+    log = proc.stdout
     assert proc.returncode == 0, f"pack.lua failed (exit {proc.returncode}):\n{log}"
     assert not left, f"processes left running after Neovim exited: {left}"
     written = home.read_config()

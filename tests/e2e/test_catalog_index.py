@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "server"))
 
 from tuna_lsp.base.model_string import canonical_id
 from tuna_lsp.core.catalog import Catalog, ModelInfo, ProviderInfo, load_catalog
 from tuna_lsp.core.catalog import index as index_module
 from tuna_lsp.core.catalog import search as search_module
 from tuna_lsp.core.catalog.index import listable as _listable
+from tuna_lsp.core.catalog.load import layers as _layers
 from tuna_lsp.core.catalog.schema import words as _words
-from tuna_lsp.core.catalog.sources import layers as _layers
 from tuna_lsp.core.catalog.sources import split_model as _split
 
 

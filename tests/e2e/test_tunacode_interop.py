@@ -7,27 +7,11 @@ import asyncio
 import json
 
 import pytest
-from conftest import Home, lsp_session, run_tunacode
+from harness.home import Home
+from harness.session import lsp_session
+from harness.tunacode import FULL_CONFIG, run_tunacode, tunacode_set
 
 pytestmark = pytest.mark.cli
-
-FULL = {
-    "default_model": "openrouter:openai/gpt-4.1",
-    "recent_models": ["openrouter:openai/gpt-4.1"],
-    "env": {"OPENAI_API_KEY": "sk-interop-SECRET", "OPENROUTER_API_KEY": ""},
-    "settings": {
-        "max_retries": 5,
-        "max_iterations": 40,
-        "request_delay": 0.0,
-        "global_request_timeout": 600.0,
-        "tool_strict_validation": False,
-        "theme": "nord",
-        "stream_agent_text": False,
-        "max_command_output": 5000,
-        "max_tokens": None,
-        "ripgrep": {"timeout": 10, "max_results": 100, "enable_metrics": False},
-    },
-}
 
 LOAD = """
 import json
@@ -35,22 +19,9 @@ from tunacode.configuration.user_config import load_config
 print(json.dumps(load_config()))
 """
 
-SET = """
-import sys
-from types import SimpleNamespace
-from tunacode.configuration.user_config import load_config, record_recent_model, set_default_model
-cfg = load_config()
-record_recent_model(cfg, sys.argv[1])
-set_default_model(sys.argv[1], SimpleNamespace(session=SimpleNamespace(user_config=cfg)))
-"""
-
-
-def tunacode_set(home: Home, model: str) -> None:
-    run_tunacode(home, SET.replace("sys.argv[1]", repr(model)))
-
 
 async def test_tunacode_loads_what_the_server_writes(home: Home) -> None:
-    home.write_config(FULL)
+    home.write_config(FULL_CONFIG)
     async with lsp_session(home) as s:
         await s.request("tuna/setModel", {"model": "anthropic:claude-sonnet-4-20250514"})
         await s.request("tuna/setModel", {"model": "openai:gpt-4.1"})
@@ -62,8 +33,8 @@ async def test_tunacode_loads_what_the_server_writes(home: Home) -> None:
         "openrouter:openai/gpt-4.1",
     ]
     # tunacode merges its defaults in (empty keys it knows); every value of ours is intact
-    assert FULL["env"].items() <= loaded["env"].items()
-    assert loaded["settings"] == FULL["settings"]
+    assert FULL_CONFIG["env"].items() <= loaded["env"].items()
+    assert loaded["settings"] == FULL_CONFIG["settings"]
 
 
 async def test_tunacode_loads_a_config_the_server_created(home: Home) -> None:
@@ -74,7 +45,7 @@ async def test_tunacode_loads_a_config_the_server_created(home: Home) -> None:
 
 
 async def test_tunacode_set_default_model_reaches_the_client(home: Home) -> None:
-    home.write_config(FULL)
+    home.write_config(FULL_CONFIG)
     async with lsp_session(home) as s:
         n = len(s.changes)
         await asyncio.to_thread(tunacode_set, home, "anthropic:claude-opus-4-1-20250805")
@@ -88,7 +59,7 @@ async def test_tunacode_set_default_model_reaches_the_client(home: Home) -> None
 
 
 async def test_two_servers_and_the_cli_converge(home: Home) -> None:
-    home.write_config(FULL)
+    home.write_config(FULL_CONFIG)
     async with lsp_session(home, client_name="a") as a, lsp_session(home, client_name="b") as b:
         await asyncio.gather(
             a.request("tuna/setModel", {"model": "openai:gpt-4o"}),
@@ -102,8 +73,8 @@ async def test_two_servers_and_the_cli_converge(home: Home) -> None:
         for s in (a, b):
             await s.wait_change(lambda c: c["model"] == final and c["persistedModel"] == final)
             assert (await s.request("tuna/getModel"))["model"] == final
-        assert FULL["env"].items() <= home.read_config()["env"].items()
-        assert home.read_config()["settings"] == FULL["settings"]
+        assert FULL_CONFIG["env"].items() <= home.read_config()["env"].items()
+        assert home.read_config()["settings"] == FULL_CONFIG["settings"]
         # the external change was recorded once, not once per server
         entries = (await a.request("tuna/history", {"limit": 50}))["entries"]
         ext = [e for e in entries if e["origin"] == "external" and e["model"] == final]

@@ -3,7 +3,7 @@ Windows): initialize, tuna/setModel, then an external change of the config (an e
 save) followed to the client. Plain Python, no test framework; a reader thread on the server's
 stdout (Windows cannot select() a pipe). Exits 0, or 1 saying which step failed.
 
-    python tests/smoke_stdio.py [server command...]   (default: python -m tuna_lsp)
+    python tests/e2e/smoke_stdio.py [server command...]   (default: python -m tuna_lsp)
 """
 
 from __future__ import annotations

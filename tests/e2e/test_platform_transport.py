@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVER_CMD, Home
+from harness.home import Home
+from harness.paths import SERVER_CMD
 
 # Windows: the loop is a Proactor one, which cannot read stdin (the seam says so, as there).
 NO_PIPES_ON_LOOP = """

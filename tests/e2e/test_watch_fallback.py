@@ -12,9 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Home, lsp_session
-from test_tunacode_interop import FULL, tunacode_set
-from waiting import wait_until
+from harness.home import Home
+from harness.session import lsp_session
+from harness.tunacode import FULL_CONFIG, tunacode_set
+from harness.waiting import wait_until
 
 pytestmark = pytest.mark.cli
 
@@ -67,7 +68,7 @@ def hand_edit(home: Home, model: str) -> None:
 async def test_each_watch_path_follows_the_cli_and_a_hand_edit(
     home: Home, tmp_path: Path, method: str
 ) -> None:
-    home.write_config(FULL)
+    home.write_config(FULL_CONFIG)
     env = home.env()
     if PATHS[method]:
         forced = tmp_path / "forced"

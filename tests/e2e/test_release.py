@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import ROOT
+from harness.paths import ROOT
 
 EXT = ROOT / "vscode-extension"
 REPO_URL = "https://github.com/tunacode/tuna-lsp"

@@ -3,7 +3,8 @@
 `Tui` starts one tunacode in a detached tmux session of its own tmux server (a socket per TUI, so
 tests never touch a user's tmux and a stop can only end what the test started), reads its screen
 and types into it. Every wait polls the screen or a file against a deadline; nothing sleeps for a
-fixed time. The `tui` fixture (conftest) stops every TUI a test started, whatever the outcome.
+fixed time. The `tui` fixture (tests/e2e/conftest.py) stops every TUI a test started, whatever the
+outcome.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from waiting import wait_until
 
-if TYPE_CHECKING:
-    from conftest import Home
+from .home import Home
+from .waiting import wait_until
 
 READY_S = 60.0  # tunacode starts in 5 to 10 s here; the machine is shared and often loaded
 _ids = itertools.count()

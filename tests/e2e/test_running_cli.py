@@ -1,5 +1,5 @@
 """The stale-overwrite guard (PROTOCOL.md section 9) against the real tunacode-cli 0.2.3 TUI running in
-a terminal (tmux, tests/tui.py), beside real tuna-lsp servers.
+a terminal (tmux, tests/harness/tui.py), beside real tuna-lsp servers.
 
 The story of every test: tunacode starts on CLI_MODEL; an editor sets EDITOR_MODEL through tuna-lsp
 (the file keeps the user's own "hooks" key); the user picks a theme in the running tunacode, which
@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from conftest import Home, Session, lsp_session, wait_until
+from harness.home import Home
+from harness.session import Session, lsp_session
+from harness.tui import Tui
+from harness.waiting import wait_until
 from pygls.exceptions import JsonRpcException
-from tui import Tui
 
 pytestmark = pytest.mark.cli
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import Home, lsp_session
-from waiting import wait_until
+from harness.home import Home
+from harness.session import lsp_session
+from harness.waiting import wait_until
 
 # Such a sqlite3 can neither make an FTS5 table nor read one (the catalog's `terms`) in an index
 # file made elsewhere.

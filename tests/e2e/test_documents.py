@@ -26,7 +26,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import pytest_lsp
-from conftest import Home, Session, lsp_session, run_tunacode, wait_until
+from harness.home import Home
+from harness.session import Session, lsp_session
+from harness.tunacode import run_tunacode
+from harness.waiting import wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types

@@ -12,7 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Home, lsp_session, run_tunacode, wait_until
+from harness.home import Home
+from harness.session import lsp_session
+from harness.tunacode import run_tunacode
+from harness.waiting import wait_until
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
