@@ -71,43 +71,63 @@ def untrusted_link(path: Path) -> str | None:
         return None
     trusted = {euid, 0}
     checked: set[Path] = set()
+    why = _untrusted_link_on_the_way(path, trusted, checked)
+    if why is not None:
+        return why
+    why = _untrusted_directory(Path(os.path.realpath(path)).parent, trusted, checked)
+    return f"{path} leads through a directory others control: {why}" if why else None
 
-    def directories(d: Path) -> str | None:
-        for p in (d, *d.parents):
-            if p in checked:
-                continue
-            checked.add(p)
-            st = os.stat(p)
-            if st.st_uid not in trusted:
-                return f"{p} belongs to another user (uid {st.st_uid})"
-            sticky_root = st.st_mode & stat.S_ISVTX and st.st_uid == 0
-            if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_root:
-                return f"{p} is writable by other users"
-        return None
 
+def _untrusted_link_on_the_way(path: Path, trusted: set[int], checked: set[Path]) -> str | None:
+    """Follows `path`'s links one by one, as the kernel would: why one of them is not to be
+    followed (too many, another user's, in a directory others control), or None."""
     todo = [path]
     hops = 0
     while todo:
         cur = todo.pop()
-        parts = cur.parts
-        for i in range(1, len(parts) + 1):
-            step = Path(*parts[:i])
-            try:
-                st = os.lstat(step)
-            except FileNotFoundError:
-                break
-            if not stat.S_ISLNK(st.st_mode):
-                continue
-            hops += 1
-            if hops > _MAX_LINKS:
-                return f"{path} goes through more than {_MAX_LINKS} links"
-            if st.st_uid not in trusted:
-                return f"the link {step} belongs to another user (uid {st.st_uid})"
-            why = directories(Path(os.path.realpath(step.parent)))
-            if why:
-                return f"the link {step} is in a directory others control: {why}"
+        found = _first_link(cur)
+        if found is None:
+            continue
+        step, st, rest = found
+        hops += 1
+        if hops > _MAX_LINKS:
+            return f"{path} goes through more than {_MAX_LINKS} links"
+        if st.st_uid not in trusted:
+            return f"the link {step} belongs to another user (uid {st.st_uid})"
+        why = _untrusted_directory(Path(os.path.realpath(step.parent)), trusted, checked)
+        if why:
+            return f"the link {step} is in a directory others control: {why}"
+        todo.append(Path(os.path.normpath(step.parent / os.readlink(step) / rest)))
+    return None
+
+
+def _first_link(path: Path) -> tuple[Path, os.stat_result, Path] | None:
+    """The first link on `path` from the root (its own lstat, and the rest of the path after
+    it), or None: no link up to the end, or up to the first part that does not exist."""
+    parts = path.parts
+    for i in range(1, len(parts) + 1):
+        step = Path(*parts[:i])
+        try:
+            st = os.lstat(step)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
             rest = Path(*parts[i:]) if i < len(parts) else Path()
-            todo.append(Path(os.path.normpath(step.parent / os.readlink(step) / rest)))
-            break
-    why = directories(Path(os.path.realpath(path)).parent)
-    return f"{path} leads through a directory others control: {why}" if why else None
+            return step, st, rest
+    return None
+
+
+def _untrusted_directory(d: Path, trusted: set[int], checked: set[Path]) -> str | None:
+    """Why `d` or a directory above it is controlled by others, or None. Each directory is
+    looked at once per `untrusted_link` call (`checked`)."""
+    for p in (d, *d.parents):
+        if p in checked:
+            continue
+        checked.add(p)
+        st = os.stat(p)
+        if st.st_uid not in trusted:
+            return f"{p} belongs to another user (uid {st.st_uid})"
+        sticky_root = st.st_mode & stat.S_ISVTX and st.st_uid == 0
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky_root:
+            return f"{p} is writable by other users"
+    return None

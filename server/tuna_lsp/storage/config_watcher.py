@@ -278,16 +278,8 @@ class ConfigWatcher:
                     if not started:
                         started = True
                         self._using("watchfiles", dirs, names)
-                    if not changes:
-                        if self._stat() != self._seen:
-                            self.trigger()
-                        continue
-                    relevant = any(Path(p).name in names for _, p in changes)
-                    if self._targets() != (dirs, names):
-                        restart = relevant = True  # the config dir appeared, or a link moved
-                    if relevant:
-                        self.trigger()
-                    if restart:
+                    if self._watchfiles_changes(changes, dirs, names):
+                        restart = True
                         break
             except Exception as exc:  # OSError, RuntimeError, its Rust side's own errors
                 if not started:
@@ -301,6 +293,23 @@ class ConfigWatcher:
             if not restart and not self._stop.is_set():
                 await asyncio.sleep(0.05)
         return True
+
+    def _watchfiles_changes(
+        self, changes: set[tuple[Any, str]], dirs: set[Path], names: set[str]
+    ) -> bool:
+        """Handle one batch from watchfiles (empty: its timeout, when the stat is the safety net);
+        True when the watched directories changed and must be watched anew."""
+        if not changes:
+            if self._stat() != self._seen:
+                self.trigger()
+            return False
+        relevant = any(Path(p).name in names for _, p in changes)
+        restart = self._targets() != (dirs, names)
+        if restart:
+            relevant = True  # the config dir appeared, or a link moved
+        if relevant:
+            self.trigger()
+        return restart
 
     async def _run_poll(self) -> None:
         """Follow by the file's stat alone, every POLL_ONLY_MS: what is left when neither

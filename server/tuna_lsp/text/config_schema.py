@@ -116,17 +116,9 @@ class ConfigChecker:
 
     def check_config(self, text: str) -> list[Finding]:
         self._searches = 0
-        try:
-            data = json.loads(text, parse_constant=_no_constant)
-        except NonStandardNumber as exc:
-            found = next((m for m in _CONSTANT.finditer(text) if m.group(1)), None)
-            start, end = found.span(1) if found else (0, 1)
-            return [Finding(start, end, "error", "syntax", f"{exc}. {REFUSE}.")]
-        except json.JSONDecodeError as exc:
-            end = min(len(text), exc.pos + 1)
-            return [Finding(exc.pos, end, "error", "syntax", f"Invalid JSON: {exc.msg}. {REFUSE}.")]
-        except RecursionError:
-            return [Finding(0, 1, "error", "syntax", f"JSON nested too deeply. {REFUSE}.")]
+        data, syntax = _parse_config(text)
+        if syntax:
+            return syntax
         nodes = value_ranges(text)
         out: list[Finding] = []
         root = nodes.get(())
@@ -146,7 +138,17 @@ class ConfigChecker:
             out += self._model(
                 data["default_model"], at(("default_model",)), current=True, env=data.get("env")
             )
-        recents = data.get("recent_models")
+        out += self._recent_models(data.get("recent_models"), at)
+        if "settings" in data:
+            self._settings(data["settings"], ("settings",), SETTINGS, schema)
+        out += _dropped_keys(data, at)
+        return out
+
+    def _recent_models(
+        self, recents: Any, at: Callable[[tuple[str | int, ...]], Node]
+    ) -> list[Finding]:
+        """`recent_models`' entries: each model string checked once, a repeat flagged."""
+        out: list[Finding] = []
         seen: dict[str, int] = {}
         for i, item in enumerate(recents if isinstance(recents, list) else []):
             if not _text(item):
@@ -160,17 +162,6 @@ class ConfigChecker:
             else:
                 seen[key] = i
                 out += self._model(item, node, current=False, env=None)
-        if "settings" in data:
-            self._settings(data["settings"], ("settings",), SETTINGS, schema)
-        for key in data:
-            if key not in KNOWN_TOP:
-                node = at((key,))
-                # the key's name, inside its quotes
-                start = node.key_start + 1 if node.key_start is not None else node.start
-                end = node.key_end - 1 if node.key_end is not None else node.end
-                out.append(Finding(start, end, "information", "dropped-by-cli",
-                                   f"tunacode 0.2.3 does not know {key!r}: it keeps working, but the "
-                                   "CLI drops this key the next time it saves its config"))  # fmt: skip
         return out
 
     def _settings(
@@ -297,6 +288,41 @@ class ConfigChecker:
                     out.append(Finding(sstart, send, "warning", "not-served",
                                        f"{prov} does not serve {key} according to the catalog"))  # fmt: skip
         return out
+
+
+def _parse_config(text: str) -> tuple[Any, list[Finding]]:
+    """The tunacode.json's value, or the syntax finding that makes the CLI refuse it (then the
+    value is None)."""
+    try:
+        return json.loads(text, parse_constant=_no_constant), []
+    except NonStandardNumber as exc:
+        found = next((m for m in _CONSTANT.finditer(text) if m.group(1)), None)
+        start, end = found.span(1) if found else (0, 1)
+        return None, [Finding(start, end, "error", "syntax", f"{exc}. {REFUSE}.")]
+    except json.JSONDecodeError as exc:
+        end = min(len(text), exc.pos + 1)
+        return None, [
+            Finding(exc.pos, end, "error", "syntax", f"Invalid JSON: {exc.msg}. {REFUSE}.")
+        ]
+    except RecursionError:
+        return None, [Finding(0, 1, "error", "syntax", f"JSON nested too deeply. {REFUSE}.")]
+
+
+def _dropped_keys(
+    data: dict[str, Any], at: Callable[[tuple[str | int, ...]], Node]
+) -> list[Finding]:
+    """The top-level keys tunacode 0.2.3 does not know: it drops them when it saves."""
+    out: list[Finding] = []
+    for key in data:
+        if key not in KNOWN_TOP:
+            node = at((key,))
+            # the key's name, inside its quotes
+            start = node.key_start + 1 if node.key_start is not None else node.start
+            end = node.key_end - 1 if node.key_end is not None else node.end
+            out.append(Finding(start, end, "information", "dropped-by-cli",
+                               f"tunacode 0.2.3 does not know {key!r}: it keeps working, but the "
+                               "CLI drops this key the next time it saves its config"))  # fmt: skip
+    return out
 
 
 def _workspace_findings(

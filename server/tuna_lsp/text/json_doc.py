@@ -128,33 +128,55 @@ class Context:
 
 def context_at(text: str, offset: int) -> Context:
     """Tolerant: works on half-typed buffers, from the tokens before the cursor."""
+    stack, inside = _open_before(text[:offset])
+    path = _frames_path(stack)
+    at_key = bool(stack and stack[-1].kind == "{" and stack[-1].expect_key)
+    if inside is not None:
+        return Context(path, at_key, inside.start, inside.text[1:])
+    return Context(path, at_key, None, "")
 
-    @dataclass
-    class Frame:
-        kind: str  # "{" or "["
-        key: str | None = None
-        index: int = 0
-        expect_key: bool = True
 
-    stack: list[Frame] = []
-    inside: Token | None = None
-    for tok in tokenize(text[:offset]):
-        t = tok.text
+@dataclass
+class _Frame:
+    """A container still open before the cursor."""
+
+    kind: str  # "{" or "["
+    key: str | None = None
+    index: int = 0
+    expect_key: bool = True
+
+
+def _open_before(text: str) -> tuple[list[_Frame], Token | None]:
+    """The containers open at the end of `text`, outermost first, and the string left open
+    there (the cursor is inside it), if any."""
+    stack: list[_Frame] = []
+    for tok in tokenize(text):
         if tok.kind == "string" and not tok.closed:
-            inside = tok
-            break
-        if t in "{[":
-            stack.append(Frame(t, expect_key=t == "{"))
-        elif t in "}]":
-            if stack:
-                stack.pop()
-        elif t == ":" and stack:
-            stack[-1].expect_key = False
-        elif t == "," and stack:
-            stack[-1].expect_key = stack[-1].kind == "{"
-            stack[-1].index += 1
-        elif tok.kind == "string" and stack and stack[-1].kind == "{" and stack[-1].expect_key:
-            stack[-1].key = tok.value
+            return stack, tok
+        _step(stack, tok)
+    return stack, None
+
+
+def _step(stack: list[_Frame], tok: Token) -> None:
+    """One token's effect on the open containers; a stray closer or separator changes nothing."""
+    t = tok.text
+    if t in "{[":
+        stack.append(_Frame(t, expect_key=t == "{"))
+    elif t in "}]":
+        if stack:
+            stack.pop()
+    elif t == ":" and stack:
+        stack[-1].expect_key = False
+    elif t == "," and stack:
+        stack[-1].expect_key = stack[-1].kind == "{"
+        stack[-1].index += 1
+    elif tok.kind == "string" and stack and stack[-1].kind == "{" and stack[-1].expect_key:
+        stack[-1].key = tok.value
+
+
+def _frames_path(stack: list[_Frame]) -> Path:
+    """The path to the cursor: each array's index and each object's last key (but the innermost
+    object's while the cursor is at a key)."""
     path: list[str | int] = []
     for i, frame in enumerate(stack):
         last = i == len(stack) - 1
@@ -162,10 +184,7 @@ def context_at(text: str, offset: int) -> Context:
             path.append(frame.index)
         elif frame.key is not None and not (last and frame.expect_key):
             path.append(frame.key)
-    at_key = bool(stack and stack[-1].kind == "{" and stack[-1].expect_key)
-    if inside is not None:
-        return Context(tuple(path), at_key, inside.start, inside.text[1:])
-    return Context(tuple(path), at_key, None, "")
+    return tuple(path)
 
 
 def string_at(text: str, offset: int) -> Token | None:
