@@ -24,3 +24,19 @@ def test_split_lines_breaks_where_lsp_does(text: str) -> None:
     assert lines == _LSP_LINE.findall(text)
     assert "".join(lines) == text
     assert all(not re.search(r"[\r\n]", line_content(line)) for line in lines)
+
+
+def test_line_content_strips_line_breaks_only() -> None:
+    assert line_content("a \t\r\n") == "a \t"
+    assert line_content("MAX\n") == "MAX"
+    assert line_content("a\u2028") == "a\u2028"
+    assert line_content("a\r\r\n") == "a"
+    assert line_content("") == ""
+
+
+def test_split_lines_keeps_other_breaks_inside_lines() -> None:
+    assert split_lines("a\u2028b\x0cc\r\nd\re\nf") == ["a\u2028b\x0cc\r\n", "d\r", "e\n", "f"]
+    assert split_lines("a\u2028b\u2028c\r\n") == ["a\u2028b\u2028c\r\n"]
+    assert split_lines("\x85") == ["\x85"]
+    assert split_lines("\n") == ["\n"]
+    assert split_lines("") == []

@@ -165,3 +165,84 @@ def test_incremental_changes_as_pygls_applies_them(
     ours.apply_change(types.TextDocumentContentChangePartial(range=_range(start, end), text=new))
     ref.apply_change(types.TextDocumentContentChangePartial(range=_range(start, end), text=new))
     assert ours.source == ref.source
+
+
+@pytest.mark.parametrize("encoding", ["utf-7", "", "UTF-8"])
+def test_an_unknown_encoding_counts_utf_16(encoding: str) -> None:
+    """As pygls: a client that names no encoding we know gets UTF-16 (LSP's default)."""
+    index = LineIndex("a🐟b\né", encoding)
+    assert (index.codec, index.width) == ("utf-16-le", 2)
+    assert [index.position(offset) for offset in range(6)] == [
+        (0, 0),
+        (0, 1),
+        (0, 3),
+        (0, 4),
+        (1, 0),
+        (1, 1),
+    ]
+    assert index.offset(0, 2) == 2  # inside the surrogate pair: the character's end
+
+
+def test_len_is_the_number_of_lsp_lines() -> None:
+    assert len(LineIndex("", "utf-16")) == 0
+    assert len(LineIndex("a", "utf-16")) == 1
+    assert len(LineIndex("a\n", "utf-16")) == 1
+    assert len(LineIndex("a\nb\r\nc\rd\u2028e", "utf-16")) == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "content"),
+    [("ab\r\n", 2), ("ab\n", 2), ("ab\r", 2), ("ab", 2), ("\r\n", 0), ("\n", 0), ("a\u2028", 2)],
+)
+def test_content_leaves_out_the_line_break(line: str, content: int) -> None:
+    assert LineIndex(line, "utf-8").content(0) == content
+
+
+def test_given_lines_are_used_as_they_are() -> None:
+    lines = ("ab\n", "c")
+    index = LineIndex("ab\nc", "utf-16", lines=lines)
+    assert index.lines is lines
+    assert index.starts == [0, 3, 4]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_before_the_first_line_or_character_is_the_start(encoding: str) -> None:
+    index = LineIndex("ab\ncd", encoding)
+    assert index.offset(-1, 0) == 0
+    assert index.offset(-1, 5) == 0
+    assert index.offset(-5, -5) == 0
+    assert index.offset(1, -3) == 3
+    assert index.offset(2, 0) == 5  # past the last line: the end of the text
+    assert index.position(-10) == (0, 0)
+    assert index.position(99) == (1, 2)
+
+
+def test_a_line_is_counted_in_blocks_of_256_code_points() -> None:
+    index = LineIndex("é" * 600 + "\n", "utf-8")
+    assert index.block == 256
+    assert index._table(0) == [0, 512, 1024, 1201]
+    assert index.units(0, 256) == 512
+    assert index.units(0, 300) == 600
+    assert index.units(0, 1000) == 1201
+    assert index.units(0, 768) == 1201  # the start of a block past the line
+    assert index.units(0, 1024) == 1201
+    assert index.column(0, 1201) == 601  # the line's end, not its last block's start
+    assert index.column(0, 1200) == 600
+    assert index.column(0, 601) == 301  # inside "é": its end
+    assert index.column(0, 5000) == 601
+    assert LineIndex("é" * 600, "utf-16")._table(0) is None  # one unit each: no table
+    assert LineIndex("🐟" * 3, "utf-32")._table(0) is None
+    assert LineIndex("", "utf-32").utf32 is True  # code points: never a table
+    assert LineIndex("", "utf-16").utf32 is False
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_positions_are_integers(encoding: str) -> None:
+    """LSP's positions are uinteger: a float would go out as 4.0."""
+    text = "é🐟" * 200 + "\nab"
+    index = LineIndex(text, encoding, block=7)
+    for offset in range(len(text) + 1):
+        line, character = index.position(offset)
+        assert type(line) is int and type(character) is int, offset
+    for character in range(0, 1300, 13):
+        assert type(index.offset(0, character)) is int
