@@ -302,6 +302,12 @@ export class TunaClient implements vscode.Disposable {
   private async startClient(launch: Launch, tried: readonly Attempt[]): Promise<boolean> {
     try {
       await launch.client.start();
+      if (!launch.client.isRunning()) {
+        // vscode-languageclient 9: when the connection closes during initialize, its close handler may run first
+        // and clear the start promise, so start() resolves instead of rejecting (seen with a server that exits
+        // at once, on a loaded machine). Treated as the failed start it is.
+        throw new Error("the server stopped while starting");
+      }
       launch.ran = true;
     } catch (error) {
       if (this.client === launch.client) {
