@@ -163,8 +163,8 @@ class RpcError(Exception):
         super().__init__(f"{self.code}: {self.message[:300]}")
 
 
-class ServerGone(Exception):
-    """The server closed its stdout (exited or was killed) before answering."""
+class ServerGone(ConnectionError):
+    """The server closed its stdout or its stdin (exited or was killed) before answering."""
 
 
 def frame(body: bytes) -> bytes:
@@ -371,8 +371,12 @@ class RawServer:
         assert self.proc is not None and self.proc.stdin is not None
         data = frame(body)
         self.sent += data
-        self.proc.stdin.write(data)
-        await self.proc.stdin.drain()
+        try:
+            self.proc.stdin.write(data)
+            await self.proc.stdin.drain()
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            # killed between the reader's last look and this write: gone, as a closed stdout says
+            raise ServerGone(f"{self.name} closed its input") from exc
 
     def new_id(self) -> tuple[int, asyncio.Future[dict[str, Any]]]:
         self._next_id += 1
