@@ -12,6 +12,7 @@ export class ServerProcess {
   private proc: ChildProcess | undefined;
   private stderrTail = "";
   private ended: string | undefined;
+  private closed = false;
 
   /**
    * `cwd` is where the server runs (work_dir.ts): never the workspace, whose files a Python started with `-m` or
@@ -36,6 +37,7 @@ export class ServerProcess {
   spawn(): Promise<ChildProcess> {
     this.stderrTail = "";
     this.ended = undefined;
+    this.closed = false;
     const proc = spawn(this.command, [...this.args], { ...this.spawnOptions(), stdio: "pipe" });
     this.proc = proc;
     proc.stderr.on("data", (chunk: Buffer | string) => {
@@ -44,6 +46,12 @@ export class ServerProcess {
     proc.on("exit", (code, signal) => {
       if (this.proc === proc) {
         this.ended = signal !== null ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+      }
+    });
+    // "close" comes after "exit" once stdout and stderr are read to their end: only then is the last line known.
+    proc.on("close", () => {
+      if (this.proc === proc) {
+        this.closed = true;
       }
     });
     return new Promise((resolve, reject) => {
@@ -64,15 +72,18 @@ export class ServerProcess {
     return lastLine(this.stderrTail);
   }
 
-  /** Resolves when the current process has ended, or after `ms`. */
+  /**
+   * Resolves when the current process has ended and its output has been read to the end (what it said last is
+   * known: its "exit" can come before the last of its stderr), or after `ms`.
+   */
   async waitForExit(ms: number): Promise<void> {
     const proc = this.proc;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) {
+    if (proc === undefined || this.closed) {
       return;
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      proc.once("exit", () => {
+      proc.once("close", () => {
         clearTimeout(timer);
         resolve();
       });
