@@ -12,7 +12,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +53,6 @@ class CatalogFeature:
         self._refresh_pool: ThreadPoolExecutor | None = None
         self._refreshing = 0
         self._settle: asyncio.TimerHandle | None = None
-        self._also: set[Callable[[], None]] = set()  # what searches kept, dropped when they stop
 
     def register(self) -> None:
         self.server.handle("tuna/refreshCatalog", self.refresh_request)
@@ -120,23 +118,18 @@ class CatalogFeature:
         # before those waiting for the catalog are served
         memory.after_start_up(lambda: getattr(self.server.protocol, "last_message", 0.0))
 
-    def searched(self, also: Callable[[], None] | None = None) -> None:
+    def searched(self) -> None:
         """A search ran: once searches stop for a moment, hand back what they took (sqlite's
-        page cache, `also` what the caller kept, the heap's free pages), so a picker session
-        leaves an idle server idle-sized (every editor window has a server)."""
+        page cache, the heap's free pages), so a picker session leaves an idle server idle-sized
+        (every editor window has a server)."""
         if self._settle is not None:
             self._settle.cancel()
-        if also is not None:
-            self._also.add(also)
         self._settle = asyncio.get_running_loop().call_later(SETTLE_AFTER_SEARCH_S, self._shrink)
 
     def _shrink(self) -> None:
         self._settle = None
         if self.current is not None:
             self.current.shrink_memory()
-        for forget in self._also:
-            forget()
-        self._also.clear()
         memory.give_back_heap()
 
     # ---- refresh -----------------------------------------------------------------------------
